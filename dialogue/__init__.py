@@ -1,0 +1,1 @@
+"""Parley's dialogue side: the brain Protocol and the brains that implement it."""

@@ -1,0 +1,1 @@
+"""Parley's audio side: formats, sources and sinks, VAD, STT, TTS, the session and the CLI."""

@@ -1,0 +1,81 @@
+"""A simulated caller on a live line, for the demo and the benchmark: it speaks, then waits its turn."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import numpy as np
+
+from voice.audio import AudioChunk
+from voice.streams import PacedSpeaker
+
+
+class ScriptedCaller:
+    """An `AudioSource` that sounds like a phone line: quiet (or room noise) between lines, and
+    each line spoken once Parley has replied to the last one and gone quiet for `pause` seconds.
+    """
+
+    def __init__(
+        self,
+        lines: list[np.ndarray],
+        speaker: PacedSpeaker,
+        rate: int = 16000,
+        chunk_ms: int = 20,
+        pause: float = 0.7,
+        reply_timeout: float = 10.0,
+        noise_level: float = 0.0,
+    ):
+        self.lines = lines
+        self.speaker = speaker
+        self.rate = rate
+        self.chunk_samples = rate * chunk_ms // 1000
+        self.pause = pause
+        self.reply_timeout = reply_timeout
+        self._noise = np.random.default_rng(7)
+        self.noise_level = noise_level
+        self.started_at: float | None = None  # loop time of the first sample
+        self._sent: list[np.ndarray] = []
+        self._next_at = 0.0
+
+    async def chunks(self) -> AsyncIterator[AudioChunk]:
+        loop = asyncio.get_running_loop()
+        self.started_at = self._next_at = loop.time()
+        async for chunk in self._quiet(self.pause):
+            yield chunk
+        for line in self.lines:
+            for start in range(0, len(line), self.chunk_samples):
+                yield await self._send(line[start : start + self.chunk_samples])
+            async for chunk in self._await_reply():
+                yield chunk
+
+    def recording(self) -> np.ndarray:
+        """Everything the caller sent down the line, from `started_at`."""
+        return np.concatenate(self._sent) if self._sent else np.zeros(0, dtype=np.int16)
+
+    async def _await_reply(self) -> AsyncIterator[AudioChunk]:
+        """Quiet until the reply has played and a natural pause has passed (or no reply came)."""
+        handed_before = self.speaker.handed_seconds
+        waited = 0.0
+        while waited < self.reply_timeout:
+            if self.speaker.handed_seconds > handed_before and not self.speaker.busy():
+                break
+            yield await self._send(self._silence())
+            waited += self.chunk_samples / self.rate
+        async for chunk in self._quiet(self.pause):
+            yield chunk
+
+    async def _quiet(self, seconds: float) -> AsyncIterator[AudioChunk]:
+        for _ in range(int(seconds * self.rate / self.chunk_samples)):
+            yield await self._send(self._silence())
+
+    def _silence(self) -> np.ndarray:
+        noise = self._noise.normal(0, self.noise_level * 32767, self.chunk_samples)
+        return noise.astype(np.int16)
+
+    async def _send(self, samples: np.ndarray) -> AudioChunk:
+        """Wait until these samples would have been captured in real time, then hand them over."""
+        self._next_at += len(samples) / self.rate
+        await asyncio.sleep(max(0.0, self._next_at - asyncio.get_running_loop().time()))
+        self._sent.append(samples)
+        return AudioChunk(samples.tobytes())

@@ -1,0 +1,49 @@
+"""The `parley` command line: one subcommand per way of using Parley."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from voice.audio import AudioFormatError
+from voice.config import ConfigError, load_config
+from voice.models import ModelNotFoundError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="An offline, real-time voice agent.")
+    parser.add_argument("--config", type=Path, help="a TOML file overriding configs/default.toml")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="a scripted caller talks with Parley, no microphone needed")
+    demo.add_argument("--out", type=Path, default=Path("parley-demo.wav"), help="where to write the audio")
+    demo.add_argument("--turns", type=int, help="play only the first N caller lines")
+
+    bench = commands.add_parser("bench", help="turn latency per stage, against a naive baseline")
+    bench.add_argument("--turns", type=int, default=12, help="utterances per pipeline")
+    bench.add_argument("--json", action="store_true", help="print one JSON document")
+    bench.add_argument("--audio", type=Path, help="a folder of NAME.wav (and NAME.txt) to use instead")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        if args.command == "demo":
+            from voice.demo import main as demo
+
+            return demo(config, args.out, args.turns)
+        from voice.bench import main as bench
+
+        return bench(config, args.turns, args.json, args.audio)
+    except (ConfigError, ModelNotFoundError, AudioFormatError) as error:
+        print(f"parley: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

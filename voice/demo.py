@@ -1,0 +1,80 @@
+"""`parley demo`: a scripted caller talks with Parley through the whole audio pipeline in real time."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+
+from voice.agent import build_session, load_engines
+from voice.audio import AudioFormat, resample
+from voice.caller import ScriptedCaller
+from voice.config import Config
+from voice.events import AgentTextEvent, BargeInEvent, Event, TranscriptEvent, Turn, TurnTrace
+from voice.reply import Engines
+from voice.streams import PacedSpeaker
+from voice.wav import interleave, write_wav
+
+DEMO_SCRIPT = (
+    "Hello, I would like to book a table, please.",
+    "A table for four people tomorrow at seven thirty.",
+    "My name is Ana Lopez and my number is five five five, one two three four.",
+    "Thank you very much. Goodbye.",
+)
+CALLER_LENGTH_SCALE = 1.1  # the caller speaks a little slower than Parley, to tell them apart
+
+
+def caller_lines(engines: Engines, texts: list[str], rate: int, length_scale: float) -> list[np.ndarray]:
+    """Each text spoken by Piper, at the pipeline's rate."""
+    tts = engines.tts
+    return [resample(tts.speak(text, length_scale), tts.format.rate, rate) for text in texts]
+
+
+def print_event(event: Event) -> None:
+    if isinstance(event, TranscriptEvent):
+        print(f"caller (as Parley heard it): {event.text}", flush=True)
+    elif isinstance(event, AgentTextEvent):
+        print(f"parley: {event.text}", flush=True)
+    elif isinstance(event, BargeInEvent):
+        print(f"  (caller cut in; they heard: {event.heard!r})", flush=True)
+
+
+def latency_table(traces: list[TurnTrace]) -> str:
+    header = f"{'turn':>4}  {'endpoint':>8}  {'stt':>6}  {'dialogue':>8}  {'tts':>6}  {'total':>6}   (ms)"
+    rows = [header]
+    for number, t in enumerate(traces, 1):
+        rows.append(
+            f"{number:>4}  {t.endpoint_wait_ms:>8.0f}  {t.stt_ms:>6.0f}  {t.dialogue_ms:>8.0f}"
+            f"  {t.tts_ms:>6.0f}  {t.total_ms:>6.0f}"
+        )
+    return "\n".join(rows)
+
+
+async def run_demo(config: Config, out: Path, turns: int | None = None) -> list[Turn]:
+    engines = load_engines(config)
+    rate = config.audio.sample_rate
+    script = list(DEMO_SCRIPT[:turns] if turns else DEMO_SCRIPT)
+    lines = caller_lines(engines, script, rate, CALLER_LENGTH_SCALE)
+    speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000)
+    caller = ScriptedCaller(lines, speaker, rate, config.audio.chunk_ms)
+    session = build_session(config, engines, caller, speaker, print_event)
+    history = await session.run()
+    traces = [turn.trace for turn in history if turn.trace is not None]
+    print()
+    print(latency_table(traces))
+    path = write_wav(out, conversation_audio(caller, speaker, rate))
+    print(f"\nconversation audio (caller left, Parley right): {path}")
+    return history
+
+
+def conversation_audio(caller: ScriptedCaller, speaker: PacedSpeaker, rate: int):
+    """Caller and Parley on two channels of one timeline, starting when the speaker was made."""
+    offset = int(round((caller.started_at - speaker.origin) * rate))
+    caller_track = np.concatenate([np.zeros(offset, dtype=np.int16), caller.recording()])
+    return interleave([caller_track, speaker.recording()], rate)
+
+
+def main(config: Config, out: Path, turns: int | None) -> int:
+    asyncio.run(run_demo(config, out, turns))
+    return 0

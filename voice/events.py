@@ -1,0 +1,99 @@
+"""What a session reports as it runs: plain dataclasses, one per kind of event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TurnTrace:
+    """Where the time of one turn went, in milliseconds, from the user's last speech sample."""
+
+    endpoint_wait_ms: float  # last speech sample -> endpoint detected
+    stt_ms: float  # endpoint -> transcript
+    dialogue_ms: float  # transcript -> first reply text
+    tts_ms: float  # first reply text -> first reply audio handed to the output
+    total_ms: float  # last speech sample -> first reply audio handed to the output
+    speech_seconds: float  # length of the user's turn, for the STT real-time factor
+
+    STAGES = ("endpoint_wait_ms", "stt_ms", "dialogue_ms", "tts_ms", "total_ms")
+
+
+@dataclass
+class Turn:
+    """One utterance in the conversation. For the agent, `heard` is what was actually played."""
+
+    role: str  # "user" or "agent"
+    text: str
+    heard: str = ""
+    interrupted: bool = False
+    trace: TurnTrace | None = None
+
+
+@dataclass(frozen=True)
+class SpeechStartedEvent:
+    sample: int
+
+
+@dataclass(frozen=True)
+class TranscriptEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class AgentTextEvent:
+    text: str  # one speakable piece, emitted as it goes to synthesis
+
+
+@dataclass(frozen=True)
+class TurnLatencyEvent:
+    trace: TurnTrace
+
+
+@dataclass(frozen=True)
+class BargeInEvent:
+    heard: str  # the part of the reply that was played before the user cut in
+    dropped_seconds: float
+
+
+@dataclass(frozen=True)
+class AudioDroppedEvent:
+    chunks: int  # live input chunks dropped because processing fell behind
+
+
+Event = (
+    SpeechStartedEvent | TranscriptEvent | AgentTextEvent | TurnLatencyEvent | BargeInEvent | AudioDroppedEvent
+)
+
+
+@dataclass
+class SpokenPiece:
+    text: str
+    seconds: float = 0.0  # audio handed to the output for this piece
+
+
+@dataclass
+class SpokenReply:
+    """The pieces of one reply and how much audio each got, to work out what was heard."""
+
+    pieces: list[SpokenPiece] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(piece.text for piece in self.pieces)
+
+    @property
+    def seconds(self) -> float:
+        return sum(piece.seconds for piece in self.pieces)
+
+    def heard(self, played_seconds: float) -> str:
+        """The words played in the first `played_seconds`, cutting the last piece pro rata."""
+        words: list[str] = []
+        for piece in self.pieces:
+            if played_seconds <= 0:
+                break
+            piece_words = piece.text.split()
+            share = 1.0 if piece.seconds <= played_seconds else played_seconds / piece.seconds
+            words += piece_words[: int(len(piece_words) * share)]
+            played_seconds -= piece.seconds
+        return " ".join(words)

@@ -1,0 +1,141 @@
+"""One reply: transcribe the turn, stream the brain's text into speech, and time every stage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+
+from dialogue.brain import Brain
+from voice.audio import AudioChunk
+from voice.events import (
+    AgentTextEvent,
+    Event,
+    SpokenPiece,
+    SpokenReply,
+    TranscriptEvent,
+    Turn,
+    TurnLatencyEvent,
+    TurnTrace,
+)
+from voice.speakable import SpeakableSplitter
+from voice.streams import AudioSink
+from voice.stt import SpeechToText
+from voice.tts import TextToSpeech
+
+
+@dataclass
+class Engines:
+    """The loaded models, shared by every session of a process."""
+
+    stt: SpeechToText
+    tts: TextToSpeech
+
+
+@dataclass
+class ReplyRun:
+    """One turn's reply as it runs: its input, its task, and what it has said so far."""
+
+    audio: AudioChunk
+    last_speech_at: float  # loop time of the user's last speech sample
+    spoken: SpokenReply
+    task: asyncio.Task | None = None
+    agent_turn: Turn | None = None
+    marks: dict[str, float] = field(default_factory=dict)
+
+
+async def iterate_in_thread(iterator: Iterator) -> AsyncIterator:
+    """Pull a blocking iterator one item per thread hop, so a cancel lands between items."""
+    done = object()
+    while (item := await asyncio.to_thread(next, iterator, done)) is not done:
+        yield item
+
+
+async def speak_reply(
+    run: ReplyRun,
+    engines: Engines,
+    brain: Brain,
+    speaker: AudioSink,
+    history: list[Turn],
+    on_event: Callable[[Event], None],
+    streaming: bool = True,
+) -> None:
+    loop = asyncio.get_running_loop()
+    run.marks["endpoint"] = loop.time()
+    text = await asyncio.to_thread(engines.stt.transcribe, run.audio)
+    run.marks["stt"] = loop.time()
+    if not text:
+        return
+    history.append(Turn("user", text, heard=text))
+    on_event(TranscriptEvent(text))
+    try:
+        say = _say_streaming if streaming else _say_whole
+        await say(run, text, engines.tts, brain, speaker, on_event)
+    finally:
+        if run.spoken.pieces:
+            spoken = run.spoken.text
+            run.agent_turn = Turn("agent", spoken, heard=spoken, trace=_trace(run))
+            history.append(run.agent_turn)
+
+
+async def _say_streaming(run, text, tts, brain, speaker, on_event) -> None:
+    """Each piece goes to synthesis as soon as the splitter completes it."""
+    splitter = SpeakableSplitter()
+    async with aclosing(brain.reply(text)) as stream:
+        async for part in stream:
+            run.marks.setdefault("first_text", asyncio.get_running_loop().time())
+            for piece in splitter.feed(part):
+                await _say_piece(run, piece, tts, speaker, on_event)
+    for piece in splitter.finish():
+        await _say_piece(run, piece, tts, speaker, on_event)
+
+
+async def _say_piece(run, piece: str, tts: TextToSpeech, speaker: AudioSink, on_event) -> None:
+    on_event(AgentTextEvent(piece))
+    spoken = SpokenPiece(piece)
+    run.spoken.pieces.append(spoken)
+    async with aclosing(iterate_in_thread(tts.synthesize(piece))) as chunks:
+        async for chunk in chunks:
+            await _play(run, chunk, speaker, on_event)
+            spoken.seconds += chunk.seconds
+
+
+async def _say_whole(run, text, tts, brain, speaker, on_event) -> None:
+    """The naive baseline: the whole reply text, then all of its audio, then playback."""
+    async with aclosing(brain.reply(text)) as stream:
+        reply = "".join([part async for part in stream]).strip()
+    run.marks["first_text"] = asyncio.get_running_loop().time()
+    on_event(AgentTextEvent(reply))
+    spoken = SpokenPiece(reply)
+    run.spoken.pieces.append(spoken)
+    chunks = await asyncio.to_thread(lambda: list(tts.synthesize(reply)))
+    for chunk in chunks:
+        await _play(run, chunk, speaker, on_event)
+        spoken.seconds += chunk.seconds
+
+
+async def _play(run: ReplyRun, chunk: AudioChunk, speaker: AudioSink, on_event) -> None:
+    if "first_audio" not in run.marks:
+        run.marks["first_audio"] = asyncio.get_running_loop().time()
+        on_event(TurnLatencyEvent(_trace(run)))
+    await speaker.play(chunk)
+
+
+def _trace(run: ReplyRun) -> TurnTrace | None:
+    marks = run.marks
+    if "first_audio" not in marks:
+        return None
+
+    def ms(start: float, end: float) -> float:
+        return round((end - start) * 1000, 1)
+
+    return TurnTrace(
+        endpoint_wait_ms=ms(run.last_speech_at, marks["endpoint"]),
+        stt_ms=ms(marks["endpoint"], marks["stt"]),
+        dialogue_ms=ms(marks["stt"], marks["first_text"]),
+        tts_ms=ms(marks["first_text"], marks["first_audio"]),
+        total_ms=ms(run.last_speech_at, marks["first_audio"]),
+        speech_seconds=round(run.audio.seconds, 3),
+    )
+

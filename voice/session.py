@@ -1,0 +1,174 @@
+"""One conversation: listening tasks, endpointing, and one cancellable reply task per turn."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from contextlib import aclosing
+from dataclasses import dataclass, field
+
+from dialogue.brain import Brain
+from voice.audio import AudioChunk
+from voice.config import Config
+from voice.events import (
+    AudioDroppedEvent,
+    BargeInEvent,
+    Event,
+    SpeechStartedEvent,
+    SpokenReply,
+    Turn,
+)
+from voice.queues import DropOldestQueue, QueueClosed
+from voice.reply import Engines, ReplyRun, speak_reply
+from voice.streams import AudioSink, AudioSource
+from voice.vad import Endpointer, SpeechEnded, SpeechStarted
+
+HISTORY_SECONDS = 60  # input audio kept for the turn being spoken; longer turns are cut
+
+
+class AudioHistory:
+    """The most recent input audio, addressed by sample position in the whole stream."""
+
+    def __init__(self, rate: int, seconds: int = HISTORY_SECONDS):
+        self.rate = rate
+        self._limit = rate * seconds * 2
+        self._buffer = bytearray()
+        self._start = 0  # stream position of the first sample in the buffer
+        self.end = 0  # stream position one past the last sample
+
+    def append(self, chunk: AudioChunk) -> None:
+        self._buffer += chunk.audio
+        self.end += chunk.samples
+        excess = len(self._buffer) - self._limit
+        if excess > 0:
+            del self._buffer[:excess]
+            self._start += excess // 2
+
+    def slice(self, start: int, end: int) -> AudioChunk:
+        start, end = max(start, self._start), min(end, self.end)
+        return AudioChunk(bytes(self._buffer[(start - self._start) * 2 : (end - self._start) * 2]))
+
+
+@dataclass
+class Arrivals:
+    """When each input chunk arrived, to turn a sample position into a moment in time."""
+
+    rate: int
+    _log: deque = field(default_factory=lambda: deque(maxlen=3000))
+
+    def record(self, end_sample: int, arrived: float) -> None:
+        self._log.append((end_sample, arrived))
+
+    def time_of(self, sample: int) -> float:
+        """The moment `sample` was captured: its chunk's arrival less the audio after it."""
+        for end_sample, arrived in self._log:
+            if end_sample >= sample:
+                return arrived - (end_sample - sample) / self.rate
+        end_sample, arrived = self._log[-1]
+        return arrived
+
+
+class Session:
+    """Runs a conversation from `source` to `speaker` until the source ends.
+
+    `streaming=False` gives the naive baseline: wait for the whole reply text, synthesize all of
+    it, then play it.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        engines: Engines,
+        brain: Brain,
+        source: AudioSource,
+        speaker: AudioSink,
+        on_event: Callable[[Event], None] = lambda event: None,
+        streaming: bool = True,
+    ):
+        self.config = config
+        self.engines = engines
+        self.brain = brain
+        self.source = source
+        self.speaker = speaker
+        self.on_event = on_event
+        self.streaming = streaming
+        rate = config.audio.sample_rate
+        self.endpointer = Endpointer(config.vad, rate)
+        self.history: list[Turn] = []
+        self.dropped_chunks = 0
+        self._audio = AudioHistory(rate)
+        self._arrivals = Arrivals(rate)
+        self._reply: ReplyRun | None = None
+
+    async def run(self) -> list[Turn]:
+        queue = DropOldestQueue(self.config.audio.input_queue_chunks)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._capture(queue))
+            await self._listen(queue)
+        if self._reply is not None:
+            await asyncio.wait([self._reply.task])
+        while self.speaker.busy():
+            await asyncio.sleep(0.02)
+        return self.history
+
+    async def _capture(self, queue: DropOldestQueue) -> None:
+        """Source to queue; live audio never waits, so when processing lags the oldest is dropped."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with aclosing(self.source.chunks()) as chunks:
+                async for chunk in chunks:
+                    if queue.put(chunk, loop.time()):
+                        self.dropped_chunks += 1
+                        self.on_event(AudioDroppedEvent(self.dropped_chunks))
+        finally:
+            queue.close()
+
+    async def _listen(self, queue: DropOldestQueue) -> None:
+        while True:
+            try:
+                chunk, arrived = await queue.get()
+            except QueueClosed:
+                return
+            self._audio.append(chunk)
+            self._arrivals.record(self._audio.end, arrived)
+            for event in self.endpointer.feed(chunk):
+                if isinstance(event, SpeechStarted):
+                    await self._on_speech_started(event)
+                else:
+                    self._on_speech_ended(event)
+
+    async def _on_speech_started(self, event: SpeechStarted) -> None:
+        self.on_event(SpeechStartedEvent(event.sample))
+        if self.config.session.barge_in and self._agent_talking():
+            await self._barge_in()
+
+    def _on_speech_ended(self, event: SpeechEnded) -> None:
+        preroll = self.config.vad.preroll_ms * self.config.audio.sample_rate // 1000
+        audio = self._audio.slice(event.start - preroll, event.end)
+        last_speech = self._arrivals.time_of(event.end)
+        previous = self._reply.task if self._reply else None
+        run = ReplyRun(audio=audio, last_speech_at=last_speech, spoken=SpokenReply())
+        run.task = asyncio.create_task(self._reply_after(previous, run))
+        self._reply = run
+
+    async def _reply_after(self, previous: asyncio.Task | None, run: ReplyRun) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # without barge-in, replies queue up instead of overlapping
+        await speak_reply(run, self.engines, self.brain, self.speaker, self.history, self.on_event, self.streaming)
+
+    def _agent_talking(self) -> bool:
+        return (self._reply is not None and not self._reply.task.done()) or self.speaker.busy()
+
+    async def _barge_in(self) -> None:
+        """Stop the reply, drop the unplayed audio, and keep only what the user heard."""
+        run = self._reply
+        if run is not None and not run.task.done():
+            run.task.cancel()
+            await asyncio.wait([run.task])
+        dropped = self.speaker.flush()
+        if run is None or run.agent_turn is None:
+            return
+        run.agent_turn.heard = run.spoken.heard(run.spoken.seconds - dropped)
+        run.agent_turn.interrupted = True
+        self.on_event(BargeInEvent(run.agent_turn.heard, dropped))

@@ -1,0 +1,129 @@
+"""Where audio comes from and goes to: the source and sink Protocols, a WAV source, a paced speaker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from voice.audio import AudioChunk, AudioFormat, resample_chunk
+
+
+class AudioSource(Protocol):
+    """Live or recorded input, 16-bit mono at the pipeline's rate, in small chunks."""
+
+    def chunks(self) -> AsyncIterator[AudioChunk]: ...
+
+
+class AudioSink(Protocol):
+    """A speaker: takes reply audio, plays it in real time, and can drop what is still queued."""
+
+    async def play(self, chunk: AudioChunk) -> None:
+        """Queue audio for playback; waits while too much is already queued (backpressure)."""
+
+    def flush(self) -> float:
+        """Drop every queued sample not played yet; returns the seconds dropped."""
+
+    def busy(self) -> bool:
+        """Whether audio is still playing or queued."""
+
+
+def split(chunk: AudioChunk, chunk_ms: int) -> list[AudioChunk]:
+    """`chunk` cut into pieces of `chunk_ms` (the last may be shorter)."""
+    step = chunk.format.rate * chunk_ms // 1000 * chunk.format.width * chunk.format.channels
+    return [AudioChunk(chunk.audio[i : i + step], chunk.format) for i in range(0, len(chunk.audio), step)]
+
+
+async def paced(chunks: list[AudioChunk], realtime: bool) -> AsyncIterator[AudioChunk]:
+    """Yield each chunk once it would have been fully captured, when `realtime`; else at once."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    elapsed = 0.0
+    for chunk in chunks:
+        elapsed += chunk.seconds
+        if realtime:
+            await asyncio.sleep(max(0.0, start + elapsed - loop.time()))
+        else:
+            await asyncio.sleep(0)
+        yield chunk
+
+
+@dataclass
+class WavSource:
+    """A recording played into the pipeline, in chunks, optionally at the pace of real time."""
+
+    audio: AudioChunk
+    chunk_ms: int = 20
+    realtime: bool = True
+
+    def chunks(self) -> AsyncIterator[AudioChunk]:
+        return paced(split(self.audio, self.chunk_ms), self.realtime)
+
+
+@dataclass
+class _Segment:
+    start: float  # loop time at which its first sample plays
+    chunk: AudioChunk
+
+
+class PacedSpeaker:
+    """A virtual speaker that plays at real-time pace and keeps what it played, for WAV output.
+
+    Used where there is no sound card (demo, bench, tests); its notion of "played" is the same
+    as a real device's: a sample is played once its time has come.
+    """
+
+    def __init__(self, fmt: AudioFormat, ahead_seconds: float = 2.0):
+        self.format = fmt
+        self.ahead_seconds = ahead_seconds
+        self._loop = asyncio.get_running_loop()
+        self.origin = self._loop.time()
+        self._segments: list[_Segment] = []
+        self._end = self.origin
+        self.handed_seconds = 0.0  # all audio ever handed to play(), flushed or not
+
+    async def play(self, chunk: AudioChunk) -> None:
+        chunk = resample_chunk(chunk, self.format.rate)
+        now = self._loop.time()
+        start = max(now, self._end)
+        self._segments.append(_Segment(start, chunk))
+        self._end = start + chunk.seconds
+        self.handed_seconds += chunk.seconds
+        await asyncio.sleep(max(0.0, self._end - now - self.ahead_seconds))
+
+    def flush(self) -> float:
+        now = self._loop.time()
+        dropped = max(0.0, self._end - now)
+        kept = []
+        for segment in self._segments:
+            if segment.start >= now:
+                continue
+            keep_seconds = now - segment.start
+            if keep_seconds < segment.chunk.seconds:
+                keep_bytes = int(keep_seconds * self.format.rate) * self.format.width
+                segment = _Segment(segment.start, AudioChunk(segment.chunk.audio[:keep_bytes], segment.chunk.format))
+            kept.append(segment)
+        self._segments = kept
+        self._end = min(self._end, now)
+        return dropped
+
+    def busy(self) -> bool:
+        return self._end > self._loop.time()
+
+    async def drain(self) -> None:
+        """Wait until everything queued has played."""
+        await asyncio.sleep(max(0.0, self._end - self._loop.time()))
+
+    def recording(self) -> np.ndarray:
+        """Everything played, as int16 samples placed at their time since the speaker was made."""
+        rate = self.format.rate
+        length = int((self._end - self.origin) * rate) + 1
+        track = np.zeros(length, dtype=np.int16)
+        for segment in self._segments:
+            samples = segment.chunk.to_array()
+            at = int((segment.start - self.origin) * rate)
+            track[at : at + len(samples)] = samples[: length - at]
+        return track

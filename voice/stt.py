@@ -1,0 +1,48 @@
+"""Speech-to-text: the Protocol and faster-whisper on a local CTranslate2 Whisper model."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from voice.audio import AudioChunk, AudioFormatError, int16_to_float
+from voice.config import SttConfig
+from voice.models import whisper_model_dir
+
+WHISPER_RATE = 16000
+
+
+class SpeechToText(Protocol):
+    def transcribe(self, audio: AudioChunk) -> str:
+        """The words in one turn of 16 kHz mono speech. Blocking: run it off the event loop."""
+
+
+class FasterWhisperSTT:
+    """Whisper through faster-whisper, set up for short turns: greedy, no timestamps, no own VAD."""
+
+    def __init__(self, config: SttConfig):
+        from faster_whisper import WhisperModel
+
+        self.config = config
+        self.model = WhisperModel(
+            str(whisper_model_dir(config.model)),
+            device="cpu",
+            compute_type=config.compute_type,
+            cpu_threads=config.cpu_threads,
+        )
+        self.transcribe(AudioChunk(np.zeros(WHISPER_RATE // 2, dtype=np.int16).tobytes()))  # warm-up
+
+    def transcribe(self, audio: AudioChunk) -> str:
+        if audio.format.rate != WHISPER_RATE:
+            raise AudioFormatError(f"Whisper needs {WHISPER_RATE} Hz audio, got {audio.format.rate} Hz")
+        segments, _info = self.model.transcribe(
+            int16_to_float(audio.to_array()),
+            language=self.config.language,
+            beam_size=self.config.beam_size,
+            temperature=0.0,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            vad_filter=False,
+        )
+        return " ".join(segment.text.strip() for segment in segments).strip()

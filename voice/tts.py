@@ -1,0 +1,47 @@
+"""Text-to-speech: the Protocol and Piper, one chunk of audio per sentence as soon as it is made."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+import numpy as np
+
+from voice.audio import AudioChunk, AudioFormat
+from voice.config import TtsConfig
+from voice.models import piper_voice_file
+
+
+class TextToSpeech(Protocol):
+    format: AudioFormat
+
+    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+        """Audio for `text`, a piece at a time. Blocking: pull it off the event loop."""
+
+
+class PiperTTS:
+    def __init__(self, config: TtsConfig):
+        from piper import PiperVoice, SynthesisConfig
+
+        self.voice = PiperVoice.load(str(piper_voice_file(config.voice)))
+        self.format = AudioFormat(self.voice.config.sample_rate, 2, 1)
+        self._synthesis = SynthesisConfig(length_scale=config.length_scale)
+        silence_samples = self.format.rate * config.sentence_silence_ms // 1000
+        self._sentence_silence = AudioChunk(bytes(2 * silence_samples), self.format)
+        for _ in self.synthesize("Ready."):  # warm-up: the first run of an ONNX session is slow
+            pass
+
+    def synthesize(self, text: str, length_scale: float | None = None) -> Iterator[AudioChunk]:
+        from piper import SynthesisConfig
+
+        config = self._synthesis
+        if length_scale is not None:
+            config = SynthesisConfig(length_scale=length_scale)
+        for piece in self.voice.synthesize(text, config):
+            yield AudioChunk(piece.audio_int16_bytes, self.format)
+            yield self._sentence_silence
+
+    def speak(self, text: str, length_scale: float | None = None) -> np.ndarray:
+        """All of `text` as one int16 array, for making test and demo audio."""
+        chunks = self.synthesize(text, length_scale)
+        return np.concatenate([chunk.to_array() for chunk in chunks])

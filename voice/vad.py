@@ -1,0 +1,102 @@
+"""Voice activity detection and endpointing with webrtcvad: audio in, speech start/end events out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import webrtcvad
+
+from voice.audio import AudioChunk, AudioFormatError, require_mono16
+from voice.config import VadConfig
+
+VAD_RATES = (8000, 16000, 32000, 48000)
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    sample: int  # position in the input stream of the first voiced sample
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    start: int  # first voiced sample of the turn
+    end: int  # one past the last voiced sample of the turn
+
+
+class VoiceDetector(Protocol):
+    def is_speech(self, frame: bytes, rate: int) -> bool: ...
+
+
+class Endpointer:
+    """Sans-I/O endpointing: feed chunks of any size, get events with sample positions back.
+
+    A turn starts after `start_ms` of consecutive voiced frames and ends after `end_silence_ms`
+    of unvoiced ones; pauses shorter than that stay inside the turn.
+    """
+
+    def __init__(self, config: VadConfig, rate: int = 16000, detector: VoiceDetector | None = None):
+        if rate not in VAD_RATES:
+            raise AudioFormatError(f"webrtcvad needs a rate of {VAD_RATES} Hz, not {rate}")
+        if config.frame_ms not in (10, 20, 30):
+            raise ValueError(f"vad.frame_ms must be 10, 20 or 30, not {config.frame_ms}")
+        if not 0 <= config.aggressiveness <= 3:
+            raise ValueError(f"vad.aggressiveness must be 0..3, not {config.aggressiveness}")
+        self.config = config
+        self.rate = rate
+        self.end_silence_ms = config.end_silence_ms
+        self._detector = detector or webrtcvad.Vad(config.aggressiveness)
+        self._frame_bytes = rate * config.frame_ms // 1000 * 2
+        self._pending = b""
+        self._position = 0  # samples fed to the detector so far
+        self._voiced_run_start: int | None = None
+        self._turn_start: int | None = None
+        self._last_voiced_end = 0
+
+    @property
+    def in_speech(self) -> bool:
+        return self._turn_start is not None
+
+    def feed(self, chunk: AudioChunk) -> list[SpeechStarted | SpeechEnded]:
+        require_mono16(chunk.format)
+        if chunk.format.rate != self.rate:
+            raise AudioFormatError(f"endpointer runs at {self.rate} Hz, got {chunk.format.rate} Hz")
+        self._pending += chunk.audio
+        events = []
+        while len(self._pending) >= self._frame_bytes:
+            frame, self._pending = self._pending[: self._frame_bytes], self._pending[self._frame_bytes :]
+            event = self._step(self._detector.is_speech(frame, self.rate))
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _step(self, voiced: bool) -> SpeechStarted | SpeechEnded | None:
+        frame_start = self._position
+        self._position += self._frame_bytes // 2
+        if voiced:
+            self._last_voiced_end = self._position
+            if self._voiced_run_start is None:
+                self._voiced_run_start = frame_start
+        else:
+            self._voiced_run_start = None
+        if self._turn_start is None:
+            return self._maybe_start()
+        return self._maybe_end()
+
+    def _maybe_start(self) -> SpeechStarted | None:
+        if self._voiced_run_start is None:
+            return None
+        if self._ms(self._position - self._voiced_run_start) < self.config.start_ms:
+            return None
+        self._turn_start = self._voiced_run_start
+        return SpeechStarted(self._turn_start)
+
+    def _maybe_end(self) -> SpeechEnded | None:
+        if self._ms(self._position - self._last_voiced_end) < self.end_silence_ms:
+            return None
+        ended = SpeechEnded(self._turn_start, self._last_voiced_end)
+        self._turn_start = None
+        return ended
+
+    def _ms(self, samples: int) -> float:
+        return samples * 1000 / self.rate
