@@ -25,6 +25,7 @@ class ScriptedCaller:
         pause: float = 0.7,
         reply_timeout: float = 10.0,
         noise_level: float = 0.0,
+        cut_in_after: float | None = None,
     ):
         self.lines = lines
         self.speaker = speaker
@@ -34,6 +35,8 @@ class ScriptedCaller:
         self.reply_timeout = reply_timeout
         self._noise = np.random.default_rng(7)
         self.noise_level = noise_level
+        self.cut_in_after = cut_in_after  # speak the next line this long into a reply, cutting it off
+        self.line_index = -1  # the line being spoken or last spoken
         self.started_at: float | None = None  # loop time of the first sample
         self._sent: list[np.ndarray] = []
         self._next_at = 0.0
@@ -43,10 +46,12 @@ class ScriptedCaller:
         self.started_at = self._next_at = loop.time()
         async for chunk in self._quiet(self.pause):
             yield chunk
-        for line in self.lines:
+        for self.line_index, line in enumerate(self.lines):
             for start in range(0, len(line), self.chunk_samples):
                 yield await self._send(line[start : start + self.chunk_samples])
-            async for chunk in self._await_reply():
+            last = self.line_index == len(self.lines) - 1
+            wait = self._await_reply() if last or self.cut_in_after is None else self._cut_in()
+            async for chunk in wait:
                 yield chunk
 
     def recording(self) -> np.ndarray:
@@ -63,6 +68,16 @@ class ScriptedCaller:
             yield await self._send(self._silence())
             waited += self.chunk_samples / self.rate
         async for chunk in self._quiet(self.pause):
+            yield chunk
+
+    async def _cut_in(self) -> AsyncIterator[AudioChunk]:
+        """Quiet until the reply has been playing for `cut_in_after` seconds."""
+        handed_before = self.speaker.handed_seconds
+        waited = 0.0
+        while self.speaker.handed_seconds == handed_before and waited < self.reply_timeout:
+            yield await self._send(self._silence())
+            waited += self.chunk_samples / self.rate
+        async for chunk in self._quiet(self.cut_in_after):
             yield chunk
 
     async def _quiet(self, seconds: float) -> AsyncIterator[AudioChunk]:

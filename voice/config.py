@@ -29,6 +29,7 @@ class VadConfig:
     start_ms: int
     end_silence_ms: int
     preroll_ms: int
+    min_level_dbfs: float
 
 
 @dataclass(frozen=True)

@@ -73,12 +73,14 @@ class PacedSpeaker:
     """A virtual speaker that plays at real-time pace and keeps what it played, for WAV output.
 
     Used where there is no sound card (demo, bench, tests); its notion of "played" is the same
-    as a real device's: a sample is played once its time has come.
+    as a real device's: a sample is played once its time has come. `speed` > 1 plays faster
+    than real time, for a benchmark that needs replies heard but not listened to.
     """
 
-    def __init__(self, fmt: AudioFormat, ahead_seconds: float = 2.0):
+    def __init__(self, fmt: AudioFormat, ahead_seconds: float = 2.0, speed: float = 1.0):
         self.format = fmt
         self.ahead_seconds = ahead_seconds
+        self.speed = speed
         self._loop = asyncio.get_running_loop()
         self.origin = self._loop.time()
         self._segments: list[_Segment] = []
@@ -90,7 +92,7 @@ class PacedSpeaker:
         now = self._loop.time()
         start = max(now, self._end)
         self._segments.append(_Segment(start, chunk))
-        self._end = start + chunk.seconds
+        self._end = start + chunk.seconds / self.speed
         self.handed_seconds += chunk.seconds
         await asyncio.sleep(max(0.0, self._end - now - self.ahead_seconds))
 
@@ -101,7 +103,7 @@ class PacedSpeaker:
         for segment in self._segments:
             if segment.start >= now:
                 continue
-            keep_seconds = now - segment.start
+            keep_seconds = (now - segment.start) * self.speed
             if keep_seconds < segment.chunk.seconds:
                 keep_bytes = int(keep_seconds * self.format.rate) * self.format.width
                 segment = _Segment(segment.start, AudioChunk(segment.chunk.audio[:keep_bytes], segment.chunk.format))
@@ -118,7 +120,7 @@ class PacedSpeaker:
         await asyncio.sleep(max(0.0, self._end - self._loop.time()))
 
     def recording(self) -> np.ndarray:
-        """Everything played, as int16 samples placed at their time since the speaker was made."""
+        """Everything played (at speed 1), as int16 samples placed at their time since the speaker was made."""
         rate = self.format.rate
         length = int((self._end - self.origin) * rate) + 1
         track = np.zeros(length, dtype=np.int16)

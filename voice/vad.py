@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 import webrtcvad
 
 from voice.audio import AudioChunk, AudioFormatError, require_mono16
@@ -32,7 +33,8 @@ class Endpointer:
     """Sans-I/O endpointing: feed chunks of any size, get events with sample positions back.
 
     A turn starts after `start_ms` of consecutive voiced frames and ends after `end_silence_ms`
-    of unvoiced ones; pauses shorter than that stay inside the turn.
+    of unvoiced ones; pauses shorter than that stay inside the turn. Frames quieter than
+    `min_level_dbfs` are never speech: webrtcvad alone calls faint steady noise speech.
     """
 
     def __init__(self, config: VadConfig, rate: int = 16000, detector: VoiceDetector | None = None):
@@ -47,6 +49,7 @@ class Endpointer:
         self.end_silence_ms = config.end_silence_ms
         self._detector = detector or webrtcvad.Vad(config.aggressiveness)
         self._frame_bytes = rate * config.frame_ms // 1000 * 2
+        self._min_rms = 32768 * 10 ** (config.min_level_dbfs / 20)
         self._pending = b""
         self._position = 0  # samples fed to the detector so far
         self._voiced_run_start: int | None = None
@@ -65,10 +68,15 @@ class Endpointer:
         events = []
         while len(self._pending) >= self._frame_bytes:
             frame, self._pending = self._pending[: self._frame_bytes], self._pending[self._frame_bytes :]
-            event = self._step(self._detector.is_speech(frame, self.rate))
+            event = self._step(self._is_speech(frame))
             if event is not None:
                 events.append(event)
         return events
+
+    def _is_speech(self, frame: bytes) -> bool:
+        samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
+        loud_enough = np.sqrt(np.mean(samples**2)) >= self._min_rms
+        return loud_enough and self._detector.is_speech(frame, self.rate)
 
     def _step(self, voiced: bool) -> SpeechStarted | SpeechEnded | None:
         frame_start = self._position

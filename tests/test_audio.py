@@ -1,0 +1,91 @@
+import wave
+
+import numpy as np
+import pytest
+
+from voice.audio import AudioChunk, AudioFormat, AudioFormatError, resample, resample_chunk
+from voice.wav import read_mono16, read_wav, write_wav
+
+
+def tone(freq: float, rate: int, seconds: float = 1.0) -> np.ndarray:
+    t = np.arange(int(rate * seconds)) / rate
+    return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def dominant_frequency(samples: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples))
+    return np.fft.rfftfreq(len(samples), 1 / rate)[np.argmax(spectrum)]
+
+
+def test_chunk_knows_its_duration():
+    chunk = AudioChunk(bytes(3200))
+    assert chunk.samples == 1600
+    assert chunk.seconds == pytest.approx(0.1)
+    stereo = AudioChunk(bytes(3200), AudioFormat(16000, 2, 2))
+    assert stereo.samples == 800
+    with pytest.raises(AudioFormatError, match="mono"):
+        stereo.to_array()
+
+
+@pytest.mark.parametrize("from_rate,to_rate", [(8000, 16000), (22050, 16000), (44100, 16000),
+                                               (48000, 16000), (16000, 48000), (16000, 22050)])
+def test_resampling_keeps_pitch_and_duration(from_rate, to_rate):
+    out = resample(tone(440, from_rate), from_rate, to_rate)
+    assert len(out) == pytest.approx(to_rate, abs=1)
+    assert dominant_frequency(out, to_rate) == pytest.approx(440, abs=2)
+
+
+def test_downsampling_filters_what_cannot_be_represented():
+    # 7 kHz is above the 4 kHz Nyquist limit of 8 kHz audio: it must not fold back in as a loud tone.
+    out = resample(tone(7000, 48000), 48000, 8000)
+    assert np.sqrt(np.mean(out**2)) < 0.05
+
+
+def test_resampling_int16_stays_int16():
+    samples = (tone(300, 22050) * 32767).astype(np.int16)
+    chunk = resample_chunk(AudioChunk.from_array(samples, 22050), 16000)
+    assert chunk.format == AudioFormat(16000, 2, 1)
+    assert chunk.to_array().dtype == np.int16
+
+
+def test_unsupported_rate_is_refused():
+    with pytest.raises(AudioFormatError, match="unsupported sample rate 11111"):
+        resample(tone(440, 16000), 11111, 16000)
+
+
+def _write_raw(path, rate, width, channels, frames: bytes):
+    with wave.open(str(path), "wb") as wav:
+        wav.setframerate(rate)
+        wav.setsampwidth(width)
+        wav.setnchannels(channels)
+        wav.writeframes(frames)
+
+
+def test_wav_round_trip_and_resampling(tmp_path):
+    samples = (tone(440, 44100) * 32767).astype(np.int16)
+    path = write_wav(tmp_path / "a.wav", AudioChunk.from_array(samples, 44100))
+    assert read_wav(path).format == AudioFormat(44100, 2, 1)
+    chunk = read_mono16(path, 16000)
+    assert chunk.format.rate == 16000
+    assert chunk.seconds == pytest.approx(1.0, abs=0.01)
+
+
+def test_bad_wav_files_get_clear_errors(tmp_path):
+    text = tmp_path / "notes.wav"
+    text.write_text("this is not audio")
+    with pytest.raises(AudioFormatError, match="not a readable WAV"):
+        read_wav(text)
+    with pytest.raises(AudioFormatError, match="no such file"):
+        read_wav(tmp_path / "absent.wav")
+    empty = tmp_path / "empty.wav"
+    _write_raw(empty, 16000, 2, 1, b"")
+    with pytest.raises(AudioFormatError, match="holds no audio"):
+        read_wav(empty)
+    stereo = tmp_path / "stereo.wav"
+    _write_raw(stereo, 16000, 2, 2, bytes(6400))
+    with pytest.raises(AudioFormatError, match="stereo.wav: expected mono audio, got 2 channels"):
+        read_mono16(stereo, 16000)
+    eight_bit = tmp_path / "8bit.wav"
+    _write_raw(eight_bit, 16000, 1, 1, bytes(1600))
+    with pytest.raises(AudioFormatError, match="expected 16-bit samples, got 8-bit"):
+        read_mono16(eight_bit, 16000)

@@ -1,0 +1,54 @@
+from pathlib import Path
+
+import pytest
+
+from voice.config import ConfigError, load_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "parley.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_load_into_frozen_dataclasses():
+    config = load_config()
+    assert config.audio.sample_rate == 16000
+    assert config.vad.frame_ms in (10, 20, 30)
+    with pytest.raises(AttributeError):
+        config.vad.frame_ms = 20
+
+
+def test_user_file_overrides_only_its_keys(tmp_path):
+    config = load_config(write(tmp_path, "[vad]\nend_silence_ms = 250\n[tts]\nlength_scale = 1\n"))
+    assert config.vad.end_silence_ms == 250
+    assert config.tts.length_scale == 1.0
+    assert config.vad.frame_ms == load_config().vad.frame_ms
+
+
+def test_unknown_key_is_named_with_the_file(tmp_path):
+    path = write(tmp_path, "[vad]\nend_silense_ms = 250\n")
+    with pytest.raises(ConfigError, match=r"parley\.toml.*unknown key 'vad\.end_silense_ms'"):
+        load_config(path)
+
+
+def test_unknown_section_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key 'vadd'"):
+        load_config(write(tmp_path, "[vadd]\nx = 1\n"))
+
+
+def test_wrong_type_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="'stt.beam_size' must be int, not str"):
+        load_config(write(tmp_path, '[stt]\nbeam_size = "one"\n'))
+
+
+def test_table_expected(tmp_path):
+    with pytest.raises(ConfigError, match="'audio' must be a table"):
+        load_config(write(tmp_path, "audio = 3\n"))
+
+
+def test_invalid_toml_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[vad\n"))
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "absent.toml")

@@ -1,0 +1,87 @@
+import asyncio
+
+import numpy as np
+
+from voice.audio import AudioFormat
+from voice.caller import ScriptedCaller
+from voice.events import BargeInEvent, TurnLatencyEvent
+from voice.queues import DropOldestQueue, QueueClosed
+from voice.reply import Engines
+from voice.session import Session
+from voice.streams import PacedSpeaker
+
+from .fakes import ScriptedBrain, ScriptedSTT, ToneTTS
+
+LONG_REPLY = "One two three four five six seven eight. Nine ten eleven twelve thirteen fourteen fifteen sixteen."
+
+
+async def converse(config, lines, brain, cut_in_after=None, streaming=True):
+    """Run a session with a scripted caller; returns the session, its events and the speaker."""
+    speaker = PacedSpeaker(AudioFormat(16000), config.session.playback_ahead_ms / 1000)
+    caller = ScriptedCaller(lines, speaker, pause=0.3, cut_in_after=cut_in_after)
+    events = []
+    engines = Engines(stt=ScriptedSTT(["book a table", "stop"]), tts=ToneTTS())
+    session = Session(config, engines, brain, caller, speaker, events.append, streaming)
+    await session.run()
+    return session, events, speaker
+
+
+def test_barge_in_cancels_the_reply_and_keeps_what_was_heard(config, speak):
+    lines = [speak("Could I book a table please?"), speak("Stop.")]
+    brain = ScriptedBrain([LONG_REPLY, "Okay."])
+    session, events, speaker = asyncio.run(converse(config, lines, brain, cut_in_after=1.0))
+
+    roles = [(turn.role, turn.interrupted) for turn in session.history]
+    assert roles == [("user", False), ("agent", True), ("user", False), ("agent", False)]
+    cut = session.history[1]
+    assert cut.text == LONG_REPLY
+    # About 1.2 s of a 4 s reply was played (1 s, plus the VAD's start-of-speech wait): a few words.
+    heard_words = cut.heard.split()
+    assert 2 <= len(heard_words) <= 8
+    assert LONG_REPLY.startswith(cut.heard)
+    [barge_in] = [e for e in events if isinstance(e, BargeInEvent)]
+    assert barge_in.heard == cut.heard and barge_in.dropped_seconds > 1.0
+    assert brain.heard == ["book a table", "stop"]
+    assert session.history[3].heard == "Okay."
+
+
+def test_every_reply_reports_its_latency_by_stage(config, speak):
+    brain = ScriptedBrain(["Sure, a table. For how many?"])
+    session, events, _ = asyncio.run(converse(config, [speak("Could I book a table please?")], brain))
+    [latency] = [e.trace for e in events if isinstance(e, TurnLatencyEvent)]
+    stages = latency.endpoint_wait_ms + latency.stt_ms + latency.dialogue_ms + latency.tts_ms
+    assert abs(stages - latency.total_ms) < 1.0
+    # The endpoint wait is at least the configured silence, as measured from the last speech sample.
+    assert latency.endpoint_wait_ms >= config.vad.end_silence_ms - config.vad.frame_ms
+    assert session.history[1].trace == latency
+    assert session.history[1].text == "Sure, a table. For how many?"
+
+
+def test_streaming_speaks_the_first_clause_alone_and_the_baseline_speaks_everything_at_once(config, speak):
+    line = [speak("Could I book a table please?")]
+    for streaming, expected in ((True, ["Sure, a table.", "For how many?"]), (False, ["Sure, a table. For how many?"])):
+        brain = ScriptedBrain(["Sure, a table. For how many?"])
+        session, _, _ = asyncio.run(converse(config, line, brain, streaming=streaming))
+        assert session.engines.tts.pieces == expected
+
+
+def test_the_turn_audio_reaches_stt_whole(config, speak):
+    speech = speak("My name is Ana Lopez and I would like a table.")
+    session, _, _ = asyncio.run(converse(config, [speech], ScriptedBrain(["Thanks."])))
+    [heard] = session.engines.stt.heard_seconds
+    assert abs(heard - len(speech) / 16000) < 0.3
+
+
+def test_drop_oldest_queue_never_blocks_and_counts():
+    async def scenario():
+        queue = DropOldestQueue(2)
+        assert [queue.put(i) for i in range(4)] == [False, False, True, True]
+        queue.close()
+        got = [await queue.get(), await queue.get()]
+        try:
+            await queue.get()
+        except QueueClosed:
+            return got
+        raise AssertionError("a closed, empty queue must raise")
+
+    assert asyncio.run(scenario()) == [(2,), (3,)]

@@ -1,0 +1,50 @@
+from dialogue.brain import EchoBrain
+from voice.events import SpokenPiece, SpokenReply
+from voice.speakable import SpeakableSplitter
+
+
+def split_stream(text: str, step: int = 3) -> list[str]:
+    splitter = SpeakableSplitter()
+    pieces = []
+    for start in range(0, len(text), step):
+        pieces += splitter.feed(text[start : start + step])
+    return pieces + splitter.finish()
+
+
+def test_first_clause_comes_alone_then_whole_sentences():
+    text = "Sure thing, I can book that for you. It is at 7.30 tonight! Anything else? ok"
+    assert split_stream(text) == ["Sure thing,", "I can book that for you.", "It is at 7.30 tonight!",
+                                  "Anything else?", "ok"]
+
+
+def test_a_one_word_opening_is_not_cut_off():
+    assert split_stream("Hello, this is Parley. Bye.") == ["Hello, this is Parley.", "Bye."]
+
+
+def test_pieces_come_as_soon_as_they_are_complete():
+    splitter = SpeakableSplitter()
+    assert splitter.feed("Got it. And") == ["Got it."]
+    assert splitter.feed(" then") == []
+    assert splitter.finish() == ["And then"]
+
+
+def test_heard_text_is_cut_where_playback_stopped():
+    reply = SpokenReply([SpokenPiece("one two three four", 2.0), SpokenPiece("five six", 1.0)])
+    assert reply.heard(3.0) == "one two three four five six"
+    assert reply.heard(1.0) == "one two"
+    assert reply.heard(2.5) == "one two three four five"
+    assert reply.heard(0.0) == ""
+
+
+async def collect(brain, text):
+    return "".join([part async for part in brain.reply(text)])
+
+
+def test_echo_brain_greets_echoes_and_says_goodbye():
+    import asyncio
+
+    brain = EchoBrain()
+    assert "Hello, this is Parley." in asyncio.run(collect(brain, "Hi there, a table please."))
+    assert "I heard: a table for two" in asyncio.run(collect(brain, "a table for two."))
+    assert "Goodbye" in asyncio.run(collect(brain, "Thanks, bye!"))
+    assert "didn't catch" in asyncio.run(collect(brain, ""))

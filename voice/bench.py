@@ -1,0 +1,166 @@
+"""`parley bench`: turn latency per stage over many utterances, tuned pipeline against a naive one."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voice.agent import build_session, load_engines
+from voice.audio import AudioFormat, AudioFormatError
+from voice.caller import ScriptedCaller
+from voice.config import Config
+from voice.demo import caller_lines
+from voice.events import Event, TranscriptEvent, TurnTrace
+from voice.reply import Engines
+from voice.streams import PacedSpeaker
+from voice.wav import read_mono16
+from voice.wer import word_error_rate
+
+BENCH_SENTENCES = (
+    "Hi there.",
+    "I would like to book a table for two people on Friday evening.",
+    "Can you tell me what time you open on Sunday?",
+    "Actually, make it five people instead of four.",
+    "Yes, that's right.",
+    "My phone number is five five five, two three four, nine eight seven six.",
+    "Do you have anything free tomorrow around eight o'clock?",
+    "We will need a high chair for our daughter, and one of us is allergic to peanuts.",
+    "No.",
+    "Could you please cancel my reservation for Saturday night?",
+    "What is your address?",
+    "Thanks a lot, that's everything for today, goodbye.",
+)
+SPEAKING_RATES = (1.0, 0.85, 1.25)  # Piper length scales: normal, fast, slow
+NOISY_EVERY = 3  # every third utterance gets background noise
+NOISE_SNR_DB = 15.0
+ROOM_NOISE = 0.002  # a quiet line between utterances, as a real one is never digital silence
+PLAYBACK_SPEED = 8.0  # replies play faster than real time: only their first audio is timed
+
+
+@dataclass
+class Utterance:
+    audio: np.ndarray  # int16 at the pipeline's rate
+    text: str | None  # what was said, when known
+
+
+def synthetic_utterances(engines: Engines, turns: int, rate: int) -> list[Utterance]:
+    """Bench sentences at varied speaking rates, some with noise mixed in."""
+    rng = np.random.default_rng(11)
+    utterances = []
+    for i in range(turns):
+        text = BENCH_SENTENCES[i % len(BENCH_SENTENCES)]
+        [audio] = caller_lines(engines, [text], rate, SPEAKING_RATES[i % len(SPEAKING_RATES)])
+        if i % NOISY_EVERY == NOISY_EVERY - 1:
+            audio = with_noise(audio, NOISE_SNR_DB, rng)
+        utterances.append(Utterance(audio, text))
+    return utterances
+
+
+def with_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    signal = audio.astype(np.float32)
+    voiced = signal[np.abs(signal) > 0.02 * np.abs(signal).max()]
+    noise_rms = np.sqrt(np.mean(voiced**2)) / 10 ** (snr_db / 20)
+    noisy = signal + rng.normal(0, noise_rms, len(signal))
+    return np.clip(noisy, -32768, 32767).astype(np.int16)
+
+
+def recorded_utterances(folder: Path, rate: int) -> list[Utterance]:
+    """The user's NAME.wav files (any common rate) with their NAME.txt transcripts where present."""
+    files = sorted(folder.glob("*.wav"))
+    if not files:
+        raise AudioFormatError(f"{folder}: no .wav files to benchmark")
+    utterances = []
+    for wav in files:
+        transcript = wav.with_suffix(".txt")
+        text = transcript.read_text(encoding="utf-8").strip() if transcript.exists() else None
+        utterances.append(Utterance(read_mono16(wav, rate).to_array(), text))
+    return utterances
+
+
+async def run_pipeline(config: Config, engines: Engines, utterances: list[Utterance], streaming: bool) -> dict:
+    """Play every utterance through a live session; returns the traces and per-line transcripts."""
+    rate = config.audio.sample_rate
+    speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000, PLAYBACK_SPEED)
+    caller = ScriptedCaller([u.audio for u in utterances], speaker, rate, config.audio.chunk_ms,
+                            pause=0.5, noise_level=ROOM_NOISE)
+    heard: list[list[str]] = [[] for _ in utterances]
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, TranscriptEvent):
+            heard[max(caller.line_index, 0)].append(event.text)
+
+    session = build_session(config, engines, caller, speaker, on_event, streaming)
+    history = await session.run()
+    traces = [turn.trace for turn in history if turn.trace is not None]
+    pairs = [(u.text, " ".join(h)) for u, h in zip(utterances, heard) if u.text is not None]
+    return summarize(traces, pairs, session.dropped_chunks)
+
+
+def summarize(traces: list[TurnTrace], pairs: list[tuple[str, str]], dropped: int) -> dict:
+    rtf = [t.stt_ms / 1000 / t.speech_seconds for t in traces if t.speech_seconds > 0]
+    return {
+        "turns": len(traces),
+        "turn_latency_ms": stats([t.total_ms for t in traces]),
+        "stages_ms": {
+            "endpoint_wait": stats([t.endpoint_wait_ms for t in traces]),
+            "stt": stats([t.stt_ms for t in traces]),
+            "dialogue": stats([t.dialogue_ms for t in traces]),
+            "tts_first_audio": stats([t.tts_ms for t in traces]),
+        },
+        "stt_rtf": stats(rtf, digits=3),
+        "wer": round(word_error_rate(pairs), 4) if pairs else None,
+        "dropped_input_chunks": dropped,
+    }
+
+
+def stats(values: list[float], digits: int = 1) -> dict:
+    """Median and 95th percentile."""
+    if not values:
+        return {"p50": None, "p95": None}
+    return {name: round(float(np.percentile(values, q)), digits) for name, q in (("p50", 50), ("p95", 95))}
+
+
+async def run_bench(config: Config, turns: int, audio_dir: Path | None) -> dict:
+    engines = load_engines(config)
+    rate = config.audio.sample_rate
+    if audio_dir is not None:
+        utterances = recorded_utterances(audio_dir, rate)
+    else:
+        utterances = synthetic_utterances(engines, turns, rate)
+    tuned = await run_pipeline(config, engines, utterances, streaming=True)
+    baseline = await run_pipeline(config, engines, utterances, streaming=False)
+    report = {"utterances": len(utterances), **tuned}
+    report.update({f"baseline_{key}": value for key, value in baseline.items()})
+    tuned_p50, baseline_p50 = tuned["turn_latency_ms"]["p50"], baseline["turn_latency_ms"]["p50"]
+    report["speedup_vs_baseline"] = round(baseline_p50 / tuned_p50, 2) if tuned_p50 and baseline_p50 else None
+    return report
+
+
+def render(report: dict) -> str:
+    lines = [f"{report['utterances']} utterances, {report['turns']} turns answered (tuned), "
+             f"{report['baseline_turns']} (baseline)", ""]
+    lines.append(f"{'ms':<22}{'tuned p50':>10}{'p95':>8}{'baseline p50':>14}{'p95':>8}")
+    rows = [("turn latency", report["turn_latency_ms"], report["baseline_turn_latency_ms"])]
+    for stage, figures in report["stages_ms"].items():
+        rows.append((f"  {stage}", figures, report["baseline_stages_ms"][stage]))
+    for name, tuned, base in rows:
+        lines.append(f"{name:<22}{_fmt(tuned['p50']):>10}{_fmt(tuned['p95']):>8}"
+                     f"{_fmt(base['p50']):>14}{_fmt(base['p95']):>8}")
+    lines.append("")
+    lines.append(f"STT real-time factor p50: {report['stt_rtf']['p50']}   word error rate: {report['wer']}")
+    lines.append(f"speed-up of the median against the baseline: {report['speedup_vs_baseline']}x")
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def main(config: Config, turns: int, as_json: bool, audio_dir: Path | None) -> int:
+    report = asyncio.run(run_bench(config, turns, audio_dir))
+    print(json.dumps(report, indent=2) if as_json else render(report))
+    return 0
