@@ -4,7 +4,7 @@ import numpy as np
 
 from voice.audio import AudioFormat
 from voice.caller import ScriptedCaller
-from voice.events import BargeInEvent, TurnLatencyEvent
+from voice.events import BargeInEvent, TurnFailedEvent, TurnLatencyEvent
 from voice.queues import DropOldestQueue, QueueClosed
 from voice.reply import Engines
 from voice.session import Session
@@ -70,6 +70,62 @@ def test_the_turn_audio_reaches_stt_whole(config, speak):
     session, _, _ = asyncio.run(converse(config, [speech], ScriptedBrain(["Thanks."])))
     [heard] = session.engines.stt.heard_seconds
     assert abs(heard - len(speech) / 16000) < 0.3
+
+
+class FailingOnceBrain(ScriptedBrain):
+    async def reply(self, transcript):
+        if not self.heard:
+            self.heard.append(transcript)
+            yield "Let me "
+            raise ConnectionError("the brain went away")
+        async for part in super().reply(transcript):
+            yield part
+
+
+def test_a_failed_turn_is_reported_and_the_next_turn_is_answered(config, speak):
+    brain = FailingOnceBrain(["Sorry about that, how can I help?"])
+    lines = [speak("Could I book a table please?"), speak("Hello?")]
+    session, events, _ = asyncio.run(converse(config, lines, brain))
+    [failure] = [e for e in events if isinstance(e, TurnFailedEvent)]
+    assert "the brain went away" in failure.error
+    assert session.history[-1].role == "agent"
+    assert session.history[-1].text == "Sorry about that, how can I help?"
+
+
+class VanishingSource:
+    """A client that sends one line of speech, then disconnects while Parley is replying."""
+
+    def __init__(self, speech, speaker):
+        self.speech, self.speaker = speech, speaker
+
+    async def chunks(self):
+        from voice.audio import AudioChunk
+        from voice.streams import paced, split
+
+        audio = np.concatenate([self.speech, np.zeros(16000, dtype=np.int16)])
+        async for chunk in paced(split(AudioChunk(audio.tobytes()), 20), realtime=True):
+            yield chunk
+        while self.speaker.handed_seconds == 0:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)
+        raise ConnectionResetError("client went away")
+
+
+def test_a_source_that_vanishes_mid_reply_stops_the_reply_and_keeps_what_was_heard(config, speak):
+    async def scenario():
+        speaker = PacedSpeaker(AudioFormat(16000), 2.0)
+        engines = Engines(stt=ScriptedSTT(["book a table"]), tts=ToneTTS())
+        session = Session(config, engines, ScriptedBrain([LONG_REPLY]), VanishingSource(speak("Hello."), speaker), speaker)
+        try:
+            await session.run()
+        except* ConnectionResetError:
+            pass
+        return session, speaker
+
+    session, speaker = asyncio.run(scenario())
+    agent = session.history[-1]
+    assert agent.interrupted and 0 < len(agent.heard.split()) < len(LONG_REPLY.split())
+    assert not speaker.busy()
 
 
 def test_drop_oldest_queue_never_blocks_and_counts():

@@ -11,7 +11,7 @@ from voice.agent import build_session, load_engines
 from voice.audio import AudioFormat, resample
 from voice.caller import ScriptedCaller
 from voice.config import Config
-from voice.events import AgentTextEvent, BargeInEvent, Event, TranscriptEvent, Turn, TurnTrace
+from voice.events import AgentTextEvent, BargeInEvent, Event, TranscriptEvent, Turn, TurnFailedEvent, TurnTrace
 from voice.reply import Engines
 from voice.streams import PacedSpeaker
 from voice.wav import interleave, write_wav
@@ -38,6 +38,8 @@ def print_event(event: Event) -> None:
         print(f"parley: {event.text}", flush=True)
     elif isinstance(event, BargeInEvent):
         print(f"  (caller cut in; they heard: {event.heard!r})", flush=True)
+    elif isinstance(event, TurnFailedEvent):
+        print(f"  (this turn failed: {event.error})", flush=True)
 
 
 def latency_table(traces: list[TurnTrace]) -> str:

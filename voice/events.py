@@ -61,8 +61,19 @@ class AudioDroppedEvent:
     chunks: int  # live input chunks dropped because processing fell behind
 
 
+@dataclass(frozen=True)
+class TurnFailedEvent:
+    error: str  # why this turn got no (complete) reply; the session goes on listening
+
+
 Event = (
-    SpeechStartedEvent | TranscriptEvent | AgentTextEvent | TurnLatencyEvent | BargeInEvent | AudioDroppedEvent
+    SpeechStartedEvent
+    | TranscriptEvent
+    | AgentTextEvent
+    | TurnLatencyEvent
+    | BargeInEvent
+    | AudioDroppedEvent
+    | TurnFailedEvent
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable
 from contextlib import aclosing
@@ -18,11 +19,14 @@ from voice.events import (
     SpeechStartedEvent,
     SpokenReply,
     Turn,
+    TurnFailedEvent,
 )
 from voice.queues import DropOldestQueue, QueueClosed
 from voice.reply import Engines, ReplyRun, speak_reply
 from voice.streams import AudioSink, AudioSource
 from voice.vad import Endpointer, SpeechEnded, SpeechStarted
+
+log = logging.getLogger(__name__)
 
 HISTORY_SECONDS = 60  # input audio kept for the turn being spoken; longer turns are cut
 
@@ -102,10 +106,15 @@ class Session:
         self._reply: ReplyRun | None = None
 
     async def run(self) -> list[Turn]:
+        """Listen until the source ends, then let the last reply finish playing."""
         queue = DropOldestQueue(self.config.audio.input_queue_chunks)
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._capture(queue))
-            await self._listen(queue)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._capture(queue))
+                await self._listen(queue)
+        except BaseException:
+            await self._barge_in()  # the source failed or we were cancelled: stop talking, keep what was heard
+            raise
         if self._reply is not None:
             await asyncio.wait([self._reply.task])
         while self.speaker.busy():
@@ -155,7 +164,11 @@ class Session:
     async def _reply_after(self, previous: asyncio.Task | None, run: ReplyRun) -> None:
         if previous is not None:
             await asyncio.wait([previous])  # without barge-in, replies queue up instead of overlapping
-        await speak_reply(run, self.engines, self.brain, self.speaker, self.history, self.on_event, self.streaming)
+        try:
+            await speak_reply(run, self.engines, self.brain, self.speaker, self.history, self.on_event, self.streaming)
+        except Exception as error:  # one failed turn must not end the conversation
+            log.warning("turn failed: %r", error, exc_info=log.isEnabledFor(logging.DEBUG))
+            self.on_event(TurnFailedEvent(f"{type(error).__name__}: {error}"))
 
     def _agent_talking(self) -> bool:
         return (self._reply is not None and not self._reply.task.done()) or self.speaker.busy()
