@@ -65,13 +65,13 @@ class Config:
 
 def load_config(path: Path | str | None = None) -> Config:
     """The packaged defaults, overridden by the TOML file at `path` if one is given."""
-    table = _read_toml(resources.files("configs") / "default.toml")
+    table = read_toml(resources.files("configs") / "default.toml")
     if path is not None:
-        _merge(table, _read_toml(Path(path)), str(path))
+        merge_tables(table, read_toml(Path(path)), str(path))
     return _build(Config, table)
 
 
-def _read_toml(file) -> dict[str, Any]:
+def read_toml(file) -> dict[str, Any]:
     try:
         return tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -80,7 +80,7 @@ def _read_toml(file) -> dict[str, Any]:
         raise ConfigError(f"{file}: not valid TOML: {error}") from None
 
 
-def _merge(defaults: dict, overrides: dict, source: str, prefix: str = "") -> None:
+def merge_tables(defaults: dict, overrides: dict, source: str, prefix: str = "") -> None:
     """Put `overrides` into `defaults`, refusing keys and types that the defaults do not have."""
     for key, value in overrides.items():
         name = f"{prefix}{key}"
@@ -91,7 +91,7 @@ def _merge(defaults: dict, overrides: dict, source: str, prefix: str = "") -> No
         if isinstance(default, dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: '{name}' must be a table")
-            _merge(default, value, source, f"{name}.")
+            merge_tables(default, value, source, f"{name}.")
             continue
         if isinstance(default, float) and type(value) is int:
             value = float(value)

@@ -1,0 +1,74 @@
+"""The restaurant's definition (name, address, hours, tables), loaded from TOML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+
+from voice.config import ConfigError, merge_tables, read_toml
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    address: str
+    timezone: str
+    hours: tuple[tuple[time, time] | None, ...]  # by weekday, Monday first; None when closed
+    slot_minutes: int
+    tables_per_slot: int
+    seats_per_table: int
+    days_ahead: int
+    last_seating_minutes: int
+
+    def opening(self, day: date) -> tuple[time, time] | None:
+        return self.hours[day.weekday()]
+
+    def seating_times(self, day: date) -> list[time]:
+        """Every time a table can start on `day`, earliest first."""
+        hours = self.opening(day)
+        if hours is None:
+            return []
+        start = datetime.combine(day, hours[0])
+        last = datetime.combine(day, hours[1]) - timedelta(minutes=self.last_seating_minutes)
+        times = []
+        while start <= last:
+            times.append(start.time())
+            start += timedelta(minutes=self.slot_minutes)
+        return times
+
+
+def load_domain(path: Path | str | None = None) -> Domain:
+    """The packaged restaurant, or the one at `path` (its keys checked against the packaged one)."""
+    table = read_toml(resources.files("configs") / "restaurant.toml")
+    source = "restaurant.toml"
+    if path:
+        source = str(path)
+        merge_tables(table, read_toml(Path(path)), source)
+    booking = table["booking"]
+    return Domain(
+        name=table["restaurant"]["name"],
+        address=table["restaurant"]["address"],
+        timezone=table["restaurant"]["timezone"],
+        hours=tuple(_hours(table["hours"][day], f"{source}: hours.{day}") for day in WEEKDAYS),
+        slot_minutes=booking["slot_minutes"],
+        tables_per_slot=booking["tables_per_slot"],
+        seats_per_table=booking["seats_per_table"],
+        days_ahead=booking["days_ahead"],
+        last_seating_minutes=booking["last_seating_minutes"],
+    )
+
+
+def _hours(text: str, where: str) -> tuple[time, time] | None:
+    if not text.strip():
+        return None
+    try:
+        opens, closes = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError:
+        raise ConfigError(f"{where}: expected \"HH:MM-HH:MM\" or \"\", got {text!r}") from None
+    if closes <= opens:
+        raise ConfigError(f"{where}: closes before it opens ({text!r})")
+    return opens, closes
