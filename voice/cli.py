@@ -8,17 +8,21 @@ from pathlib import Path
 
 from voice.audio import AudioFormatError
 from voice.config import ConfigError, load_config
+from memory.reservations import StoreError
 from voice.models import ModelNotFoundError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="An offline, real-time voice agent.")
     parser.add_argument("--config", type=Path, help="a TOML file overriding configs/default.toml")
+    parser.add_argument("--db", type=Path, help="the SQLite file Parley remembers in (default: user data dir)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="a scripted caller talks with Parley, no microphone needed")
     demo.add_argument("--out", type=Path, default=Path("parley-demo.wav"), help="where to write the audio")
     demo.add_argument("--turns", type=int, help="play only the first N caller lines")
+
+    commands.add_parser("chat", help="the reservation line, typed; one caller line per input line")
 
     bench = commands.add_parser("bench", help="turn latency per stage, against a naive baseline")
     bench.add_argument("--turns", type=int, default=12, help="utterances per pipeline")
@@ -35,10 +39,14 @@ def main(argv: list[str] | None = None) -> int:
             from voice.demo import main as demo
 
             return demo(config, args.out, args.turns)
+        if args.command == "chat":
+            from voice.chat import main as chat
+
+            return chat(config, args.db)
         from voice.bench import main as bench
 
         return bench(config, args.turns, args.json, args.audio)
-    except (ConfigError, ModelNotFoundError, AudioFormatError) as error:
+    except (ConfigError, ModelNotFoundError, AudioFormatError, StoreError) as error:
         print(f"parley: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

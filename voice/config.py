@@ -55,12 +55,18 @@ class SessionConfig:
 
 
 @dataclass(frozen=True)
+class DialogueConfig:
+    domain: str
+
+
+@dataclass(frozen=True)
 class Config:
     audio: AudioConfig
     vad: VadConfig
     stt: SttConfig
     tts: TtsConfig
     session: SessionConfig
+    dialogue: DialogueConfig
 
 
 def load_config(path: Path | str | None = None) -> Config:

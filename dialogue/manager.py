@@ -1,0 +1,373 @@
+"""The reservation dialogue without I/O: events and the current time in, actions out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from typing import Protocol
+
+from dialogue import phrases
+from dialogue.domain import Domain
+from dialogue.nlu import Clock, Understanding, name_from_words, understand
+
+SLOTS = ("party_size", "day", "at", "name", "phone")
+MAX_MISUNDERSTANDINGS = 3  # then start over with the options; twice that ends the call
+
+
+@dataclass(frozen=True)
+class Booking:
+    party_size: int
+    day: date
+    at: time
+    name: str
+    phone: str
+    notes: tuple[str, ...] = ()
+    id: int | None = None
+
+
+class Calendar(Protocol):
+    """What the manager may ask of the bookings store; reads only, the store's writes are actions."""
+
+    def free_tables(self, day: date, at: time, ignoring: int | None = None) -> int: ...
+
+    def find(self, phone: str | None = None, name: str | None = None, today: date | None = None) -> list[Booking]: ...
+
+
+# Events in.
+@dataclass(frozen=True)
+class UserSaid:
+    text: str
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """The caller said nothing for a while."""
+
+
+@dataclass(frozen=True)
+class CommitFailed:
+    """The store could not make the booking (the last table went to someone else)."""
+
+
+# Actions out.
+@dataclass(frozen=True)
+class Say:
+    text: str
+
+
+@dataclass(frozen=True)
+class Commit:
+    booking: Booking  # a new booking when id is None, else the new details of booking `id`
+
+
+@dataclass(frozen=True)
+class Cancel:
+    booking: Booking
+
+
+@dataclass(frozen=True)
+class EndCall:
+    pass
+
+
+Action = Say | Commit | Cancel | EndCall
+
+
+@dataclass
+class Draft:
+    party_size: int | None = None
+    day: date | None = None
+    at: time | None = None
+    clock: Clock | None = None  # a time said before the day was known
+    name: str | None = None
+    phone: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def missing(self) -> str | None:
+        return next((slot for slot in SLOTS if getattr(self, slot) is None), None)
+
+    def booking(self, booking_id: int | None = None) -> Booking:
+        return Booking(self.party_size, self.day, self.at, self.name, self.phone, tuple(self.notes), booking_id)
+
+    @classmethod
+    def of(cls, booking: Booking) -> Draft:
+        return cls(booking.party_size, booking.day, booking.at, None, booking.name, booking.phone, list(booking.notes))
+
+
+class DialogueManager:
+    """One call to the reservation line. `handle` is the only entry point."""
+
+    def __init__(self, domain: Domain, calendar: Calendar):
+        self.domain = domain
+        self.calendar = calendar
+        self.task: str | None = None  # book, change, cancel, check
+        self.draft = Draft()
+        self.expecting: str | None = None  # a slot, "confirm", "phone_lookup", "change_what", "anything_else"
+        self.existing: Booking | None = None
+        self.misunderstood = 0
+        self.last_said = ""
+        self.turn = 0
+
+    def handle(self, event: UserSaid | Timeout | CommitFailed, now: datetime) -> list[Action]:
+        self.turn += 1
+        self.now = now
+        if isinstance(event, Timeout):
+            return self._say(phrases.still_there(self._question()))
+        if isinstance(event, CommitFailed):
+            self.draft.at = None
+            return self._say("I'm sorry, that table was just taken.", self._offer_times())
+        return self._understood(understand(event.text, now.date()))
+
+    def committed(self, booking: Booking) -> list[Action]:
+        """The store made `booking`; tell the caller and move on."""
+        text = phrases.booked(booking, self.now.date()) if self.task != "cancel" else phrases.cancelled(booking, self.now.date())
+        self._reset()
+        self.expecting = "anything_else"
+        return self._say(text, "Is there anything else I can do for you?")
+
+    # --- the turn -------------------------------------------------------------------------
+
+    def _understood(self, u: Understanding) -> list[Action]:
+        for handler in (self._global, self._confirmation, self._task_switch, self._slots):
+            actions = handler(u)
+            if actions is not None:
+                self.misunderstood = 0
+                return actions
+        return self._misunderstanding()
+
+    def _global(self, u: Understanding) -> list[Action] | None:
+        """Questions that can come at any point, and leave the task where it was."""
+        intents = u.intents
+        if "repeat" in intents:
+            return self._say(self.last_said or phrases.greeting(self.domain))
+        if "goodbye" in intents and self.expecting != "confirm":
+            return [*self._say(phrases.goodbye()), EndCall()]
+        resume = self._question()
+        if "hours" in intents and "book" not in intents:
+            return self._say(phrases.hours(self.domain, u.day), resume)
+        if "address" in intents:
+            return self._say(f"We're at {self.domain.address}.", resume)
+        if "help" in intents:
+            return self._say(phrases.HELP, resume)
+        if self.expecting == "anything_else" and "no" in intents:
+            return [*self._say(phrases.goodbye()), EndCall()]
+        if intents in (["thanks"], ["greeting"], ["thanks", "greeting"]) and self.task is None:
+            return self._say(phrases.greeting(self.domain) if "greeting" in intents else "You're welcome. Anything else?")
+        return None
+
+    def _confirmation(self, u: Understanding) -> list[Action] | None:
+        if self.expecting != "confirm":
+            return None
+        if self._apply(u):
+            return self._next()
+        if "yes" in u.intents:
+            return self._act()
+        if "no" in u.intents:
+            self.expecting = "correction"
+            return self._say("No problem. What should I change?")
+        return None
+
+    def _task_switch(self, u: Understanding) -> list[Action] | None:
+        for task in ("cancel", "change", "check", "book"):
+            if task in u.intents and task != self.task:
+                self._reset()
+                self.task = task
+                if task == "book":
+                    self._apply(u)
+                    return self._next()
+                if u.phone:
+                    return self._look_up(u.phone, None)
+                self.expecting = "phone_lookup"
+                return self._say(phrases.ask_lookup(task))
+        return None
+
+    def _slots(self, u: Understanding) -> list[Action] | None:
+        if self.expecting == "phone_lookup":
+            if u.phone or u.name:
+                return self._look_up(u.phone, u.name)
+            return None
+        if self.expecting == "change_what":
+            if self._apply(u):
+                return self._next()
+            return None
+        if self.task is None:
+            if u.party_size or u.day or u.clock:
+                self.task = "book"
+                self._apply(u)
+                return self._next()
+            return None
+        if self._apply(u):
+            return self._next()
+        return None
+
+    # --- filling and checking details -------------------------------------------------------
+
+    def _apply(self, u: Understanding) -> bool:
+        """Take every detail the utterance gives (corrections included); True if any was new."""
+        draft, before = self.draft, replace(self.draft, notes=list(self.draft.notes))
+        expecting = self.expecting
+        if u.party_size:
+            draft.party_size = u.party_size
+        elif u.bare_number and expecting in ("party_size", "confirm", "correction", "change_what"):
+            draft.party_size = u.bare_number
+        if u.day:
+            draft.day = u.day
+            if draft.at and not u.clock:
+                draft.clock, draft.at = Clock(draft.at.hour, draft.at.minute, "pm" if draft.at.hour >= 12 else "am"), None
+        if u.clock:
+            draft.clock, draft.at = u.clock, None
+        elif u.bare_number and expecting == "at":
+            draft.clock, draft.at = Clock(u.bare_number), None
+        if u.name:
+            draft.name = u.name
+        elif expecting == "name" and len(u.text.split()) <= 4:
+            draft.name = name_from_words(u.text) or draft.name
+        if u.phone:
+            draft.phone = u.phone
+        draft.notes += [note for note in u.notes if note not in draft.notes]
+        if draft.clock and draft.day:
+            draft.at, draft.clock = self._resolve(draft.clock, draft.day), None
+        return draft != before
+
+    def _resolve(self, clock: Clock, day: date) -> time:
+        """The clock time the caller most likely meant: said am/pm, else the one we are open at."""
+        hour = clock.hour % 12 if clock.meridiem else clock.hour
+        if clock.meridiem == "pm":
+            return time(hour + 12 if hour < 12 else hour, clock.minute)
+        if clock.meridiem == "am" or hour >= 12:
+            return time(hour, clock.minute)
+        seatings = self.domain.seating_times(day)
+        later = time(hour + 12, clock.minute)
+        if later in seatings or time(hour, clock.minute) not in seatings:
+            return later
+        return time(hour, clock.minute)
+
+    def _next(self) -> list[Action]:
+        """Check what we have, then ask for the next missing detail, or confirm."""
+        problem = self._problem()
+        if problem:
+            return problem
+        slot = self.draft.missing()
+        if slot == "at" and self.draft.clock is None and self.draft.day is None:
+            slot = "day"
+        if slot:
+            self.expecting = slot
+            return self._say(phrases.ask(slot, self.turn, self.draft))
+        self.expecting = "confirm"
+        return self._say(phrases.confirm(self.task, self.draft.booking(), self.now.date()))
+
+    def _problem(self) -> list[Action] | None:
+        draft, domain, today = self.draft, self.domain, self.now.date()
+        if draft.party_size is not None and not 1 <= draft.party_size <= domain.seats_per_table:
+            draft.party_size = None
+            self.expecting = "party_size"
+            return self._say(f"Our largest table seats {domain.seats_per_table}.", "How many people will it be?")
+        if draft.day is not None:
+            reason = self._day_problem(draft.day, today)
+            if reason:
+                draft.day = None
+                self.expecting = "day"
+                return self._say(reason, "Which other day would suit you?")
+        if draft.day is not None and draft.at is not None:
+            return self._time_problem()
+        return None
+
+    def _day_problem(self, day: date, today: date) -> str | None:
+        if day < today:
+            return "That date has already passed."
+        if (day - today).days > self.domain.days_ahead:
+            return f"We only take bookings up to {self.domain.days_ahead} days ahead."
+        if self.domain.opening(day) is None:
+            return f"I'm afraid we're closed on {day.strftime('%A')}s."
+        return None
+
+    def _time_problem(self) -> list[Action] | None:
+        draft = self.draft
+        seatings = self.domain.seating_times(draft.day)
+        if draft.at not in seatings:
+            asked, draft.at = draft.at, None
+            self.expecting = "at"
+            return self._say(phrases.outside_hours(asked, draft.day, seatings, self.now.date()), self._offer_times())
+        if datetime.combine(draft.day, draft.at) <= self.now:
+            draft.at = None
+            self.expecting = "at"
+            return self._say("That time has already passed.", self._offer_times())
+        ignoring = self.existing.id if self.existing else None
+        if self.calendar.free_tables(draft.day, draft.at, ignoring) < 1:
+            asked, draft.at = draft.at, None
+            self.expecting = "at"
+            return self._say(f"We're fully booked at {phrases.clock(asked)}.", self._offer_times(near=asked))
+        return None
+
+    def _offer_times(self, near: time | None = None) -> str:
+        day = self.draft.day
+        ignoring = self.existing.id if self.existing else None
+        free = [t for t in self.domain.seating_times(day)
+                if datetime.combine(day, t) > self.now and self.calendar.free_tables(day, t, ignoring) > 0]
+        self.expecting = "at"
+        if not free:
+            self.draft.day = None
+            self.expecting = "day"
+            return f"There's nothing free on {phrases.day(day, self.now.date())}. Which other day would suit you?"
+        if near is not None:
+            minutes = lambda t: abs(t.hour * 60 + t.minute - near.hour * 60 - near.minute)  # noqa: E731
+            free = sorted(sorted(free, key=minutes)[:2])
+        return f"I could offer {phrases.either(free[:2])}. Would that work?"
+
+    # --- existing bookings ------------------------------------------------------------------
+
+    def _look_up(self, phone: str | None, name: str | None) -> list[Action]:
+        found = self.calendar.find(phone=phone, name=name, today=self.now.date())
+        if not found:
+            self.expecting = "phone_lookup"
+            return self._say("I can't find a booking under that.", "Could you give me the phone number you booked with?")
+        self.existing = found[0]
+        described = phrases.describe(found[0], self.now.date())
+        if self.task == "check":
+            self.task = None
+            self.expecting = "anything_else"
+            return self._say(f"Yes, I have {described}.", "Anything else?")
+        if self.task == "cancel":
+            self.expecting = "confirm"
+            return self._say(f"I have {described}.", "Shall I cancel it?")
+        self.draft = Draft.of(found[0])
+        self.expecting = "change_what"
+        return self._say(f"I have {described}.", "What would you like to change?")
+
+    def _act(self) -> list[Action]:
+        if self.task == "cancel":
+            return [Cancel(self.existing)]
+        booking_id = self.existing.id if self.existing else None
+        return [Commit(self.draft.booking(booking_id))]
+
+    # --- repair and bookkeeping -------------------------------------------------------------
+
+    def _misunderstanding(self) -> list[Action]:
+        self.misunderstood += 1
+        if self.misunderstood >= 2 * MAX_MISUNDERSTANDINGS:
+            return [*self._say("I'm sorry I couldn't help this time. Please call again later. Goodbye."), EndCall()]
+        if self.misunderstood % MAX_MISUNDERSTANDINGS == 0:
+            self._reset()
+            return self._say("Sorry, I'm not getting this.", phrases.HELP)
+        if self.misunderstood % MAX_MISUNDERSTANDINGS == 2:
+            return self._say("Sorry, I still didn't get that.", phrases.ask_again(self.expecting, self.draft))
+        return self._say(phrases.sorry(self.turn), self._question() or "How can I help?")
+
+    def _question(self) -> str:
+        if self.expecting in SLOTS:
+            return phrases.ask(self.expecting, 0, self.draft)
+        return {
+            "confirm": "Shall I go ahead?",
+            "phone_lookup": "What's the phone number on the booking?",
+            "change_what": "What would you like to change?",
+            "correction": "What should I change?",
+            "anything_else": "Is there anything else I can do for you?",
+        }.get(self.expecting, "")
+
+    def _reset(self) -> None:
+        self.task, self.draft, self.expecting, self.existing = None, Draft(), None, None
+
+    def _say(self, *sentences: str) -> list[Action]:
+        text = " ".join(s for s in sentences if s)
+        self.last_said = text
+        return [Say(text)]

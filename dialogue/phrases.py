@@ -1,0 +1,122 @@
+"""What the reservation line says: short spoken sentences, the first clause first, with some variety."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from dialogue.domain import WEEKDAYS, Domain
+
+HELP = "I can book a table, change or cancel a booking, and tell you our opening hours and address."
+
+QUESTIONS = {
+    "party_size": ("How many people will it be?", "For how many people?", "How many of you are coming?"),
+    "day": ("Which day would you like?", "What day were you thinking of?", "For which day?"),
+    "at": ("What time would you like?", "And at what time?", "What time suits you?"),
+    "name": ("What name shall I put it under?", "Can I take a name for the booking?", "And your name, please?"),
+    "phone": ("What's the best phone number for you?", "Could I have a phone number?", "And a contact number?"),
+}
+REPHRASED = {
+    "party_size": "Just the number of guests, for example: four people.",
+    "day": "You can say a day like: tomorrow, or Friday, or the 14th of December.",
+    "at": "You can say a time like: seven thirty, or 8 pm.",
+    "name": "Please say your name, for example: my name is Sam Lee.",
+    "phone": "Please read out your phone number, digit by digit.",
+}
+SORRY = ("Sorry, I didn't catch that.", "Sorry, I missed that.", "I'm not sure I followed.")
+
+
+def greeting(domain: Domain) -> str:
+    return f"Hello, you've reached {domain.name}. How can I help you?"
+
+
+def goodbye() -> str:
+    return "Thank you for calling. Goodbye!"
+
+
+def still_there(question: str) -> str:
+    return f"Are you still there? {question}".strip()
+
+
+def sorry(turn: int) -> str:
+    return SORRY[turn % len(SORRY)]
+
+
+def ask(slot: str, turn: int, draft) -> str:
+    options = QUESTIONS[slot]
+    question = options[turn % len(options)]
+    if slot == "party_size" and draft.day is None and draft.at is None and turn % 2:
+        return "Sure, " + question[0].lower() + question[1:]
+    return question
+
+
+def ask_again(expecting: str | None, draft) -> str:
+    return REPHRASED.get(expecting, HELP)
+
+
+def ask_lookup(task: str) -> str:
+    verb = {"cancel": "cancel", "change": "change", "check": "look up"}[task]
+    return f"Sure, I can {verb} that. What's the phone number on the booking?"
+
+
+def clock(at: time) -> str:
+    hour = at.hour % 12 or 12
+    suffix = "pm" if at.hour >= 12 else "am"
+    return f"{hour}:{at.minute:02d} {suffix}" if at.minute else f"{hour} {suffix}"
+
+
+def day(d: date, today: date) -> str:
+    if d == today:
+        return "today"
+    if d == today + timedelta(days=1):
+        return "tomorrow"
+    weekday = WEEKDAYS[d.weekday()].capitalize()
+    return f"{weekday} the {_ordinal(d.day)} of {d.strftime('%B')}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def either(times: list[time]) -> str:
+    spoken = [clock(t) for t in times]
+    return " or ".join(spoken)
+
+
+def describe(booking, today: date) -> str:
+    people = "1 person" if booking.party_size == 1 else f"{booking.party_size} people"
+    text = f"a table for {people} {day(booking.day, today)} at {clock(booking.at)}, under {booking.name}"
+    if booking.notes:
+        text += ", noting " + " and ".join(booking.notes)
+    return text
+
+
+def confirm(task: str | None, booking, today: date) -> str:
+    lead = "So that's" if task != "change" else "So the booking becomes"
+    return f"{lead} {describe(booking, today)}. Shall I go ahead?"
+
+
+def booked(booking, today: date) -> str:
+    return f"Done, you're booked for {day(booking.day, today)} at {clock(booking.at)}."
+
+
+def cancelled(booking, today: date) -> str:
+    return f"Done, your booking for {day(booking.day, today)} is cancelled."
+
+
+def hours(domain: Domain, on: date | None) -> str:
+    if on is not None:
+        opening = domain.opening(on)
+        name = WEEKDAYS[on.weekday()].capitalize()
+        if opening is None:
+            return f"We're closed on {name}s."
+        return f"On {name} we're open from {clock(opening[0])} to {clock(opening[1])}."
+    open_days = [WEEKDAYS[i].capitalize() for i, h in enumerate(domain.hours) if h]
+    closed = [WEEKDAYS[i].capitalize() for i, h in enumerate(domain.hours) if not h]
+    text = f"We're open {open_days[0]} to {open_days[-1]} in the evening"
+    return text + (f", and closed on {' and '.join(closed)}." if closed else ".")
+
+
+def outside_hours(asked: time, on: date, seatings: list[time], today: date) -> str:
+    return (f"On {day(on, today)} we seat guests from {clock(seatings[0])} to {clock(seatings[-1])}, "
+            f"so {clock(asked)} won't work.")

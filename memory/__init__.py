@@ -1,0 +1,1 @@
+"""Parley's persistent memory on SQLite: reservations now; people, sessions and facts next."""
