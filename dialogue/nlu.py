@@ -123,11 +123,12 @@ def party_size(words: str) -> int | None:
     if re.search(r"\b(a couple|the 2 of us|my (wife|husband|partner) and (i|me))\b", words):
         return 2
     for pattern in (
-        r"\b(?:table|party|booking|reservation|room) for (\d{1,2})\b(?! ?(?:am|pm|o'clock|:|\.\d|\d{2}\b))",
+        r"\b(?:table|party|booking|reservation|book|room) for (\d{1,2})\b(?! ?(?:am|pm|o'clock|:|\.\d|\d{2}\b))",
         r"\b(\d{1,2}) (?:people|persons|person|guests|adults|diners|pax)\b",
         r"\b(?:the|are|be|all) (\d{1,2}) of us\b",
         r"\b(?:we are|we're|there are|there will be|there'll be) (\d{1,2})\b",
         r"^for (\d{1,2})\b(?! ?(?:am|pm|o'clock|:|\d{2}\b))",
+        r"\bfor (\d{1,2})$",
     ):
         if match := re.search(pattern, words):
             return int(match.group(1))
@@ -150,14 +151,29 @@ def parse_day(words: str, today: date) -> date | None:
         (rf"\b(?:the )?(\d{{1,2}})(?:th)? (?:of )?({month_names})\b", 2, 1),
     ):
         if match := re.search(pattern, words):
-            return _next_date(today, MONTHS.index(match.group(month_group)) + 1, int(match.group(day_group)))
+            return _month_date(today, MONTHS.index(match.group(month_group)) + 1, int(match.group(day_group)))
     if match := re.search(r"\bthe (\d{1,2})th\b", words):
         return _next_date(today, today.month, int(match.group(1)))
     return None
 
 
+def _month_date(today: date, month: int, day: int) -> date | None:
+    """A date with its month named: this year's, unless it is long gone (then next year's).
+
+    A date a few weeks past is kept, so the caller hears that it has passed rather than
+    getting a booking a year later.
+    """
+    try:
+        this_year = date(today.year, month, day)
+    except ValueError:
+        return None
+    if (today - this_year).days > 31:
+        return _next_date(today.replace(day=1, month=1, year=today.year + 1), month, day)
+    return this_year
+
+
 def _next_date(today: date, month: int, day: int) -> date | None:
-    """The first such date from today on: later this month or year, else the next."""
+    """The first such date from today on: later this month, else next month or next year."""
     for year, m in ((today.year, month), (today.year, month + 1), (today.year + 1, month)):
         year, m = (year + 1, 1) if m == 13 else (year, m)
         try:
