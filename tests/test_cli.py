@@ -1,6 +1,7 @@
 """The CLI end to end, as a user runs it: real models, real-time audio, files on disk."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -65,3 +66,20 @@ def test_config_errors_exit_cleanly(tmp_path):
     result = parley("--config", str(bad), "demo")
     assert result.returncode == 2
     assert "unknown key 'vad.end_silnce_ms'" in result.stderr
+
+
+def test_chat_books_by_typed_lines_and_a_second_process_finds_the_booking(tmp_path):
+    db = str(tmp_path / "parley.db")
+    book = "A table for two next Friday at 7 pm\nMy name is Sam Lee\n555 2468\nyes\nno thanks\n"
+    first = subprocess.run([sys.executable, "-m", "voice.cli", "--db", db, "chat"], input=book,
+                           capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    replies = first.stdout.splitlines()
+    assert all(line.startswith("parley: ") for line in replies)
+    assert len(replies) == 6  # the greeting, then one reply per caller line
+    assert re.search("booked for (Friday|tomorrow)", replies[4])  # "tomorrow" when run on a Thursday
+    check = subprocess.run([sys.executable, "-m", "voice.cli", "--db", db, "chat"],
+                           input="Do I have a booking? My number is 555 2468.\n",
+                           capture_output=True, text=True, timeout=60)
+    assert re.search("Yes, I have a table for 2 people (Friday|tomorrow)", check.stdout)
+    assert "under Sam Lee" in check.stdout

@@ -154,7 +154,8 @@ class Session:
 
     def _on_speech_ended(self, event: SpeechEnded) -> None:
         preroll = self.config.vad.preroll_ms * self.config.audio.sample_rate // 1000
-        audio = self._audio.slice(event.start - preroll, event.end)
+        # Padded on both sides: the VAD starts late on a soft onset and ends early on a fading "s".
+        audio = self._audio.slice(event.start - preroll, event.end + preroll)
         last_speech = self._arrivals.time_of(event.end)
         previous = self._reply.task if self._reply else None
         run = ReplyRun(audio=audio, last_speech_at=last_speech, spoken=SpokenReply())

@@ -85,8 +85,8 @@ class Endpointer:
             self._last_voiced_end = self._position
             if self._voiced_run_start is None:
                 self._voiced_run_start = frame_start
-        else:
-            self._voiced_run_start = None
+        elif self._position - self._last_voiced_end > self._frame_bytes // 2:
+            self._voiced_run_start = None  # one unvoiced frame (a plosive's closure) does not break a run
         if self._turn_start is None:
             return self._maybe_start()
         return self._maybe_end()
@@ -94,7 +94,7 @@ class Endpointer:
     def _maybe_start(self) -> SpeechStarted | None:
         if self._voiced_run_start is None:
             return None
-        if self._ms(self._position - self._voiced_run_start) < self.config.start_ms:
+        if self._ms(self._last_voiced_end - self._voiced_run_start) < self.config.start_ms:
             return None
         self._turn_start = self._voiced_run_start
         return SpeechStarted(self._turn_start)
