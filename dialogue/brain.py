@@ -25,10 +25,8 @@ class EchoBrain:
 
     def __init__(self, name: str = "Parley"):
         self.name = name
-        self.turns = 0
 
     async def reply(self, transcript: str) -> AsyncIterator[str]:
-        self.turns += 1
         for sentence in self._sentences(transcript):
             yield sentence + " "
 

@@ -107,6 +107,7 @@ class DialogueManager:
         self.misunderstood = 0
         self.last_said = ""
         self.turn = 0
+        self.now = datetime.min  # set by every `handle`
 
     def handle(self, event: UserSaid | Timeout | CommitFailed, now: datetime) -> list[Action]:
         self.turn += 1
@@ -120,7 +121,8 @@ class DialogueManager:
 
     def committed(self, booking: Booking) -> list[Action]:
         """The store made `booking`; tell the caller and move on."""
-        text = phrases.booked(booking, self.now.date()) if self.task != "cancel" else phrases.cancelled(booking, self.now.date())
+        done = phrases.cancelled if self.task == "cancel" else phrases.booked
+        text = done(booking, self.now.date())
         self._reset()
         self.expecting = "anything_else"
         return self._say(text, "Is there anything else I can do for you?")
@@ -350,7 +352,7 @@ class DialogueManager:
             self._reset()
             return self._say("Sorry, I'm not getting this.", phrases.HELP)
         if self.misunderstood % MAX_MISUNDERSTANDINGS == 2:
-            return self._say("Sorry, I still didn't get that.", phrases.ask_again(self.expecting, self.draft))
+            return self._say("Sorry, I still didn't get that.", phrases.ask_again(self.expecting))
         return self._say(phrases.sorry(self.turn), self._question() or "How can I help?")
 
     def _question(self) -> str:

@@ -49,7 +49,7 @@ def ask(slot: str, turn: int, draft) -> str:
     return question
 
 
-def ask_again(expecting: str | None, draft) -> str:
+def ask_again(expecting: str | None) -> str:
     return REPHRASED.get(expecting, HELP)
 
 

@@ -89,3 +89,24 @@ def test_bad_wav_files_get_clear_errors(tmp_path):
     _write_raw(eight_bit, 16000, 1, 1, bytes(1600))
     with pytest.raises(AudioFormatError, match="expected 16-bit samples, got 8-bit"):
         read_mono16(eight_bit, 16000)
+
+
+def test_wav_source_paces_a_recording_like_live_audio():
+    import asyncio
+    import time as clock
+
+    from voice.streams import WavSource
+
+    recording = AudioChunk(bytes(2 * 8000))  # 0.5 s at 16 kHz
+
+    async def collect(realtime: bool):
+        started = clock.monotonic()
+        chunks = [chunk async for chunk in WavSource(recording, chunk_ms=20, realtime=realtime).chunks()]
+        return chunks, clock.monotonic() - started
+
+    paced, paced_seconds = asyncio.run(collect(True))
+    assert len(paced) == 25 and all(c.samples == 320 for c in paced)
+    assert b"".join(c.audio for c in paced) == recording.audio
+    assert paced_seconds >= 0.45  # never faster than real time: a lower bound only
+    fast, _ = asyncio.run(collect(False))
+    assert [c.audio for c in fast] == [c.audio for c in paced]

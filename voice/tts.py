@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 import numpy as np
+from piper import PiperVoice, SynthesisConfig
 
 from voice.audio import AudioChunk, AudioFormat
 from voice.config import TtsConfig
@@ -21,8 +22,6 @@ class TextToSpeech(Protocol):
 
 class PiperTTS:
     def __init__(self, config: TtsConfig):
-        from piper import PiperVoice, SynthesisConfig
-
         self.voice = PiperVoice.load(str(piper_voice_file(config.voice)))
         self.format = AudioFormat(self.voice.config.sample_rate, 2, 1)
         self._synthesis = SynthesisConfig(length_scale=config.length_scale)
@@ -32,8 +31,6 @@ class PiperTTS:
             pass
 
     def synthesize(self, text: str, length_scale: float | None = None) -> Iterator[AudioChunk]:
-        from piper import SynthesisConfig
-
         config = self._synthesis
         if length_scale is not None:
             config = SynthesisConfig(length_scale=length_scale)

@@ -46,7 +46,6 @@ class Endpointer:
             raise ValueError(f"vad.aggressiveness must be 0..3, not {config.aggressiveness}")
         self.config = config
         self.rate = rate
-        self.end_silence_ms = config.end_silence_ms
         self._detector = detector or webrtcvad.Vad(config.aggressiveness)
         self._frame_bytes = rate * config.frame_ms // 1000 * 2
         self._min_rms = 32768 * 10 ** (config.min_level_dbfs / 20)
@@ -100,7 +99,7 @@ class Endpointer:
         return SpeechStarted(self._turn_start)
 
     def _maybe_end(self) -> SpeechEnded | None:
-        if self._ms(self._position - self._last_voiced_end) < self.end_silence_ms:
+        if self._ms(self._position - self._last_voiced_end) < self.config.end_silence_ms:
             return None
         ended = SpeechEnded(self._turn_start, self._last_voiced_end)
         self._turn_start = None
