@@ -37,6 +37,7 @@ class Calendar(Protocol):
 @dataclass(frozen=True)
 class UserSaid:
     text: str
+    meaning: Understanding | None = None  # what the LLM made of `text`; None: the embedded rules read it
 
 
 @dataclass(frozen=True)
@@ -113,11 +114,11 @@ class DialogueManager:
         self.turn += 1
         self.now = now
         if isinstance(event, Timeout):
-            return self._say(phrases.still_there(self._question()))
+            return self._say(phrases.still_there(self.question()))
         if isinstance(event, CommitFailed):
             self.draft.at = None
             return self._say("I'm sorry, that table was just taken.", self._offer_times())
-        return self._understood(understand(event.text, now.date()))
+        return self._understood(event.meaning or understand(event.text, now.date()))
 
     def committed(self, booking: Booking) -> list[Action]:
         """The store made `booking`; tell the caller and move on."""
@@ -144,13 +145,15 @@ class DialogueManager:
             return self._say(self.last_said or phrases.greeting(self.domain))
         if "goodbye" in intents and self.expecting != "confirm":
             return [*self._say(phrases.goodbye()), EndCall()]
-        resume = self._question()
+        resume = self.question()
         if "hours" in intents and "book" not in intents:
             return self._say(phrases.hours(self.domain, u.day), resume)
         if "address" in intents:
             return self._say(f"We're at {self.domain.address}.", resume)
         if "help" in intents:
             return self._say(phrases.HELP, resume)
+        if intents == ["other"]:
+            return self._say(phrases.OUT_OF_DOMAIN, resume or "How can I help?")
         if self.expecting == "anything_else" and "no" in intents:
             return [*self._say(phrases.goodbye()), EndCall()]
         if intents in (["thanks"], ["greeting"], ["thanks", "greeting"]) and self.task is None:
@@ -222,7 +225,7 @@ class DialogueManager:
             draft.clock, draft.at = Clock(u.bare_number), None
         if u.name:
             draft.name = u.name
-        elif expecting == "name" and len(u.text.split()) <= 4:
+        elif expecting == "name" and len(u.text.split()) <= 4 and not u.text.rstrip().endswith("?"):
             draft.name = name_from_words(u.text) or draft.name
         if u.phone:
             draft.phone = u.phone
@@ -353,9 +356,9 @@ class DialogueManager:
             return self._say("Sorry, I'm not getting this.", phrases.HELP)
         if self.misunderstood % MAX_MISUNDERSTANDINGS == 2:
             return self._say("Sorry, I still didn't get that.", phrases.ask_again(self.expecting))
-        return self._say(phrases.sorry(self.turn), self._question() or "How can I help?")
+        return self._say(phrases.sorry(self.turn), self.question() or "How can I help?")
 
-    def _question(self) -> str:
+    def question(self) -> str:
         if self.expecting in SLOTS:
             return phrases.ask(self.expecting, 0, self.draft)
         return {
@@ -365,6 +368,12 @@ class DialogueManager:
             "correction": "What should I change?",
             "anything_else": "Is there anything else I can do for you?",
         }.get(self.expecting, "")
+
+    def aside(self, answer: str) -> str:
+        """The caller got `answer` to a question off the subject; what to ask to get back on it."""
+        back = self.question() or "Can I help you with a table?"
+        self.last_said = f"{answer} {back}"
+        return back
 
     def _reset(self) -> None:
         self.task, self.draft, self.expecting, self.existing = None, Draft(), None, None

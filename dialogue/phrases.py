@@ -22,6 +22,7 @@ REPHRASED = {
     "name": "Please say your name, for example: my name is Sam Lee.",
     "phone": "Please read out your phone number, digit by digit.",
 }
+OUT_OF_DOMAIN = "I'm only the reservation line, so I can't help with that."
 SORRY = ("Sorry, I didn't catch that.", "Sorry, I missed that.", "I'm not sure I followed.")
 
 

@@ -23,8 +23,12 @@ class ReservationBrain:
     def greeting(self) -> str:
         return phrases.greeting(self.domain)
 
-    async def reply(self, transcript: str) -> AsyncIterator[str]:
-        actions = self.manager.handle(UserSaid(transcript), self.clock())
+    def reply(self, transcript: str) -> AsyncIterator[str]:
+        return self.respond(UserSaid(transcript))
+
+    async def respond(self, said: UserSaid) -> AsyncIterator[str]:
+        """Run the manager's actions for one caller turn, yielding what is to be said."""
+        actions = self.manager.handle(said, self.clock())
         while actions:
             action, *actions = actions
             if isinstance(action, Say):

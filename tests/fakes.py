@@ -45,6 +45,9 @@ class ScriptedBrain:
         self.replies = list(replies)
         self.heard: list[str] = []
 
+    def greeting(self) -> str:
+        return ""
+
     async def reply(self, transcript: str) -> AsyncIterator[str]:
         self.heard.append(transcript)
         for word in self.replies.pop(0).split(" "):

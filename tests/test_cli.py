@@ -4,9 +4,11 @@ import json
 import re
 import subprocess
 import sys
+from datetime import time
 
 import numpy as np
 
+from memory.reservations import ReservationStore, open_db
 from voice.audio import AudioChunk, AudioFormat
 from voice.wav import read_wav, write_wav
 
@@ -16,20 +18,25 @@ def parley(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
-def test_demo_runs_a_short_conversation_and_writes_both_sides(tmp_path):
-    out = tmp_path / "demo.wav"
-    result = parley("demo", "--turns", "1", "--out", str(out))
+def test_demo_books_a_real_table_by_voice_and_writes_both_sides(tmp_path):
+    out, db = tmp_path / "demo.wav", tmp_path / "parley.db"
+    result = parley("demo", "--out", str(out), "--db", str(db))
     assert result.returncode == 0, result.stderr
-    assert "caller (as Parley heard it): Hello, I would like to book a table" in result.stdout
-    assert "parley: Hello, this is Parley." in result.stdout
+    assert "parley: Hello, you've reached Trattoria Sole." in result.stdout
+    assert "caller (as Parley heard it): My name is Sam Lee" in result.stdout
+    assert "you're booked for Friday" in result.stdout
     assert "endpoint" in result.stdout and "total" in result.stdout
+    [booking] = ReservationStore(open_db(db), 4).find(phone="5551234")
+    assert (booking.party_size, booking.name, booking.at) == (4, "Sam Lee", time(19, 30))
+    assert booking.day.strftime("%A") == "Friday"
     audio = read_wav(out)
     assert audio.format.channels == 2
     frames = np.frombuffer(audio.audio, dtype=np.int16).reshape(-1, 2)
     caller, agent = np.abs(frames[:, 0]).astype(int), np.abs(frames[:, 1]).astype(int)
     assert caller.max() > 3000 and agent.max() > 3000
-    # Parley answers after the caller has spoken, not over them.
-    assert np.flatnonzero(agent > 3000)[0] > np.flatnonzero(caller > 3000)[-1]
+    # Parley greets before the caller speaks, and has the last word after the caller's goodbye.
+    assert np.flatnonzero(agent > 3000)[0] < np.flatnonzero(caller > 3000)[0]
+    assert np.flatnonzero(agent > 3000)[-1] > np.flatnonzero(caller > 3000)[-1]
 
 
 def test_bench_on_recordings_reports_latency_and_word_error_rate(tmp_path, speak):

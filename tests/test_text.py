@@ -1,4 +1,3 @@
-from dialogue.brain import EchoBrain
 from voice.events import SpokenPiece, SpokenReply
 from voice.speakable import SpeakableSplitter
 
@@ -34,17 +33,3 @@ def test_heard_text_is_cut_where_playback_stopped():
     assert reply.heard(1.0) == "one two"
     assert reply.heard(2.5) == "one two three four five"
     assert reply.heard(0.0) == ""
-
-
-async def collect(brain, text):
-    return "".join([part async for part in brain.reply(text)])
-
-
-def test_echo_brain_greets_echoes_and_says_goodbye():
-    import asyncio
-
-    brain = EchoBrain()
-    assert "Hello, this is Parley." in asyncio.run(collect(brain, "Hi there, a table please."))
-    assert "I heard: a table for two" in asyncio.run(collect(brain, "a table for two."))
-    assert "Goodbye" in asyncio.run(collect(brain, "Thanks, bye!"))
-    assert "didn't catch" in asyncio.run(collect(brain, ""))

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from voice.agent import build_session, load_engines
+from dialogue.brains import build_brain
+from voice.agent import load_engines
 from voice.audio import AudioFormat, AudioFormatError
 from voice.caller import ScriptedCaller
 from voice.config import Config
 from voice.demo import caller_lines
 from voice.events import Event, TranscriptEvent, TurnTrace
 from voice.reply import Engines
+from voice.session import Session
 from voice.streams import PacedSpeaker
 from voice.wav import read_mono16
 from voice.wer import word_error_rate
@@ -82,22 +85,24 @@ def recorded_utterances(folder: Path, rate: int) -> list[Utterance]:
 
 
 async def run_pipeline(config: Config, engines: Engines, utterances: list[Utterance], streaming: bool) -> dict:
-    """Play every utterance through a live session; returns the traces and per-line transcripts."""
+    """Play every utterance through a live session on a scratch database; returns the summary."""
     rate = config.audio.sample_rate
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000, PLAYBACK_SPEED)
     caller = ScriptedCaller([u.audio for u in utterances], speaker, rate, config.audio.chunk_ms,
-                            pause=0.5, noise_level=ROOM_NOISE)
+                            pause=0.5, noise_level=ROOM_NOISE, greeted=True)
     heard: list[list[str]] = [[] for _ in utterances]
 
     def on_event(event: Event) -> None:
         if isinstance(event, TranscriptEvent):
             heard[max(caller.line_index, 0)].append(event.text)
 
-    session = build_session(config, engines, caller, speaker, on_event, streaming)
-    history = await session.run()
+    with tempfile.TemporaryDirectory() as scratch:
+        brain = build_brain(config, Path(scratch) / "bench.db")
+        session = Session(config, engines, brain, caller, speaker, on_event, streaming)
+        history = await session.run()
     traces = [turn.trace for turn in history if turn.trace is not None]
     pairs = [(u.text, " ".join(h)) for u, h in zip(utterances, heard) if u.text is not None]
-    return summarize(traces, pairs, session.dropped_chunks)
+    return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", []))}
 
 
 def summarize(traces: list[TurnTrace], pairs: list[tuple[str, str]], dropped: int) -> dict:
@@ -133,7 +138,9 @@ async def run_bench(config: Config, turns: int, audio_dir: Path | None) -> dict:
         utterances = synthetic_utterances(engines, turns, rate)
     tuned = await run_pipeline(config, engines, utterances, streaming=True)
     baseline = await run_pipeline(config, engines, utterances, streaming=False)
-    report = {"utterances": len(utterances), **tuned}
+    llm = config.llm
+    report = {"brain": f"llm {llm.model} at {llm.base_url}" if llm.base_url else "embedded",
+              "utterances": len(utterances), **tuned}
     report.update({f"baseline_{key}": value for key, value in baseline.items()})
     tuned_p50, baseline_p50 = tuned["turn_latency_ms"]["p50"], baseline["turn_latency_ms"]["p50"]
     report["speedup_vs_baseline"] = round(baseline_p50 / tuned_p50, 2) if tuned_p50 and baseline_p50 else None
@@ -141,7 +148,7 @@ async def run_bench(config: Config, turns: int, audio_dir: Path | None) -> dict:
 
 
 def render(report: dict) -> str:
-    lines = [f"{report['utterances']} utterances, {report['turns']} turns answered (tuned), "
+    lines = [f"brain: {report['brain']}", f"{report['utterances']} utterances, {report['turns']} turns answered (tuned), "
              f"{report['baseline_turns']} (baseline)", ""]
     lines.append(f"{'ms':<22}{'tuned p50':>10}{'p95':>8}{'baseline p50':>14}{'p95':>8}")
     rows = [("turn latency", report["turn_latency_ms"], report["baseline_turn_latency_ms"])]
@@ -153,6 +160,9 @@ def render(report: dict) -> str:
     lines.append("")
     lines.append(f"STT real-time factor p50: {report['stt_rtf']['p50']}   word error rate: {report['wer']}")
     lines.append(f"speed-up of the median against the baseline: {report['speedup_vs_baseline']}x")
+    if report["llm_fallbacks"] or report["baseline_llm_fallbacks"]:
+        lines.append(f"LLM turns that fell back to the embedded rules: {report['llm_fallbacks']} (tuned), "
+                     f"{report['baseline_llm_fallbacks']} (baseline)")
     return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ class ScriptedCaller:
         reply_timeout: float = 10.0,
         noise_level: float = 0.0,
         cut_in_after: float | None = None,
+        greeted: bool = False,
     ):
         self.lines = lines
         self.speaker = speaker
@@ -36,6 +37,7 @@ class ScriptedCaller:
         self._noise = np.random.default_rng(7)
         self.noise_level = noise_level
         self.cut_in_after = cut_in_after  # speak the next line this long into a reply, cutting it off
+        self.greeted = greeted  # Parley speaks first: wait for its greeting before the first line
         self.line_index = -1  # the line being spoken or last spoken
         self.started_at: float | None = None  # loop time of the first sample
         self._sent: list[np.ndarray] = []
@@ -44,7 +46,7 @@ class ScriptedCaller:
     async def chunks(self) -> AsyncIterator[AudioChunk]:
         loop = asyncio.get_running_loop()
         self.started_at = self._next_at = loop.time()
-        async for chunk in self._quiet(self.pause):
+        async for chunk in self._await_reply() if self.greeted else self._quiet(self.pause):
             yield chunk
         for self.line_index, line in enumerate(self.lines):
             for start in range(0, len(line), self.chunk_samples):

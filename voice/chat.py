@@ -6,19 +6,11 @@ import asyncio
 import sys
 from pathlib import Path
 
-from dialogue.domain import load_domain
-from dialogue.reservation_brain import ReservationBrain
-from memory.reservations import ReservationStore, default_db_path, open_db
+from dialogue.brains import build_brain
 from voice.config import Config
 
 
-def build_reservation_brain(config: Config, db: Path | None) -> ReservationBrain:
-    domain = load_domain(config.dialogue.domain or None)
-    store = ReservationStore(open_db(db or default_db_path()), domain.tables_per_slot)
-    return ReservationBrain(domain, store)
-
-
-async def converse(brain: ReservationBrain, interactive: bool) -> None:
+async def converse(brain, interactive: bool) -> None:
     print(f"parley: {brain.greeting()}", flush=True)
     while not brain.ended:
         line = await asyncio.to_thread(_read_line, interactive)
@@ -38,5 +30,5 @@ def _read_line(interactive: bool) -> str | None:
 
 
 def main(config: Config, db: Path | None) -> int:
-    asyncio.run(converse(build_reservation_brain(config, db), sys.stdin.isatty()))
+    asyncio.run(converse(build_brain(config, db), sys.stdin.isatty()))
     return 0

@@ -12,19 +12,29 @@ from memory.reservations import StoreError
 from voice.models import ModelNotFoundError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="parley", description="An offline, real-time voice agent.")
-    parser.add_argument("--config", type=Path, help="a TOML file overriding configs/default.toml")
-    parser.add_argument("--db", type=Path, help="the SQLite file Parley remembers in (default: user data dir)")
-    commands = parser.add_subparsers(dest="command", required=True)
+def common_options(defaults: bool) -> argparse.ArgumentParser:
+    """Options every subcommand takes, before or after its name."""
+    parser = argparse.ArgumentParser(add_help=False)
+    default = None if defaults else argparse.SUPPRESS  # after the name, only what was given overrides
+    parser.add_argument("--config", type=Path, default=default, help="a TOML file overriding configs/default.toml")
+    parser.add_argument("--db", type=Path, default=default,
+                        help="the SQLite file Parley remembers in (default: user data dir)")
+    return parser
 
-    demo = commands.add_parser("demo", help="a scripted caller talks with Parley, no microphone needed")
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="An offline, real-time voice agent.",
+                                     parents=[common_options(defaults=True)])
+    commands = parser.add_subparsers(dest="command", required=True)
+    common = common_options(defaults=False)
+
+    demo = commands.add_parser("demo", parents=[common], help="a scripted caller talks with Parley, no microphone needed")
     demo.add_argument("--out", type=Path, default=Path("parley-demo.wav"), help="where to write the audio")
     demo.add_argument("--turns", type=int, help="play only the first N caller lines")
 
-    commands.add_parser("chat", help="the reservation line, typed; one caller line per input line")
+    commands.add_parser("chat", parents=[common], help="the reservation line, typed; one caller line per input line")
 
-    bench = commands.add_parser("bench", help="turn latency per stage, against a naive baseline")
+    bench = commands.add_parser("bench", parents=[common], help="turn latency per stage, against a naive baseline")
     bench.add_argument("--turns", type=int, default=12, help="utterances per pipeline")
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     bench.add_argument("--audio", type=Path, help="a folder of NAME.wav (and NAME.txt) to use instead")
@@ -38,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from voice.demo import main as demo
 
-            return demo(config, args.out, args.turns)
+            return demo(config, args.out, args.db, args.turns)
         if args.command == "chat":
             from voice.chat import main as chat
 

@@ -60,6 +60,14 @@ class DialogueConfig:
 
 
 @dataclass(frozen=True)
+class LlmConfig:
+    base_url: str
+    model: str
+    api_key_env: str
+    deadline_ms: int
+
+
+@dataclass(frozen=True)
 class Config:
     audio: AudioConfig
     vad: VadConfig
@@ -67,6 +75,7 @@ class Config:
     tts: TtsConfig
     session: SessionConfig
     dialogue: DialogueConfig
+    llm: LlmConfig
 
 
 def load_config(path: Path | str | None = None) -> Config:

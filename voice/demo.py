@@ -7,21 +7,25 @@ from pathlib import Path
 
 import numpy as np
 
-from voice.agent import build_session, load_engines
+from dialogue.brains import build_brain
+from voice.agent import load_engines
 from voice.audio import AudioFormat, resample
 from voice.caller import ScriptedCaller
 from voice.config import Config
 from voice.events import AgentTextEvent, BargeInEvent, Event, TranscriptEvent, Turn, TurnFailedEvent, TurnTrace
 from voice.reply import Engines
+from voice.session import Session
 from voice.streams import PacedSpeaker
 from voice.wav import interleave, write_wav
 
 DEMO_SCRIPT = (
-    "Hello, I would like to book a table, please.",
-    "A table for four people tomorrow at seven thirty.",
-    "My name is Ana Lopez and my number is five five five, one two three four.",
-    "Thank you very much. Goodbye.",
+    "Hi, I would like to book a table for four next Friday at seven thirty.",
+    "My name is Sam Lee.",
+    "My number is five five five, one two three four.",
+    "Yes, please.",
+    "No, thank you. Goodbye.",
 )
+DEMO_PHONE = "5551234"
 CALLER_LENGTH_SCALE = 1.1  # the caller speaks a little slower than Parley, to tell them apart
 
 
@@ -53,20 +57,29 @@ def latency_table(traces: list[TurnTrace]) -> str:
     return "\n".join(rows)
 
 
-async def run_demo(config: Config, out: Path, turns: int | None = None) -> list[Turn]:
+async def run_demo(config: Config, out: Path, db: Path | None = None, turns: int | None = None) -> list[Turn]:
+    """Without `db`, the call books into a fresh database beside `out`, so every run starts the same."""
+    if db is None:
+        db = out.with_suffix(".db")
+        for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            stale.unlink(missing_ok=True)
+    brain = build_brain(config, db)
     engines = load_engines(config)
     rate = config.audio.sample_rate
     script = list(DEMO_SCRIPT[:turns] if turns else DEMO_SCRIPT)
     lines = caller_lines(engines, script, rate, CALLER_LENGTH_SCALE)
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000)
-    caller = ScriptedCaller(lines, speaker, rate, config.audio.chunk_ms)
-    session = build_session(config, engines, caller, speaker, print_event)
+    caller = ScriptedCaller(lines, speaker, rate, config.audio.chunk_ms, greeted=True)
+    session = Session(config, engines, brain, caller, speaker, print_event)
     history = await session.run()
     traces = [turn.trace for turn in history if turn.trace is not None]
     print()
     print(latency_table(traces))
     path = write_wav(out, conversation_audio(caller, speaker, rate))
     print(f"\nconversation audio (caller left, Parley right): {path}")
+    for booking in brain.store.find(phone=DEMO_PHONE):
+        print(f"booked in {db}: {booking.party_size} people on {booking.day:%A %d %B} at {booking.at:%H:%M}, "
+              f"for {booking.name}, phone {booking.phone}")
     return history
 
 
@@ -77,6 +90,6 @@ def conversation_audio(caller: ScriptedCaller, speaker: PacedSpeaker, rate: int)
     return interleave([caller_track, speaker.recording()], rate)
 
 
-def main(config: Config, out: Path, turns: int | None) -> int:
-    asyncio.run(run_demo(config, out, turns))
+def main(config: Config, out: Path, db: Path | None, turns: int | None) -> int:
+    asyncio.run(run_demo(config, out, db, turns))
     return 0

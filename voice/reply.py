@@ -73,10 +73,25 @@ async def speak_reply(
         say = _say_streaming if streaming else _say_whole
         await say(run, text, engines.tts, brain, speaker, on_event)
     finally:
-        if run.spoken.pieces:
-            spoken = run.spoken.text
-            run.agent_turn = Turn("agent", spoken, heard=spoken, trace=_trace(run))
-            history.append(run.agent_turn)
+        _record(run, history)
+
+
+async def speak_greeting(run: ReplyRun, text: str, tts: TextToSpeech, speaker: AudioSink,
+                         history: list[Turn], on_event: Callable[[Event], None]) -> None:
+    """The call's opening line: spoken like a reply, but with no user turn to time."""
+    splitter = SpeakableSplitter()
+    try:
+        for piece in splitter.feed(text) + splitter.finish():
+            await _say_piece(run, piece, tts, speaker, on_event)
+    finally:
+        _record(run, history)
+
+
+def _record(run: ReplyRun, history: list[Turn]) -> None:
+    if run.spoken.pieces:
+        spoken = run.spoken.text
+        run.agent_turn = Turn("agent", spoken, heard=spoken, trace=_trace(run))
+        history.append(run.agent_turn)
 
 
 async def _say_streaming(run, text, tts, brain, speaker, on_event) -> None:
@@ -116,7 +131,7 @@ async def _say_whole(run, text, tts, brain, speaker, on_event) -> None:
 
 
 async def _play(run: ReplyRun, chunk: AudioChunk, speaker: AudioSink, on_event) -> None:
-    if "first_audio" not in run.marks:
+    if "first_audio" not in run.marks and "stt" in run.marks:  # a greeting has no turn to time
         run.marks["first_audio"] = asyncio.get_running_loop().time()
         on_event(TurnLatencyEvent(_trace(run)))
     await speaker.play(chunk)

@@ -22,7 +22,7 @@ from voice.events import (
     TurnFailedEvent,
 )
 from voice.queues import DropOldestQueue, QueueClosed
-from voice.reply import Engines, ReplyRun, speak_reply
+from voice.reply import Engines, ReplyRun, speak_greeting, speak_reply
 from voice.streams import AudioSink, AudioSource
 from voice.vad import Endpointer, SpeechEnded, SpeechStarted
 
@@ -106,8 +106,9 @@ class Session:
         self._reply: ReplyRun | None = None
 
     async def run(self) -> list[Turn]:
-        """Listen until the source ends, then let the last reply finish playing."""
+        """Greet, listen until the source ends, then let the last reply finish playing."""
         queue = DropOldestQueue(self.config.audio.input_queue_chunks)
+        self._greet()
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._capture(queue))
@@ -170,6 +171,14 @@ class Session:
         except Exception as error:  # one failed turn must not end the conversation
             log.warning("turn failed: %r", error, exc_info=log.isEnabledFor(logging.DEBUG))
             self.on_event(TurnFailedEvent(f"{type(error).__name__}: {error}"))
+
+    def _greet(self) -> None:
+        greeting = self.brain.greeting()
+        if greeting:
+            run = ReplyRun(audio=AudioChunk(b""), last_speech_at=asyncio.get_running_loop().time(), spoken=SpokenReply())
+            run.task = asyncio.create_task(
+                speak_greeting(run, greeting, self.engines.tts, self.speaker, self.history, self.on_event))
+            self._reply = run
 
     def _agent_talking(self) -> bool:
         return (self._reply is not None and not self._reply.task.done()) or self.speaker.busy()
