@@ -57,10 +57,13 @@ UNSAFE_ASIDE = re.compile(r"\d|\b(book|reserv|confirm|cancel|table|seat|date|tim
 MAX_READING_TOKENS = 96  # a full reading fits; a small model rambling on is cut off (and falls back)
 # The model fills a gap only where the caller said something of that kind: small models invent values.
 CUES = {
-    "party_size": re.compile(r"\d|\b(people|persons?|guests|of us|couple|pair|dozen|myself|alone|family|friends|kids)\b"),
-    "day": re.compile(r"\d|\b(today|tonight|tomorrow|day|week|weekend|month|next|this)\b|"
+    "party_size": re.compile(r"\b(for \d+|\d+ (people|persons?|guests|adults|of us)|people|guests|of us|couple|pair|"
+                             r"dozen|myself|alone|family|friends|kids|children|wife|husband|partner)\b"),
+    "day": re.compile(r"\b(\d+th|today|tonight|tomorrow|week|weekend|next|this)\b|"
                       r"\b(mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"),
-    "time": re.compile(r"\d|\b(noon|midday|midnight|morning|lunch|dinner|evening|night|half|quarter|o'clock)\b"),
+    "time": re.compile(r"\b(at|around|about|by|after|before) \d|\d[:.]\d\d|\d ?(am|pm)\b|"
+                       r"\b(noon|midday|midnight|lunch|dinner|evening|night|half|quarter|o'clock)\b"),
+    "notes": re.compile(r"allerg|intoleran|chair|birthday|anniversary|vegan|vegetarian|gluten|celebrat|pram|dog|access"),
 }
 PRONOUNS = {"me", "we", "us", "you", "they", "them", "he", "she", "him", "her", "myself"}
 MAX_ASIDE_SENTENCES = 2
@@ -225,15 +228,23 @@ def parse_reading(arguments: str, today: date) -> Reading:
 
 
 def merge(rules: Understanding, reading: Reading, transcript: str) -> Understanding:
-    """The rules' precise findings, with gaps filled from the model's reading where it is grounded."""
+    """The rules' precise findings, with gaps filled from the model's reading where it is grounded.
+
+    The model's intent counts only when the rules found nothing at all in the utterance, and each
+    detail only where the rules found none and the caller said something of that kind.
+    """
     heard = set(re.findall(r"[a-z']+", transcript.lower()))
-    intents = rules.intents or ([] if reading.intent == "details" else [reading.intent])
+    words = normalize(transcript)
+    said = {slot: bool(cue.search(words)) for slot, cue in CUES.items()}
+    intents = rules.intents
+    if not _found_anything(rules) and reading.intent != "details":
+        intents = [reading.intent]
     name = reading.name if reading.name and _grounded(reading.name, heard) and not _common(reading.name) else None
+    phone = reading.phone if reading.phone and reading.phone in re.sub(r"\D", "", words) else None
     clock = None
     if reading.at:  # "07:30" from "seven thirty" may mean the evening: let the manager pick the open one
         clock = Clock(reading.at.hour, reading.at.minute, "pm" if reading.at.hour >= 12 else None)
-    words = normalize(transcript)
-    said = {slot: bool(cue.search(words)) for slot, cue in CUES.items()}
+    notes = [n for n in reading.notes if said["notes"] and n not in rules.notes and _grounded(n, heard)]
     return Understanding(
         text=transcript,
         intents=intents,
@@ -241,8 +252,8 @@ def merge(rules: Understanding, reading: Reading, transcript: str) -> Understand
         day=rules.day or (reading.day if said["day"] else None),
         clock=rules.clock or (clock if said["time"] else None),
         name=rules.name or name,
-        phone=rules.phone or reading.phone,
-        notes=rules.notes + [n for n in reading.notes if n not in rules.notes and _grounded(n, heard)],
+        phone=rules.phone or phone,
+        notes=rules.notes + notes,
         bare_number=rules.bare_number,
     )
 

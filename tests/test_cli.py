@@ -22,10 +22,11 @@ def test_demo_books_a_real_table_by_voice_and_writes_both_sides(tmp_path):
     out, db = tmp_path / "demo.wav", tmp_path / "parley.db"
     result = parley("demo", "--out", str(out), "--db", str(db))
     assert result.returncode == 0, result.stderr
-    assert "parley: Hello, you've reached Trattoria Sole." in result.stdout
-    assert "caller (as Parley heard it): My name is Sam Lee" in result.stdout
-    assert "you're booked for Friday" in result.stdout
-    assert "endpoint" in result.stdout and "total" in result.stdout
+    said = result.stdout
+    assert "parley: Hello, you've reached Trattoria Sole." in said, said
+    assert "caller (as Parley heard it): My name is Sam Lee" in said, said
+    assert "you're booked for Friday" in said, said
+    assert "endpoint" in said and "total" in said, said
     [booking] = ReservationStore(open_db(db), 4).find(phone="5551234")
     assert (booking.party_size, booking.name, booking.at) == (4, "Sam Lee", time(19, 30))
     assert booking.day.strftime("%A") == "Friday"
