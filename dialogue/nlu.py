@@ -91,6 +91,7 @@ def normalize(text: str) -> str:
     text = text.lower().replace("p.m.", "pm").replace("a.m.", "am").replace("’", "'")
     text = re.sub(r"(\d)(am|pm)\b", r"\1 \2", text)
     text = re.sub(r"\bdouble (\w+)", r"\1 \1", text)
+    text = re.sub(r"\bfor for\b", "for four", text)  # Whisper's homophone for "a table for four"
     text = re.sub(r"[^\w\s:.'/-]|(?<!\d)[.:/-]|[.:/-](?!\d)", " ", text)
     tokens = text.split()
     out: list[str] = []

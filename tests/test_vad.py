@@ -26,15 +26,10 @@ def voiced_bounds(speech: np.ndarray) -> tuple[int, int]:
 
 
 def steady_speech(engines, text: str) -> np.ndarray:
-    """Piper without its sampling noise, so every run hears the same audio."""
-    from piper import SynthesisConfig
-
+    """Piper's steady speech (no sampling noise), so every run hears the same audio."""
     from voice.audio import resample
 
-    tts = engines.tts
-    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
-    audio = np.concatenate([chunk.audio_int16_array for chunk in tts.voice.synthesize(text, config)])
-    return resample(audio, tts.format.rate, RATE)
+    return resample(engines.tts.speak(text), engines.tts.format.rate, RATE)
 
 
 def feed_all(endpointer: Endpointer, audio: np.ndarray, chunk_ms: int = 20) -> list:

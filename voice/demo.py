@@ -19,7 +19,7 @@ from voice.streams import PacedSpeaker
 from voice.wav import interleave, write_wav
 
 DEMO_SCRIPT = (
-    "Hi, I would like to book a table for four next Friday at seven thirty.",
+    "Hi, I would like to book a table for four people next Friday at seven thirty.",
     "My name is Sam Lee.",
     "My number is five five five, one two three four.",
     "Yes, please.",

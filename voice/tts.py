@@ -30,15 +30,15 @@ class PiperTTS:
         for _ in self.synthesize("Ready."):  # warm-up: the first run of an ONNX session is slow
             pass
 
-    def synthesize(self, text: str, length_scale: float | None = None) -> Iterator[AudioChunk]:
-        config = self._synthesis
-        if length_scale is not None:
-            config = SynthesisConfig(length_scale=length_scale)
-        for piece in self.voice.synthesize(text, config):
+    def synthesize(self, text: str, config: SynthesisConfig | None = None) -> Iterator[AudioChunk]:
+        for piece in self.voice.synthesize(text, config or self._synthesis):
             yield AudioChunk(piece.audio_int16_bytes, self.format)
             yield self._sentence_silence
 
     def speak(self, text: str, length_scale: float | None = None) -> np.ndarray:
-        """All of `text` as one int16 array, for making test and demo audio."""
-        chunks = self.synthesize(text, length_scale)
+        """All of `text` as one int16 array, for making test and demo audio: the same every time
+        (Piper's sampling noise off), so a run that passes once passes again."""
+        steady = SynthesisConfig(length_scale=length_scale or self._synthesis.length_scale, noise_scale=0.0,
+                                 noise_w_scale=0.0)
+        chunks = self.synthesize(text, steady)
         return np.concatenate([chunk.to_array() for chunk in chunks])
