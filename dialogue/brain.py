@@ -12,3 +12,9 @@ class Brain(Protocol):
 
     def reply(self, transcript: str) -> AsyncIterator[str]:
         """The reply to one user turn, as a stream of text chunks (the first one as early as possible)."""
+
+    def reply_heard(self, text: str, heard: str, interrupted: bool, trace: dict | None) -> None:
+        """What the user actually heard of a reply: all of it, or up to where they cut in."""
+
+    async def close(self) -> None:
+        """The conversation is over."""

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 
 from dialogue.domain import load_domain
 from dialogue.reservation_brain import ReservationBrain
-from memory.reservations import ReservationStore, default_db_path, open_db
+from memory.db import default_db_path, open_db
+from memory.callers import CallLog, Callers
+from memory.people import Memory
+from memory.reservations import ReservationStore
 from voice.config import Config, ConfigError, LlmConfig
 
 if TYPE_CHECKING:
@@ -19,10 +22,17 @@ if TYPE_CHECKING:
 NO_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client wants one
 
 
-def build_brain(config: Config, db: Path | None, clock: Callable[[], datetime] = datetime.now) -> ReservationBrain | LlmBrain:
+def build_brain(config: Config, db: Path | None, transport: str, who: tuple[str, str] | None = None,
+                clock: Callable[[], datetime] = datetime.now) -> ReservationBrain | LlmBrain:
+    """The brain for one call over `transport`; `who` is how the caller identifies up front, if at all:
+    ("user", NAME) from --user, ("client", ID) from a browser."""
     domain = load_domain(config.dialogue.domain or None)
-    store = ReservationStore(open_db(db or default_db_path()), domain.tables_per_slot)
-    brain = ReservationBrain(domain, store, clock)
+    database = open_db(db or default_db_path())
+    store, memory = ReservationStore(database, domain.tables_per_slot), Memory(database)
+    person = memory.recognize(*who) if who else None
+    call = CallLog(memory, store, transport, person)
+    caller = Callers(memory, store).as_caller(person) if person else None
+    brain = ReservationBrain(domain, store, clock, call, caller)
     return llm_brain(brain, config.llm) if config.llm.base_url else brain
 
 

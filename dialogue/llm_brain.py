@@ -110,6 +110,12 @@ class LlmBrain:
     def greeting(self) -> str:
         return self.reservation.greeting()
 
+    def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
+        self.reservation.reply_heard(text, heard, interrupted, trace)
+
+    async def close(self) -> None:
+        await self.reservation.close()
+
     async def reply(self, transcript: str) -> AsyncIterator[str]:
         deadline = asyncio.get_running_loop().time() + self.deadline_s
         today = self.reservation.clock().date()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Protocol
@@ -31,6 +32,26 @@ class Calendar(Protocol):
     def free_tables(self, day: date, at: time, ignoring: int | None = None) -> int: ...
 
     def find(self, phone: str | None = None, name: str | None = None, today: date | None = None) -> list[Booking]: ...
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A caller Parley remembers, as the dialogue sees them."""
+
+    person_id: int
+    name: str | None
+    phone: str | None
+    usual_party_size: int | None = None
+    notes: tuple[str, ...] = ()
+    last_booking: Booking | None = None
+
+
+class Directory(Protocol):
+    """What the manager may ask of memory; reads only, the writes are actions."""
+
+    def caller(self, phone: str | None = None, name: str | None = None) -> Caller | None: ...
+
+    def recall(self, person_id: int, query: str) -> list[str]: ...
 
 
 # Events in.
@@ -71,7 +92,21 @@ class EndCall:
     pass
 
 
-Action = Say | Commit | Cancel | EndCall
+@dataclass(frozen=True)
+class Recognized:
+    """The caller turned out to be someone Parley knows."""
+
+    caller: Caller
+
+
+@dataclass(frozen=True)
+class Forget:
+    """The caller asked, and confirmed, that everything about them be deleted."""
+
+    caller: Caller
+
+
+Action = Say | Commit | Cancel | EndCall | Recognized | Forget
 
 
 @dataclass
@@ -95,12 +130,34 @@ class Draft:
         return cls(booking.party_size, booking.day, booking.at, None, booking.name, booking.phone, list(booking.notes))
 
 
+def _first_name(name: str | None) -> str | None:
+    return name.split()[0] if name else None
+
+
+TOPIC_STOP = {"what", "do", "you", "remember", "know", "about", "me", "my", "i", "the", "a", "did", "tell",
+              "have", "on", "is", "it", "that", "can", "please", "anything", "from", "last", "time"}
+
+
+def _topic(text: str) -> str:
+    """The words of a "do you remember ..." question that say what about."""
+    return " ".join(w for w in re.findall(r"[a-z']+", text.lower()) if w not in TOPIC_STOP)
+
+
 class DialogueManager:
     """One call to the reservation line. `handle` is the only entry point."""
 
-    def __init__(self, domain: Domain, calendar: Calendar):
+    def __init__(self, domain: Domain, calendar: Calendar, directory: Directory | None = None,
+                 caller: Caller | None = None):
         self.domain = domain
         self.calendar = calendar
+        self.directory = directory
+        self.caller = caller  # who we are talking to, once known
+        self.candidate: Caller | None | bool = None  # someone known by the name given, not yet confirmed
+        self.suggested: int | None = None  # the party size offered from memory ("four again?")
+        self.pending: str | None = None  # a memory request waiting for the caller to be identified
+        self._preface: list[str] = []  # said before this turn's reply ("Welcome back, Sam.")
+        self._noticed: list[Action] = []  # actions this turn owes besides what it says
+        self.heard: Understanding | None = None  # the last utterance, as understood
         self.task: str | None = None  # book, change, cancel, check
         self.draft = Draft()
         self.expecting: str | None = None  # a slot, "confirm", "phone_lookup", "change_what", "anything_else"
@@ -118,7 +175,25 @@ class DialogueManager:
         if isinstance(event, CommitFailed):
             self.draft.at = None
             return self._say("I'm sorry, that table was just taken.", self._offer_times())
-        return self._understood(event.meaning or understand(event.text, now.date()))
+        u = event.meaning or understand(event.text, now.date())
+        self.heard = u
+        self._recognize(u)
+        actions = self._understood(u)
+        noticed, self._noticed = self._noticed, []
+        return noticed + actions
+
+    def forgotten(self) -> list[Action]:
+        """Memory has deleted everything about the caller."""
+        self.caller = self.candidate = None
+        self._reset()
+        self.expecting = "anything_else"
+        return self._say("Done. I've forgotten everything about you.", "Is there anything else I can do for you?")
+
+    def greeting(self) -> str:
+        first = _first_name(self.caller.name) if self.caller else None
+        if first:
+            return f"Hello {first}, welcome back to {self.domain.name}. How can I help you?"
+        return phrases.greeting(self.domain)
 
     def committed(self, booking: Booking) -> list[Action]:
         """The store made `booking`; tell the caller and move on."""
@@ -131,7 +206,7 @@ class DialogueManager:
     # --- the turn -------------------------------------------------------------------------
 
     def _understood(self, u: Understanding) -> list[Action]:
-        for handler in (self._global, self._confirmation, self._task_switch, self._slots):
+        for handler in (self._global, self._memory_answers, self._confirmation, self._task_switch, self._slots):
             actions = handler(u)
             if actions is not None:
                 self.misunderstood = 0
@@ -141,6 +216,9 @@ class DialogueManager:
     def _global(self, u: Understanding) -> list[Action] | None:
         """Questions that can come at any point, and leave the task where it was."""
         intents = u.intents
+        for request in ("forget", "recall", "remember"):
+            if request in intents:
+                return self._memory_request(request, u)
         if "repeat" in intents:
             return self._say(self.last_said or phrases.greeting(self.domain))
         if "goodbye" in intents and self.expecting != "confirm":
@@ -157,7 +235,9 @@ class DialogueManager:
         if self.expecting == "anything_else" and "no" in intents:
             return [*self._say(phrases.goodbye()), EndCall()]
         if intents in (["thanks"], ["greeting"], ["thanks", "greeting"]) and self.task is None:
-            return self._say(phrases.greeting(self.domain) if "greeting" in intents else "You're welcome. Anything else?")
+            if "greeting" in intents:
+                return self._say("How can I help you today?" if self._preface else phrases.greeting(self.domain))
+            return self._say("You're welcome. Anything else?")
         return None
 
     def _confirmation(self, u: Understanding) -> list[Action] | None:
@@ -178,10 +258,11 @@ class DialogueManager:
                 self._reset()
                 self.task = task
                 if task == "book":
+                    self._prefill()
                     self._apply(u)
                     return self._next()
-                if u.phone:
-                    return self._look_up(u.phone, None)
+                if u.phone or (self.caller and self.caller.phone):
+                    return self._look_up(u.phone or self.caller.phone, None)
                 self.expecting = "phone_lookup"
                 return self._say(phrases.ask_lookup(task))
         return None
@@ -198,9 +279,13 @@ class DialogueManager:
         if self.task is None:
             if u.party_size or u.day or u.clock:
                 self.task = "book"
+                self._prefill()
                 self._apply(u)
                 return self._next()
             return None
+        if self.expecting == "party_size" and self.suggested and "no" in u.intents and not u.bare_number:
+            self.suggested = None
+            return self._say("No problem.", phrases.ask("party_size", 0, self.draft))
         if self._apply(u):
             return self._next()
         return None
@@ -215,6 +300,8 @@ class DialogueManager:
             draft.party_size = u.party_size
         elif u.bare_number and expecting in ("party_size", "confirm", "correction", "change_what"):
             draft.party_size = u.bare_number
+        elif expecting == "party_size" and self.suggested and "yes" in u.intents:
+            draft.party_size = self.suggested
         if u.day:
             draft.day = u.day
             if draft.at and not u.clock:
@@ -255,6 +342,14 @@ class DialogueManager:
         slot = self.draft.missing()
         if slot == "at" and self.draft.clock is None and self.draft.day is None:
             slot = "day"
+        if slot == "party_size" and self.caller and self.caller.usual_party_size:
+            self.suggested = self.caller.usual_party_size
+            self.expecting = slot
+            return self._say(f"A table for {self.suggested} again, like last time?")
+        if slot == "phone" and self._known_by_name():
+            self.expecting = "identity"
+            return self._say(f"Are you the {self.candidate.name} who has booked with us before, "
+                             f"on the number ending {' '.join(self.candidate.phone[-2:])}?")
         if slot:
             self.expecting = slot
             return self._say(phrases.ask(slot, self.turn, self.draft))
@@ -367,7 +462,92 @@ class DialogueManager:
             "change_what": "What would you like to change?",
             "correction": "What should I change?",
             "anything_else": "Is there anything else I can do for you?",
+            "identify": "What's the phone number you book with?",
+            "identity": "Have you booked with us before?",
+            "confirm_forget": "Shall I forget everything about you?",
         }.get(self.expecting, "")
+
+    # --- memory: recognition, preferences, recall, forgetting --------------------------------
+
+    def _recognize(self, u: Understanding) -> None:
+        if self.caller or not self.directory:
+            return
+        if u.phone:
+            self.candidate = None
+            known = self.directory.caller(phone=u.phone)
+            if known:
+                self._welcome(known)
+
+    def _known_by_name(self) -> bool:
+        """Once per call, before asking a new caller's number: is the name they gave one we know?"""
+        if self.caller or not self.directory or not self.draft.name or self.candidate is not None:
+            return False
+        found = self.directory.caller(name=self.draft.name)
+        self.candidate = found if found and found.phone else False  # False: asked already, nobody
+        return bool(self.candidate)
+
+    def _welcome(self, caller: Caller) -> None:
+        self.caller, self.candidate = caller, None
+        self._noticed.append(Recognized(caller))
+        first = _first_name(caller.name)
+        self._preface.append(f"Welcome back, {first}." if first else "Welcome back.")
+        if self.task == "book":
+            self._prefill()
+
+    def _prefill(self) -> None:
+        """A known caller is not asked again for what we know; their standing notes come along."""
+        caller, draft = self.caller, self.draft
+        if caller is None:
+            return
+        draft.name = draft.name or caller.name
+        draft.phone = draft.phone or caller.phone
+        new = [note for note in caller.notes if note not in draft.notes]
+        if new:
+            draft.notes += new
+            self._preface.append(f"I have noted your {' and '.join(new)}.")
+
+    def _memory_request(self, request: str, u: Understanding) -> list[Action]:
+        if self.directory is None:
+            return self._say("I'm sorry, this line keeps no memory of callers.", self.question())
+        if self.caller is None:
+            self.pending, self.expecting = request, "identify"
+            return self._say("Sure. First, what's the phone number you book with?")
+        caller, back = self.caller, self.question() or "Anything else?"
+        if request == "forget":
+            self.expecting = "confirm_forget"
+            return self._say("Shall I forget everything I know about you, your bookings included?")
+        if request == "recall":
+            if caller.last_booking is None:
+                return self._say("I don't have a booking from you yet.", back)
+            return self._say(f"Last time you booked {phrases.describe(caller.last_booking, self.now.date())}.", back)
+        found = self.directory.recall(caller.person_id, _topic(u.text))
+        if found:
+            return self._say(f"You told me: {found[0].rstrip('.')}.", back)
+        return self._say(phrases.known(caller, self.now.date()), back)
+
+    def _memory_answers(self, u: Understanding) -> list[Action] | None:
+        """Answers to the questions memory asks: who are you, is that you, really forget?"""
+        if self.expecting == "identify" and u.phone:
+            request, self.pending = self.pending, None
+            self.expecting = None
+            if self.caller is None:
+                return self._say("I don't have anything under that number.", "Is there anything else I can do for you?")
+            return self._memory_request(request, u)
+        if self.expecting == "identity" and ("yes" in u.intents or "no" in u.intents) and not u.phone:
+            candidate, self.candidate = self.candidate, None
+            if "yes" in u.intents:
+                self.draft.phone = candidate.phone
+                self._welcome(candidate)
+                return self._next()
+            self.expecting = "phone"
+            return self._say("Sorry, my mistake.", phrases.ask("phone", 0, self.draft))
+        if self.expecting == "confirm_forget":
+            if "yes" in u.intents:
+                return [Forget(self.caller)]
+            if "no" in u.intents:
+                self.expecting = "anything_else"
+                return self._say("All right, I'll keep everything as it is.", "Anything else?")
+        return None
 
     def aside(self, answer: str) -> str:
         """The caller got `answer` to a question off the subject; what to ask to get back on it."""
@@ -377,8 +557,10 @@ class DialogueManager:
 
     def _reset(self) -> None:
         self.task, self.draft, self.expecting, self.existing = None, Draft(), None, None
+        self.suggested = None
 
     def _say(self, *sentences: str) -> list[Action]:
-        text = " ".join(s for s in sentences if s)
+        preface, self._preface = self._preface, []
+        text = " ".join(s for s in (*preface, *sentences) if s)
         self.last_said = text
         return [Say(text)]

@@ -25,7 +25,9 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 INTENT_PATTERNS = (
     ("forget", r"\bforget (me|about me|everything)\b"),
     ("cancel", r"\b(cancel|call off)\b"),
-    ("check", r"\b(do i have|have i got|check (on )?my|what did i book|is my (booking|reservation|table))\b"),
+    ("recall", r"\b(what did i (book|have)|my last (booking|reservation|visit)|booked last time)\b"),
+    ("remember", r"\b(what do you (remember|know) about me|do you remember|what do you have on me)\b"),
+    ("check", r"\b(do i have|have i got|check (on )?my|is my (booking|reservation|table))\b"),
     ("change", r"\b(change|move|modify|reschedule)\b"),
     ("hours", r"\b(open|opening|close|closing|hours)\b"),
     ("address", r"\b(address|where are you|where is|located|location|find you|directions)\b"),
@@ -143,9 +145,6 @@ def parse_day(words: str, today: date) -> date | None:
         return today + timedelta(days=2)
     if re.search(r"\btomorrow\b", words):
         return today + timedelta(days=1)
-    if match := re.search(r"\b(next )?(" + "|".join(WEEKDAYS) + r")\b", words):
-        ahead = (WEEKDAYS.index(match.group(2)) - today.weekday()) % 7
-        return today + timedelta(days=ahead or (7 if match.group(1) else 0))
     month_names = "|".join(MONTHS)
     for pattern, month_group, day_group in (
         (rf"\b({month_names}) (?:the )?(\d{{1,2}})(?:th)?\b", 1, 2),
@@ -153,8 +152,11 @@ def parse_day(words: str, today: date) -> date | None:
     ):
         if match := re.search(pattern, words):
             return _month_date(today, MONTHS.index(match.group(month_group)) + 1, int(match.group(day_group)))
-    if match := re.search(r"\bthe (\d{1,2})th\b", words):
+    if match := re.search(r"\bthe (\d{1,2})th\b", words):  # a date said outright beats its weekday
         return _next_date(today, today.month, int(match.group(1)))
+    if match := re.search(r"\b(next )?(" + "|".join(WEEKDAYS) + r")\b", words):
+        ahead = (WEEKDAYS.index(match.group(2)) - today.weekday()) % 7
+        return today + timedelta(days=ahead or (7 if match.group(1) else 0))
     return None
 
 

@@ -121,3 +121,16 @@ def hours(domain: Domain, on: date | None) -> str:
 def outside_hours(asked: time, on: date, seatings: list[time], today: date) -> str:
     return (f"On {day(on, today)} we seat guests from {clock(seatings[0])} to {clock(seatings[-1])}, "
             f"so {clock(asked)} won't work.")
+
+
+def known(caller, today: date) -> str:
+    """Everything remembered about a caller, said in two or three sentences."""
+    who = f"I know you as {caller.name}" if caller.name else "I know you"
+    text = who + (f", on the number ending {' '.join(caller.phone[-2:])}." if caller.phone else ".")
+    if caller.usual_party_size:
+        text += f" You usually book for {caller.usual_party_size}."
+    if caller.notes:
+        text += f" I have noted your {' and '.join(caller.notes)}."
+    if caller.last_booking:
+        text += f" Your last booking was {describe(caller.last_booking, today)}."
+    return text

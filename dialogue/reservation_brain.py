@@ -1,27 +1,53 @@
-"""The reservation line behind the `Brain` Protocol: the dialogue manager plus the bookings store."""
+"""The reservation line behind the `Brain` Protocol: the dialogue manager, the bookings store and memory."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from dialogue import phrases
 from dialogue.domain import Domain
-from dialogue.manager import Cancel, Commit, CommitFailed, DialogueManager, EndCall, Say, UserSaid
+from dialogue.manager import (
+    Cancel,
+    Caller,
+    Commit,
+    CommitFailed,
+    DialogueManager,
+    EndCall,
+    Forget,
+    Recognized,
+    Say,
+    UserSaid,
+)
+from memory.callers import CallLog, Callers
+from memory.db import StoreError
 from memory.reservations import ReservationStore
+
+log = logging.getLogger(__name__)
 
 
 class ReservationBrain:
-    def __init__(self, domain: Domain, store: ReservationStore, clock: Callable[[], datetime] = datetime.now):
+    """One call. Database work runs on one writer thread (one connection, writes in order); what
+    only memory needs (the turn record, facts learned) runs in the background, after the reply."""
+
+    def __init__(self, domain: Domain, store: ReservationStore, clock: Callable[[], datetime] = datetime.now,
+                 log_to: CallLog | None = None, caller: Caller | None = None):
         self.domain = domain
         self.store = store
         self.clock = clock
-        self.manager = DialogueManager(domain, store)
+        self.call = log_to
+        callers = Callers(log_to.memory, store) if log_to else None
+        self.manager = DialogueManager(domain, store, callers, caller)
         self.ended = False
+        self.memory_errors: list[str] = []
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="parley-db")
+        self._background: set[asyncio.Future] = set()
 
     def greeting(self) -> str:
-        return phrases.greeting(self.domain)
+        return self.manager.greeting()
 
     def reply(self, transcript: str) -> AsyncIterator[str]:
         return self.respond(UserSaid(transcript))
@@ -29,16 +55,68 @@ class ReservationBrain:
     async def respond(self, said: UserSaid) -> AsyncIterator[str]:
         """Run the manager's actions for one caller turn, yielding what is to be said."""
         actions = self.manager.handle(said, self.clock())
-        while actions:
-            action, *actions = actions
-            if isinstance(action, Say):
-                yield action.text + " "
-            elif isinstance(action, EndCall):
-                self.ended = True
-            elif isinstance(action, Commit):
-                made = await asyncio.to_thread(self.store.commit, action.booking)
-                follow = self.manager.committed(made) if made else self.manager.handle(CommitFailed(), self.clock())
-                actions = follow + actions
-            elif isinstance(action, Cancel):
-                await asyncio.to_thread(self.store.cancel, action.booking)
-                actions = self.manager.committed(action.booking) + actions
+        try:
+            while actions:
+                action, *actions = actions
+                if isinstance(action, Say):
+                    yield action.text + " "
+                else:
+                    actions = await self._act(action) + actions
+        finally:  # even when cut off: the caller did say it
+            if self.call:
+                self._remember(self.call.caller_said, said.text, self.manager.heard)
+
+    async def _act(self, action) -> list:
+        """Carry out one of the manager's non-speech actions; returns what the manager says next."""
+        if isinstance(action, EndCall):
+            self.ended = True
+        elif isinstance(action, Commit):
+            person = self.call.person_id if self.call else None
+            made = await self._write(self.store.commit, action.booking, person)
+            if not made:
+                return self.manager.handle(CommitFailed(), self.clock())
+            if self.call:
+                self._remember(self.call.booked, made)
+            return self.manager.committed(made)
+        elif isinstance(action, Cancel):
+            await self._write(self.store.cancel, action.booking)
+            return self.manager.committed(action.booking)
+        elif isinstance(action, Recognized) and self.call:
+            self._remember(self.call.identified, action.caller.person_id)
+        elif isinstance(action, Forget) and self.call:
+            await self._write(self.call.forget)
+            return self.manager.forgotten()
+        return []
+
+    def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
+        """What the caller actually heard of a reply (less than was said when they cut in)."""
+        if self.call:
+            self._remember(self.call.agent_said, text, heard, interrupted, trace)
+
+    async def close(self) -> None:
+        """End the call: wait for memory writes, mark the session ended."""
+        if self.call:
+            self._remember(self.call.end)
+        if self._background:
+            await asyncio.wait(self._background)
+        self._writer.shutdown()
+
+    async def _write(self, work, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._writer, work, *args)
+
+    def _remember(self, work, *args) -> None:
+        """Memory work off the turn's critical path; a failure is reported, and the call goes on."""
+        future = asyncio.get_running_loop().run_in_executor(self._writer, _reported(work, self.memory_errors), *args)
+        self._background.add(future)
+        future.add_done_callback(self._background.discard)
+
+
+def _reported(work, errors: list[str]):
+    def run(*args):
+        try:
+            work(*args)
+        except (StoreError, sqlite3.Error) as error:
+            errors.append(str(error))
+            log.warning("parley: memory not saved: %s", error)
+
+    return run

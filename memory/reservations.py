@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, datetime, time
-from pathlib import Path
 
-import platformdirs
 import sqlite_utils
 
 from dialogue.manager import Booking
-
-
-class StoreError(RuntimeError):
-    """The database cannot be used (read-only, full, corrupt); the message says which file."""
-
-
-def default_db_path() -> Path:
-    return Path(platformdirs.user_data_dir("parley")) / "parley.db"
-
-
-def open_db(path: Path | str) -> sqlite_utils.Database:
-    """The database at `path`, created if needed, in autocommit mode so transactions are explicit."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA foreign_keys=ON")
-    except (OSError, sqlite3.Error) as error:
-        raise StoreError(f"{path}: cannot open the database ({error})") from None
-    return sqlite_utils.Database(connection)
+from memory.db import immediate
 
 
 class ReservationStore:
@@ -41,14 +18,6 @@ class ReservationStore:
         self.db = db
         self.tables_per_slot = tables_per_slot
         self.table = db.table("reservations")
-        if not self.table.exists():
-            self.table.create(
-                {"id": int, "party_size": int, "day": str, "at": str, "name": str, "phone": str,
-                 "notes": str, "status": str, "created": str, "updated": str},
-                pk="id",
-            )
-            self.table.create_index(["day", "at", "status"])
-            self.table.create_index(["phone"])
 
     def free_tables(self, day: date, at: time, ignoring: int | None = None) -> int:
         sql = "select count(*) from reservations where day = ? and at = ? and status = 'booked' and id is not ?"
@@ -69,12 +38,14 @@ class ReservationStore:
         rows = self.table.rows_where(where, params, order_by="day, at")
         return [_booking(row) for row in rows]
 
-    def commit(self, booking: Booking) -> Booking | None:
+    def commit(self, booking: Booking, person_id: int | None = None) -> Booking | None:
         """Make or move a booking if a table is still free; None when it is not."""
-        with self._transaction():
+        with immediate(self.db):
             if self.free_tables(booking.day, booking.at, booking.id) < 1:
                 return None
             row = _row(booking)
+            if person_id is not None:
+                row["person_id"] = person_id
             if booking.id is None:
                 row["created"] = row["updated"]
                 return _booking(self.table.get(self.table.insert(row).last_pk))
@@ -82,30 +53,17 @@ class ReservationStore:
             return _booking(self.table.get(booking.id))
 
     def cancel(self, booking: Booking) -> None:
-        with self._transaction():
+        with immediate(self.db):
             self.table.update(booking.id, {"status": "cancelled", "updated": _now()})
 
-    def _transaction(self):
-        return _Immediate(self.db.conn)
+    def assign(self, booking_id: int, person_id: int) -> None:
+        with immediate(self.db):
+            self.table.update(booking_id, {"person_id": person_id})
 
-
-class _Immediate:
-    """BEGIN IMMEDIATE ... COMMIT: the write lock is taken before the check, so two callers
-    cannot both see the last table free."""
-
-    def __init__(self, connection: sqlite3.Connection):
-        self.connection = connection
-
-    def __enter__(self):
-        try:
-            self.connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise StoreError(f"cannot write to the database ({error})") from None
-
-    def __exit__(self, kind, error, traceback):
-        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
-        if isinstance(error, sqlite3.OperationalError):
-            raise StoreError(f"cannot write to the database ({error})") from error
+    def last(self, person_id: int) -> Booking | None:
+        """The person's most recently made booking, kept or cancelled."""
+        rows = list(self.table.rows_where("person_id = ?", [person_id], order_by="created desc, id desc", limit=1))
+        return _booking(rows[0]) if rows else None
 
 
 def _row(booking: Booking) -> dict:

@@ -44,9 +44,16 @@ class ScriptedBrain:
     def __init__(self, replies: list[str]):
         self.replies = list(replies)
         self.heard: list[str] = []
+        self.replies_heard: list[tuple[str, str, bool]] = []
 
     def greeting(self) -> str:
         return ""
+
+    def reply_heard(self, text: str, heard: str, interrupted: bool, trace: dict | None) -> None:
+        self.replies_heard.append((text, heard, interrupted))
+
+    async def close(self) -> None:
+        pass
 
     async def reply(self, transcript: str) -> AsyncIterator[str]:
         self.heard.append(transcript)

@@ -8,7 +8,8 @@ from datetime import time
 
 import numpy as np
 
-from memory.reservations import ReservationStore, open_db
+from memory.db import open_db
+from memory.reservations import ReservationStore
 from voice.audio import AudioChunk, AudioFormat
 from voice.wav import read_wav, write_wav
 
@@ -28,8 +29,16 @@ def test_demo_books_a_real_table_by_voice_and_writes_both_sides(tmp_path):
     assert "you're booked for Friday" in said, said
     assert "endpoint" in said and "total" in said, said
     [booking] = ReservationStore(open_db(db), 4).find(phone="5551234")
-    assert (booking.party_size, booking.name, booking.at) == (4, "Sam Lee", time(19, 30))
+    assert (booking.party_size, booking.name, booking.at, booking.notes) == (4, "Sam Lee", time(19, 30), ("high chair",))
     assert booking.day.strftime("%A") == "Friday"
+    # A second process, a new session on the same file: the caller is recognized and recalled.
+    lines = "Hello, it's 555 1234.\nWhat did I book last time?\nWhat do you remember about me?\n"
+    later = subprocess.run([sys.executable, "-m", "voice.cli", "chat", "--db", str(db)], input=lines,
+                           capture_output=True, text=True, timeout=120)
+    replies = later.stdout.splitlines()
+    assert replies[1].startswith("parley: Welcome back, Sam."), later.stdout
+    assert "Last time you booked a table for 4 people" in replies[2] and "high chair" in replies[2], later.stdout
+    assert "usually book for 4" in replies[3] and "high chair" in replies[3], later.stdout
     audio = read_wav(out)
     assert audio.format.channels == 2
     frames = np.frombuffer(audio.audio, dtype=np.int16).reshape(-1, 2)

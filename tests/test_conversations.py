@@ -17,7 +17,8 @@ import pytest
 from dialogue.domain import load_domain
 from dialogue.manager import Booking
 from dialogue.reservation_brain import ReservationBrain
-from memory.reservations import ReservationStore, open_db
+from memory.db import open_db
+from memory.reservations import ReservationStore
 
 CONVERSATIONS = tomllib.loads((Path(__file__).parent / "data" / "conversations.toml").read_text())["conversation"]
 

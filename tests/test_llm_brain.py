@@ -11,7 +11,8 @@ from dialogue.domain import load_domain
 from dialogue.llm_brain import LlmBrain, merge, parse_reading
 from dialogue.nlu import understand
 from dialogue.reservation_brain import ReservationBrain
-from memory.reservations import ReservationStore, open_db
+from memory.db import open_db
+from memory.reservations import ReservationStore
 from tests.openai_stub import StubServer, text, tool_call
 
 NOW = datetime(2026, 11, 28, 12, 0)  # a Saturday

@@ -43,6 +43,8 @@ def test_barge_in_cancels_the_reply_and_keeps_what_was_heard(config, speak):
     assert barge_in.heard == cut.heard and barge_in.dropped_seconds > 1.0
     assert brain.heard == ["book a table", "stop"]
     assert session.history[3].heard == "Okay."
+    # The brain (and through it, memory) is told what was heard of each reply.
+    assert brain.replies_heard == [(LONG_REPLY, cut.heard, True), ("Okay.", "Okay.", False)]
 
 
 def test_every_reply_reports_its_latency_by_stage(config, speak):

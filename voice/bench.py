@@ -97,9 +97,12 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
             heard[max(caller.line_index, 0)].append(event.text)
 
     with tempfile.TemporaryDirectory() as scratch:
-        brain = build_brain(config, Path(scratch) / "bench.db")
+        brain = build_brain(config, Path(scratch) / "bench.db", "bench")
         session = Session(config, engines, brain, caller, speaker, on_event, streaming)
-        history = await session.run()
+        try:
+            history = await session.run()
+        finally:
+            await brain.close()
     traces = [turn.trace for turn in history if turn.trace is not None]
     pairs = [(u.text, " ".join(h)) for u, h in zip(utterances, heard) if u.text is not None]
     return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", []))}

@@ -11,15 +11,21 @@ from voice.config import Config
 
 
 async def converse(brain, interactive: bool) -> None:
-    print(f"parley: {brain.greeting()}", flush=True)
-    while not brain.ended:
-        line = await asyncio.to_thread(_read_line, interactive)
-        if line is None:
-            return
-        if not line.strip():
-            continue
-        reply = "".join([part async for part in brain.reply(line.strip())]).strip()
-        print(f"parley: {reply}", flush=True)
+    try:
+        await _say(brain, brain.greeting())
+        while not brain.ended:
+            line = await asyncio.to_thread(_read_line, interactive)
+            if line is None:
+                return
+            if line.strip():
+                await _say(brain, "".join([part async for part in brain.reply(line.strip())]).strip())
+    finally:
+        await brain.close()
+
+
+async def _say(brain, reply: str) -> None:
+    print(f"parley: {reply}", flush=True)
+    brain.reply_heard(reply, reply)  # typed: every word arrives
 
 
 def _read_line(interactive: bool) -> str | None:
@@ -29,6 +35,9 @@ def _read_line(interactive: bool) -> str | None:
         return None
 
 
-def main(config: Config, db: Path | None) -> int:
-    asyncio.run(converse(build_brain(config, db), sys.stdin.isatty()))
+def main(config: Config, db: Path | None, user: str | None) -> int:
+    async def run() -> None:
+        await converse(build_brain(config, db, "chat", ("user", user) if user else None), sys.stdin.isatty())
+
+    asyncio.run(run())
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from voice.audio import AudioFormatError
 from voice.config import ConfigError, load_config
-from memory.reservations import StoreError
+from memory.db import StoreError
 from voice.models import ModelNotFoundError
 
 
@@ -19,6 +19,7 @@ def common_options(defaults: bool) -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, default=default, help="a TOML file overriding configs/default.toml")
     parser.add_argument("--db", type=Path, default=default,
                         help="the SQLite file Parley remembers in (default: user data dir)")
+    parser.add_argument("--user", default=default, help="who is calling, so Parley can recognize them")
     return parser
 
 
@@ -34,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("chat", parents=[common], help="the reservation line, typed; one caller line per input line")
 
+    memory = commands.add_parser("memory", parents=[common], help="show, export or forget what Parley remembers")
+    memory.add_argument("action", choices=["show", "export", "forget"])
+
     bench = commands.add_parser("bench", parents=[common], help="turn latency per stage, against a naive baseline")
     bench.add_argument("--turns", type=int, default=12, help="utterances per pipeline")
     bench.add_argument("--json", action="store_true", help="print one JSON document")
@@ -48,15 +52,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from voice.demo import main as demo
 
-            return demo(config, args.out, args.db, args.turns)
+            return demo(config, args.out, args.db, args.user, args.turns)
         if args.command == "chat":
             from voice.chat import main as chat
 
-            return chat(config, args.db)
+            return chat(config, args.db, args.user)
+        if args.command == "memory":
+            from voice.memory_command import main as memory
+
+            return memory(args.action, args.db, args.user)
         from voice.bench import main as bench
 
         return bench(config, args.turns, args.json, args.audio)
-    except (ConfigError, ModelNotFoundError, AudioFormatError, StoreError) as error:
+    except (ConfigError, ModelNotFoundError, AudioFormatError, StoreError, LookupError) as error:
         print(f"parley: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -21,7 +21,7 @@ from voice.wav import interleave, write_wav
 DEMO_SCRIPT = (
     "Hi, I would like to book a table for four people next Friday at seven thirty.",
     "My name is Sam Lee.",
-    "My number is five five five, one two three four.",
+    "My number is five five five, one two three four. We will need a high chair.",
     "Yes, please.",
     "No, thank you. Goodbye.",
 )
@@ -57,13 +57,14 @@ def latency_table(traces: list[TurnTrace]) -> str:
     return "\n".join(rows)
 
 
-async def run_demo(config: Config, out: Path, db: Path | None = None, turns: int | None = None) -> list[Turn]:
+async def run_demo(config: Config, out: Path, db: Path | None = None, user: str | None = None,
+                   turns: int | None = None) -> list[Turn]:
     """Without `db`, the call books into a fresh database beside `out`, so every run starts the same."""
     if db is None:
         db = out.with_suffix(".db")
         for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
             stale.unlink(missing_ok=True)
-    brain = build_brain(config, db)
+    brain = build_brain(config, db, "demo", ("user", user) if user else None)
     engines = load_engines(config)
     rate = config.audio.sample_rate
     script = list(DEMO_SCRIPT[:turns] if turns else DEMO_SCRIPT)
@@ -71,7 +72,10 @@ async def run_demo(config: Config, out: Path, db: Path | None = None, turns: int
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000)
     caller = ScriptedCaller(lines, speaker, rate, config.audio.chunk_ms, greeted=True)
     session = Session(config, engines, brain, caller, speaker, print_event)
-    history = await session.run()
+    try:
+        history = await session.run()
+    finally:
+        await brain.close()
     traces = [turn.trace for turn in history if turn.trace is not None]
     print()
     print(latency_table(traces))
@@ -90,6 +94,6 @@ def conversation_audio(caller: ScriptedCaller, speaker: PacedSpeaker, rate: int)
     return interleave([caller_track, speaker.recording()], rate)
 
 
-def main(config: Config, out: Path, db: Path | None, turns: int | None) -> int:
-    asyncio.run(run_demo(config, out, db, turns))
+def main(config: Config, out: Path, db: Path | None, user: str | None, turns: int | None) -> int:
+    asyncio.run(run_demo(config, out, db, user, turns))
     return 0

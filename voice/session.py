@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -171,14 +172,25 @@ class Session:
         except Exception as error:  # one failed turn must not end the conversation
             log.warning("turn failed: %r", error, exc_info=log.isEnabledFor(logging.DEBUG))
             self.on_event(TurnFailedEvent(f"{type(error).__name__}: {error}"))
+        self._heard(run)
+
+    def _heard(self, run: ReplyRun) -> None:
+        """Tell the brain what of its reply was played (all of it, or up to a barge-in)."""
+        turn = run.agent_turn
+        if turn is not None:
+            trace = dataclasses.asdict(turn.trace) if turn.trace else None
+            self.brain.reply_heard(turn.text, turn.heard, turn.interrupted, trace)
 
     def _greet(self) -> None:
         greeting = self.brain.greeting()
         if greeting:
             run = ReplyRun(audio=AudioChunk(b""), last_speech_at=asyncio.get_running_loop().time(), spoken=SpokenReply())
-            run.task = asyncio.create_task(
-                speak_greeting(run, greeting, self.engines.tts, self.speaker, self.history, self.on_event))
+            run.task = asyncio.create_task(self._say_greeting(run, greeting))
             self._reply = run
+
+    async def _say_greeting(self, run: ReplyRun, greeting: str) -> None:
+        await speak_greeting(run, greeting, self.engines.tts, self.speaker, self.history, self.on_event)
+        self._heard(run)
 
     def _agent_talking(self) -> bool:
         return (self._reply is not None and not self._reply.task.done()) or self.speaker.busy()
@@ -195,3 +207,4 @@ class Session:
         run.agent_turn.heard = run.spoken.heard(run.spoken.seconds - dropped)
         run.agent_turn.interrupted = True
         self.on_event(BargeInEvent(run.agent_turn.heard, dropped))
+        self._heard(run)

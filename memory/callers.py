@@ -1,0 +1,87 @@
+"""Memory as the dialogue uses it: callers it can recognize, and the record of one call."""
+
+from __future__ import annotations
+
+from dialogue.manager import Booking, Caller
+from dialogue.nlu import Understanding
+from memory.people import Memory, Person
+from memory.reservations import ReservationStore
+
+
+class Callers:
+    """The dialogue manager's `Directory`: people as callers, with their preferences and last booking."""
+
+    def __init__(self, memory: Memory, store: ReservationStore):
+        self.memory = memory
+        self.store = store
+
+    def caller(self, phone: str | None = None, name: str | None = None) -> Caller | None:
+        if phone:
+            person = self.memory.find("phone", phone)
+        else:
+            named = self.memory.find_by_name(name) if name else []
+            person = named[0] if len(named) == 1 else None  # two people of one name: ask for the number
+        return self.as_caller(person) if person else None
+
+    def as_caller(self, person: Person) -> Caller:
+        sizes = [int(f.value) for f in person.facts if f.key == "party_size" and f.value.isdigit()]
+        notes = tuple(f.value for f in person.facts if f.key == "note")
+        return Caller(person.id, person.name, person.phone, sizes[0] if sizes else None, notes,
+                      self.store.last(person.id))
+
+    def recall(self, person_id: int, query: str) -> list[str]:
+        return self.memory.recall(person_id, query)
+
+
+class CallLog:
+    """One call in memory: its session row, its turns, who the caller is, and what they told us."""
+
+    def __init__(self, memory: Memory, store: ReservationStore, transport: str, person: Person | None = None):
+        self.memory = memory
+        self.store = store
+        self.transport = transport
+        self.person_id = person.id if person else None
+        self.session_id = memory.start_session(transport, self.person_id)
+
+    def identified(self, person_id: int) -> None:
+        if self.person_id is None:
+            self.person_id = person_id
+            self.memory.attach(self.session_id, person_id)
+
+    def caller_said(self, text: str, understood: Understanding | None) -> None:
+        turn_id = self.memory.add_turn(self.session_id, "user", text)
+        if self.person_id is not None and understood is not None and _statement(text, understood):
+            for note in understood.notes:
+                self.memory.learn(self.person_id, "note", note, turn_id)
+
+    def agent_said(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
+        self.memory.add_turn(self.session_id, "agent", text, heard, interrupted, trace)
+
+    def booked(self, booking: Booking) -> int:
+        """A booking was made: the caller is someone now (made if new), with what they booked."""
+        if self.person_id is None:
+            person = self.memory.recognize("phone", booking.phone, booking.name)
+            self.identified(person.id)
+        else:
+            self.memory.link(self.person_id, "phone", booking.phone)
+            if not self.memory.person(self.person_id).name:
+                self.memory.name(self.person_id, booking.name)
+        self.store.assign(booking.id, self.person_id)
+        self.memory.learn(self.person_id, "party_size", str(booking.party_size))
+        for note in booking.notes:
+            self.memory.learn(self.person_id, "note", note)
+        return self.person_id
+
+    def forget(self) -> None:
+        if self.person_id is not None:
+            self.memory.forget(self.person_id)
+        self.person_id = None
+        self.session_id = self.memory.start_session(self.transport)  # the rest of this call, about no one
+
+    def end(self) -> None:
+        self.memory.end_session(self.session_id)
+
+
+def _statement(text: str, understood: Understanding) -> bool:
+    """Facts come from what the caller tells us, not from their questions about what we know."""
+    return not text.rstrip().endswith("?") and not {"remember", "recall", "forget"} & set(understood.intents)

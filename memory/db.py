@@ -1,0 +1,104 @@
+"""Parley's one SQLite file: opening it, its schema version, and the migrations that upgrade it in place."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import platformdirs
+import sqlite_utils
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used (read-only, full, corrupt, too new); the message says why."""
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir("parley")) / "parley.db"
+
+
+def open_db(path: Path | str) -> sqlite_utils.Database:
+    """The database at `path`, created or upgraded to the current schema, in autocommit mode
+    (every write is its own transaction unless `immediate` opens one), WAL, foreign keys on."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")  # in WAL: survives a killed process, fsyncs at checkpoints
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA secure_delete=ON")  # forgotten rows are overwritten, not left in free pages
+        db = sqlite_utils.Database(connection)
+        migrate(db)
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(f"{path}: cannot open the database ({error})") from None
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Run the migrations the file has not had yet, each in one transaction with its version bump."""
+    version = schema_version(db)
+    if version > len(MIGRATIONS):
+        raise StoreError(f"schema version {version} is newer than this Parley knows ({len(MIGRATIONS)})")
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with immediate(db):
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+
+
+class immediate:
+    """BEGIN IMMEDIATE ... COMMIT: the write lock is taken first, so a check and the write that
+    depends on it cannot interleave with another process (two callers, one last table)."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.connection = db.conn
+
+    def __enter__(self):
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StoreError(f"cannot write to the database ({error})") from None
+
+    def __exit__(self, kind, error, traceback):
+        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
+        if isinstance(error, sqlite3.Error):
+            raise StoreError(f"cannot write to the database ({error})") from error
+
+
+def _v1_reservations(db: sqlite_utils.Database) -> None:
+    # Files made before the schema had a version already have this table.
+    if db["reservations"].exists():
+        return
+    db["reservations"].create(
+        {"id": int, "party_size": int, "day": str, "at": str, "name": str, "phone": str,
+         "notes": str, "status": str, "created": str, "updated": str},
+        pk="id",
+    )
+    db["reservations"].create_index(["day", "at", "status"])
+    db["reservations"].create_index(["phone"])
+
+
+def _v2_memory(db: sqlite_utils.Database) -> None:
+    db["people"].create({"id": int, "name": str, "created": str, "last_seen": str}, pk="id")
+    db["identities"].create({"id": int, "person_id": int, "kind": str, "value": str}, pk="id",
+                            foreign_keys=[("person_id", "people", "id")])
+    db["identities"].create_index(["kind", "value"], unique=True)
+    db["sessions"].create({"id": int, "person_id": int, "transport": str, "started": str, "ended": str}, pk="id",
+                          foreign_keys=[("person_id", "people", "id")])
+    db["turns"].create({"id": int, "session_id": int, "role": str, "text": str, "heard": str, "interrupted": int,
+                        "trace": str, "at": str}, pk="id", foreign_keys=[("session_id", "sessions", "id")])
+    db["facts"].create({"id": int, "person_id": int, "key": str, "value": str, "turn_id": int, "learned": str,
+                        "confirmed": str}, pk="id",
+                       foreign_keys=[("person_id", "people", "id"), ("turn_id", "turns", "id")])
+    db["facts"].create_index(["person_id", "key", "value"], unique=True)
+    db.execute("ALTER TABLE reservations ADD COLUMN person_id INTEGER REFERENCES people(id)")
+    db["turns"].enable_fts(["text", "heard"], create_triggers=True)
+    db["facts"].enable_fts(["key", "value"], create_triggers=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_reservations, _v2_memory]

@@ -1,0 +1,42 @@
+"""`parley memory show|export|forget --user X`: what Parley remembers about someone, and forgetting it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from memory.db import default_db_path, open_db
+from memory.people import Memory
+
+
+class UnknownPerson(LookupError):
+    pass
+
+
+def main(action: str, db: Path | None, user: str | None) -> int:
+    if not user:
+        raise UnknownPerson("say whose memory with --user NAME (a --user name, a phone number or a name)")
+    memory = Memory(open_db(db or default_db_path()))
+    person = memory.lookup(user)
+    if person is None:
+        raise UnknownPerson(f"nobody known as {user!r}")
+    if action == "export":
+        print(json.dumps(memory.export(person.id), indent=2))
+    elif action == "forget":
+        deleted = memory.forget(person.id)
+        print(f"forgot {user}: {deleted} rows deleted")
+    else:
+        print(show(memory.export(person.id)))
+    return 0
+
+
+def show(record: dict) -> str:
+    person = record["person"]
+    lines = [f"{person['name'] or '(no name yet)'}, known since {person['created'][:10]}"]
+    lines += [f"  {i['kind']}: {i['value']}" for i in record["identities"]]
+    lines += [f"  fact: {f['key']} = {f['value']} (last confirmed {f['confirmed'][:10]})" for f in record["facts"]]
+    lines += [f"  booking: {r['party_size']} people on {r['day']} at {r['at']} ({r['status']})"
+              for r in record["reservations"]]
+    turns = sum(len(s["turns"]) for s in record["sessions"])
+    lines.append(f"  {len(record['sessions'])} sessions, {turns} turns")
+    return "\n".join(lines)
