@@ -98,6 +98,7 @@ class LlmBrain:
     def __init__(self, reservation: ReservationBrain, client: AsyncOpenAI, model: str, deadline_s: float):
         self.reservation = reservation
         self.store = reservation.store
+        self.memory_ms = reservation.memory_ms
         self.client = client
         self.model = model
         self.deadline_s = deadline_s

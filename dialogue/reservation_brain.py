@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -43,6 +44,7 @@ class ReservationBrain:
         self.manager = DialogueManager(domain, store, callers, caller)
         self.ended = False
         self.memory_errors: list[str] = []
+        self.memory_ms: list[float] = []  # how long each piece of background memory work took
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="parley-db")
         self._background: set[asyncio.Future] = set()
 
@@ -106,17 +108,18 @@ class ReservationBrain:
 
     def _remember(self, work, *args) -> None:
         """Memory work off the turn's critical path; a failure is reported, and the call goes on."""
-        future = asyncio.get_running_loop().run_in_executor(self._writer, _reported(work, self.memory_errors), *args)
+        future = asyncio.get_running_loop().run_in_executor(self._writer, self._reported(work), *args)
         self._background.add(future)
         future.add_done_callback(self._background.discard)
 
+    def _reported(self, work):
+        def run(*args):
+            started = time.perf_counter()
+            try:
+                work(*args)
+            except (StoreError, sqlite3.Error) as error:
+                self.memory_errors.append(str(error))
+                log.warning("parley: memory not saved: %s", error)
+            self.memory_ms.append((time.perf_counter() - started) * 1000)
 
-def _reported(work, errors: list[str]):
-    def run(*args):
-        try:
-            work(*args)
-        except (StoreError, sqlite3.Error) as error:
-            errors.append(str(error))
-            log.warning("parley: memory not saved: %s", error)
-
-    return run
+        return run

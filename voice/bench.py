@@ -105,7 +105,8 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
             await brain.close()
     traces = [turn.trace for turn in history if turn.trace is not None]
     pairs = [(u.text, " ".join(h)) for u, h in zip(utterances, heard) if u.text is not None]
-    return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", []))}
+    return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", [])),
+            "memory_background_ms": stats(brain.memory_ms, digits=2)}
 
 
 def summarize(traces: list[TurnTrace], pairs: list[tuple[str, str]], dropped: int) -> dict:
@@ -163,6 +164,8 @@ def render(report: dict) -> str:
     lines.append("")
     lines.append(f"STT real-time factor p50: {report['stt_rtf']['p50']}   word error rate: {report['wer']}")
     lines.append(f"speed-up of the median against the baseline: {report['speedup_vs_baseline']}x")
+    memory = report["memory_background_ms"]
+    lines.append(f"memory writes, off the critical path: p50 {memory['p50']} ms, p95 {memory['p95']} ms each")
     if report["llm_fallbacks"] or report["baseline_llm_fallbacks"]:
         lines.append(f"LLM turns that fell back to the embedded rules: {report['llm_fallbacks']} (tuned), "
                      f"{report['baseline_llm_fallbacks']} (baseline)")
