@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from dialogue.turn_end import Listening
+
 
 class Brain(Protocol):
     def greeting(self) -> str:
         """What to say when the call opens; empty for nothing."""
+
+    def listening(self) -> Listening:
+        """What the next user turn is expected to be, so the endpointer can wait the right time."""
+
+    def pause_heard(self, ms: float) -> None:
+        """The user paused this long inside a turn and went on: memory learns their pause habit."""
 
     def reply(self, transcript: str) -> AsyncIterator[str]:
         """The reply to one user turn, as a stream of text chunks (the first one as early as possible)."""

@@ -23,6 +23,7 @@ from openai import AsyncOpenAI, OpenAIError
 from dialogue.manager import UserSaid
 from dialogue.nlu import NAME_STOP, Clock, Understanding, normalize, understand
 from dialogue.reservation_brain import ReservationBrain
+from dialogue.turn_end import Listening
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,12 @@ class LlmBrain:
 
     def greeting(self) -> str:
         return self.reservation.greeting()
+
+    def listening(self) -> Listening:
+        return self.reservation.listening()
+
+    def pause_heard(self, ms: float) -> None:
+        self.reservation.pause_heard(ms)
 
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         self.reservation.reply_heard(text, heard, interrupted, trace)

@@ -10,6 +10,7 @@ from typing import Protocol
 from dialogue import phrases
 from dialogue.domain import Domain
 from dialogue.nlu import Clock, Understanding, name_from_words, understand
+from dialogue.turn_end import Listening
 
 SLOTS = ("party_size", "day", "at", "name", "phone")
 MAX_MISUNDERSTANDINGS = 3  # then start over with the options; twice that ends the call
@@ -44,6 +45,7 @@ class Caller:
     usual_party_size: int | None = None
     notes: tuple[str, ...] = ()
     last_booking: Booking | None = None
+    pause_ms: int | None = None  # the longest pause they make inside a turn, learned over calls
 
 
 class Directory(Protocol):
@@ -188,6 +190,11 @@ class DialogueManager:
         self._reset()
         self.expecting = "anything_else"
         return self._say("Done. I've forgotten everything about you.", "Is there anything else I can do for you?")
+
+    def listening(self) -> Listening:
+        expect = {"confirm": "yes_no", "identity": "yes_no", "confirm_forget": "yes_no", "anything_else": "yes_no",
+                  "phone": "digits", "phone_lookup": "digits", "identify": "digits", "name": "name"}
+        return Listening(expect.get(self.expecting), self.caller.pause_ms if self.caller else None)
 
     def greeting(self) -> str:
         first = _first_name(self.caller.name) if self.caller else None

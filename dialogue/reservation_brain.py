@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from dialogue.domain import Domain
+from dialogue.turn_end import Listening
 from dialogue.manager import (
     Cancel,
     Caller,
@@ -45,11 +46,18 @@ class ReservationBrain:
         self.ended = False
         self.memory_errors: list[str] = []
         self.memory_ms: list[float] = []  # how long each piece of background memory work took
+        self._pauses: list[float] = []  # pauses inside the caller's turns this call
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="parley-db")
         self._background: set[asyncio.Future] = set()
 
     def greeting(self) -> str:
         return self.manager.greeting()
+
+    def listening(self) -> Listening:
+        return self.manager.listening()
+
+    def pause_heard(self, ms: float) -> None:
+        self._pauses.append(ms)
 
     def reply(self, transcript: str) -> AsyncIterator[str]:
         return self.respond(UserSaid(transcript))
@@ -98,6 +106,8 @@ class ReservationBrain:
     async def close(self) -> None:
         """End the call: wait for memory writes, mark the session ended."""
         if self.call:
+            if self._pauses:
+                self._remember(self.call.paused, max(self._pauses))
             self._remember(self.call.end)
         if self._background:
             await asyncio.wait(self._background)

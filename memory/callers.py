@@ -26,8 +26,9 @@ class Callers:
     def as_caller(self, person: Person) -> Caller:
         sizes = [int(f.value) for f in person.facts if f.key == "party_size" and f.value.isdigit()]
         notes = tuple(f.value for f in person.facts if f.key == "note")
+        pauses = [int(f.value) for f in person.facts if f.key == "pause_ms" and f.value.isdigit()]
         return Caller(person.id, person.name, person.phone, sizes[0] if sizes else None, notes,
-                      self.store.last(person.id))
+                      self.store.last(person.id), pauses[0] if pauses else None)
 
     def recall(self, person_id: int, query: str) -> list[str]:
         return self.memory.recall(person_id, query)
@@ -71,6 +72,14 @@ class CallLog:
         for note in booking.notes:
             self.memory.learn(self.person_id, "note", note)
         return self.person_id
+
+    def paused(self, longest_ms: float) -> None:
+        """The longest pause the caller made inside a turn this call, blended with what we knew."""
+        if self.person_id is None:
+            return
+        known = [int(f.value) for f in self.memory.person(self.person_id).facts if f.key == "pause_ms"]
+        blended = round(longest_ms if not known else 0.5 * known[0] + 0.5 * longest_ms)
+        self.memory.set_fact(self.person_id, "pause_ms", str(blended))
 
     def forget(self) -> None:
         if self.person_id is not None:

@@ -124,6 +124,13 @@ class Memory:
                 "on conflict (person_id, key, value) do update set confirmed = excluded.confirmed",
                 [person_id, key, value, turn_id, now, now])
 
+    def set_fact(self, person_id: int, key: str, value: str) -> None:
+        """A fact with one value at a time (a habit, a measure): the new value replaces the old."""
+        with immediate(self.db):
+            self.db.execute("delete from facts where person_id = ? and key = ?", [person_id, key])
+            self.db.execute("insert into facts (person_id, key, value, learned, confirmed) values (?, ?, ?, ?, ?)",
+                            [person_id, key, value, _now(), _now()])
+
     def recall(self, person_id: int, query: str, limit: int = 3) -> list[str]:
         """Facts, then things the person said, that match `query` (full-text, any word)."""
         words = [w for w in re.findall(r"[a-z0-9]+", query.lower()) if len(w) > 2]

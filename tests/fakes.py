@@ -6,19 +6,30 @@ from collections.abc import AsyncIterator, Iterator
 
 import numpy as np
 
+from dialogue.turn_end import Listening
 from voice.audio import AudioChunk, AudioFormat
 
 
 class ScriptedSTT:
-    """Returns the given transcripts in order, one per turn."""
+    """Returns the given transcripts in order, one per turn. A turn may be transcribed more than
+    once (speculatively on a pause, then at its end): audio that starts as the last call's did is
+    the same turn, and gets the same transcript."""
 
     def __init__(self, transcripts: list[str]):
         self.transcripts = list(transcripts)
-        self.heard_seconds: list[float] = []
+        self.heard_seconds: list[float] = []  # per turn, the longest audio transcribed
+        self._turn_key: bytes | None = None
+        self._turn_text = ""
 
     def transcribe(self, audio: AudioChunk) -> str:
+        key = audio.audio[:6400]  # its first 200 ms
+        if key == self._turn_key:
+            self.heard_seconds[-1] = max(self.heard_seconds[-1], audio.seconds)
+            return self._turn_text
+        self._turn_key = key
+        self._turn_text = self.transcripts.pop(0) if self.transcripts else ""
         self.heard_seconds.append(audio.seconds)
-        return self.transcripts.pop(0) if self.transcripts else ""
+        return self._turn_text
 
 
 class ToneTTS:
@@ -48,6 +59,12 @@ class ScriptedBrain:
 
     def greeting(self) -> str:
         return ""
+
+    def listening(self) -> Listening:
+        return Listening()
+
+    def pause_heard(self, ms: float) -> None:
+        pass
 
     def reply_heard(self, text: str, heard: str, interrupted: bool, trace: dict | None) -> None:
         self.replies_heard.append((text, heard, interrupted))

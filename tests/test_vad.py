@@ -4,14 +4,15 @@ import pytest
 from voice.audio import AudioChunk, AudioFormat, AudioFormatError
 from voice.config import VadConfig
 from voice.streams import split
-from voice.vad import Endpointer, SpeechEnded, SpeechStarted
+from voice.vad import Endpointer, SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 
 RATE = 16000
 TOLERANCE = int(0.060 * RATE)  # 60 ms
 
 
 def config(**changes) -> VadConfig:
-    values = dict(aggressiveness=2, frame_ms=30, start_ms=120, end_silence_ms=400, preroll_ms=150,
+    values = dict(aggressiveness=2, frame_ms=30, start_ms=120, end_silence_ms=400, pause_ms=90,
+                  finished_wait_ms=200, unfinished_wait_ms=1000, preroll_ms=150,
                   min_level_dbfs=-50.0)
     return VadConfig(**{**values, **changes})
 
@@ -39,6 +40,11 @@ def feed_all(endpointer: Endpointer, audio: np.ndarray, chunk_ms: int = 20) -> l
     return events
 
 
+def turns(events: list) -> list:
+    """Only the start and end of turns, without the pauses inside them."""
+    return [e for e in events if isinstance(e, (SpeechStarted, SpeechEnded))]
+
+
 def silence(seconds: float) -> np.ndarray:
     noise = np.random.default_rng(3).normal(0, 30, int(seconds * RATE))
     return noise.astype(np.int16)
@@ -53,7 +59,7 @@ def test_boundaries_on_synthetic_speech_land_within_60_ms(engines, text):
     first, last = voiced_bounds(speech)
     lead = int(0.8 * RATE)
     audio = np.concatenate([silence(0.8), speech, silence(1.0)])
-    events = feed_all(Endpointer(config(), RATE), audio)
+    events = turns(feed_all(Endpointer(config(), RATE), audio))
     assert [type(e) for e in events] == [SpeechStarted, SpeechEnded]
     started, ended = events
     assert abs(started.sample - (lead + first)) <= TOLERANCE
@@ -82,12 +88,22 @@ def test_a_pause_shorter_than_the_endpoint_wait_stays_in_the_turn():
     frame = RATE * 30 // 1000
     # 10 voiced frames, 300 ms pause, 10 voiced, then 600 ms of silence; the wait is 400 ms.
     events = run_frames("_" * 5 + "#" * 10 + "_" * 10 + "#" * 10 + "_" * 20)
-    assert events == [SpeechStarted(5 * frame), SpeechEnded(5 * frame, 35 * frame)]
+    assert events == [SpeechStarted(5 * frame), SpeechPaused(5 * frame, 15 * frame), SpeechResumed(25 * frame),
+                      SpeechPaused(5 * frame, 35 * frame), SpeechEnded(5 * frame, 35 * frame)]
+
+
+def test_the_wait_can_be_shortened_during_a_pause_and_ends_the_turn_at_once():
+    frame = RATE * 30 // 1000
+    endpointer = Endpointer(config(), RATE, ScriptedDetector("#" * 10 + "_" * 20))
+    events = feed_all(endpointer, np.full(frame * 18, 3000, dtype=np.int16), chunk_ms=30)  # 240 ms of quiet
+    assert events == [SpeechStarted(0), SpeechPaused(0, 10 * frame)]
+    assert endpointer.wait(200) == SpeechEnded(0, 10 * frame)
+    assert endpointer.wait_ms == 400  # the next turn starts with the configured wait again
 
 
 def test_the_endpoint_wait_is_configurable():
     frame = RATE * 30 // 1000
-    events = run_frames("#" * 10 + "_" * 10 + "#" * 10 + "_" * 20, end_silence_ms=200)
+    events = turns(run_frames("#" * 10 + "_" * 10 + "#" * 10 + "_" * 20, end_silence_ms=200))
     assert events == [SpeechStarted(0), SpeechEnded(0, 10 * frame), SpeechStarted(20 * frame),
                       SpeechEnded(20 * frame, 30 * frame)]
 
@@ -100,13 +116,13 @@ def test_chunk_size_does_not_matter(speak):
     audio = np.concatenate([silence(0.5), speak("Hello there."), silence(0.8)])
     by_10 = feed_all(Endpointer(config(), RATE), audio, chunk_ms=10)
     by_100 = feed_all(Endpointer(config(), RATE), audio, chunk_ms=100)
-    assert by_10 == by_100 and len(by_10) == 2
+    assert by_10 == by_100 and len(turns(by_10)) == 2
 
 
 def test_faint_hiss_is_not_speech(speak):
     hiss = np.random.default_rng(5).normal(0, 65, RATE * 2).astype(np.int16)  # about -54 dBFS
     audio = np.concatenate([hiss, speak("Yes."), hiss])
-    events = feed_all(Endpointer(config(), RATE), audio)
+    events = turns(feed_all(Endpointer(config(), RATE), audio))
     assert [type(e) for e in events] == [SpeechStarted, SpeechEnded]
 
 

@@ -16,24 +16,25 @@ from voice.audio import AudioFormat, AudioFormatError
 from voice.caller import ScriptedCaller
 from voice.config import Config
 from voice.demo import caller_lines
-from voice.events import Event, TranscriptEvent, TurnTrace
+from voice.events import EndpointEvent, Event, TranscriptEvent, TurnTrace
 from voice.reply import Engines
 from voice.session import Session
 from voice.streams import PacedSpeaker
 from voice.wav import read_mono16
 from voice.wer import word_error_rate
 
+# "|" marks a pause inside the turn, where people stop to think; the turn is not over there.
 BENCH_SENTENCES = (
     "Hi there.",
-    "I would like to book a table for two people on Friday evening.",
+    "I would like to book a table for | two people on Friday evening.",
     "Can you tell me what time you open on Sunday?",
     "Actually, make it five people instead of four.",
     "Yes, that's right.",
-    "My phone number is five five five, two three four, nine eight seven six.",
+    "My phone number is five five five, | two three four, | nine eight seven six.",
     "Do you have anything free tomorrow around eight o'clock?",
-    "We will need a high chair for our daughter, and one of us is allergic to peanuts.",
+    "We will need a high chair for our daughter, and | one of us is allergic to peanuts.",
     "No.",
-    "Could you please cancel my reservation for Saturday night?",
+    "Could you please cancel my reservation for | Saturday night?",
     "What is your address?",
     "Thanks a lot, that's everything for today, goodbye.",
 )
@@ -42,6 +43,7 @@ NOISY_EVERY = 3  # every third utterance gets background noise
 NOISE_SNR_DB = 15.0
 ROOM_NOISE = 0.002  # a quiet line between utterances, as a real one is never digital silence
 PLAYBACK_SPEED = 8.0  # replies play faster than real time: only their first audio is timed
+PAUSES_MS = (300, 450, 600)  # the pauses inside turns, in turn
 
 
 @dataclass
@@ -54,13 +56,24 @@ def synthetic_utterances(engines: Engines, turns: int, rate: int) -> list[Uttera
     """Bench sentences at varied speaking rates, some with noise mixed in."""
     rng = np.random.default_rng(11)
     utterances = []
+    pauses = iter(PAUSES_MS * turns)
     for i in range(turns):
-        text = BENCH_SENTENCES[i % len(BENCH_SENTENCES)]
-        [audio] = caller_lines(engines, [text], rate, SPEAKING_RATES[i % len(SPEAKING_RATES)])
+        parts = BENCH_SENTENCES[i % len(BENCH_SENTENCES)].split(" | ")
+        spoken = caller_lines(engines, parts, rate, SPEAKING_RATES[i % len(SPEAKING_RATES)])
+        audio = spoken[-1]
+        for part in reversed(spoken[:-1]):
+            gap = np.zeros(rate * next(pauses) // 1000, dtype=np.int16)
+            audio = np.concatenate([_trim_end(part), gap, audio])
         if i % NOISY_EVERY == NOISY_EVERY - 1:
             audio = with_noise(audio, NOISE_SNR_DB, rng)
-        utterances.append(Utterance(audio, text))
+        utterances.append(Utterance(audio, " ".join(parts)))
     return utterances
+
+
+def _trim_end(audio: np.ndarray, threshold: int = 100) -> np.ndarray:
+    """The audio without its trailing silence, so a pause between parts is exactly as long as said."""
+    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > threshold)
+    return audio[: loud[-1] + 1] if len(loud) else audio
 
 
 def with_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
@@ -91,10 +104,13 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
     caller = ScriptedCaller([u.audio for u in utterances], speaker, rate, config.audio.chunk_ms,
                             pause=0.5, noise_level=ROOM_NOISE, greeted=True)
     heard: list[list[str]] = [[] for _ in utterances]
+    cut_off: set[int] = set()  # utterances during which Parley took the turn while the user had more to say
 
     def on_event(event: Event) -> None:
         if isinstance(event, TranscriptEvent):
             heard[max(caller.line_index, 0)].append(event.text)
+        if isinstance(event, EndpointEvent) and caller.more_to_say:
+            cut_off.add(caller.line_index)
 
     with tempfile.TemporaryDirectory() as scratch:
         brain = build_brain(config, Path(scratch) / "bench.db", "bench")
@@ -106,7 +122,8 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
     traces = [turn.trace for turn in history if turn.trace is not None]
     pairs = [(u.text, " ".join(h)) for u, h in zip(utterances, heard) if u.text is not None]
     return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", [])),
-            "memory_background_ms": stats(brain.memory_ms, digits=2)}
+            "memory_background_ms": stats(brain.memory_ms, digits=2),
+            "false_endpoint_rate": round(len(cut_off) / len(utterances), 3)}
 
 
 def summarize(traces: list[TurnTrace], pairs: list[tuple[str, str]], dropped: int) -> dict:
@@ -163,6 +180,8 @@ def render(report: dict) -> str:
                      f"{_fmt(base['p50']):>14}{_fmt(base['p95']):>8}")
     lines.append("")
     lines.append(f"STT real-time factor p50: {report['stt_rtf']['p50']}   word error rate: {report['wer']}")
+    lines.append(f"false-endpoint rate: {report['false_endpoint_rate']} (tuned), "
+                 f"{report['baseline_false_endpoint_rate']} (baseline)")
     lines.append(f"speed-up of the median against the baseline: {report['speedup_vs_baseline']}x")
     memory = report["memory_background_ms"]
     lines.append(f"memory writes, off the critical path: p50 {memory['p50']} ms, p95 {memory['p95']} ms each")

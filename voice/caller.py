@@ -39,6 +39,7 @@ class ScriptedCaller:
         self.cut_in_after = cut_in_after  # speak the next line this long into a reply, cutting it off
         self.greeted = greeted  # Parley speaks first: wait for its greeting before the first line
         self.line_index = -1  # the line being spoken or last spoken
+        self.more_to_say = False  # in the middle of a line: voiced samples of it are still to come
         self.started_at: float | None = None  # loop time of the first sample
         self._sent: list[np.ndarray] = []
         self._next_at = 0.0
@@ -46,13 +47,18 @@ class ScriptedCaller:
     async def chunks(self) -> AsyncIterator[AudioChunk]:
         loop = asyncio.get_running_loop()
         self.started_at = self._next_at = loop.time()
-        async for chunk in self._await_reply() if self.greeted else self._quiet(self.pause):
+        async for chunk in self._await_reply(0.0) if self.greeted else self._quiet(self.pause):
             yield chunk
         for self.line_index, line in enumerate(self.lines):
+            # A reply may start before the line's trailing silence has been sent: count from its start.
+            handed_before = self.speaker.handed_seconds
+            last_voiced = _last_voiced(line)
             for start in range(0, len(line), self.chunk_samples):
+                self.more_to_say = start + self.chunk_samples <= last_voiced
                 yield await self._send(line[start : start + self.chunk_samples])
+            self.more_to_say = False
             last = self.line_index == len(self.lines) - 1
-            wait = self._await_reply() if last or self.cut_in_after is None else self._cut_in()
+            wait = self._await_reply(handed_before) if last or self.cut_in_after is None else self._cut_in(handed_before)
             async for chunk in wait:
                 yield chunk
 
@@ -60,9 +66,8 @@ class ScriptedCaller:
         """Everything the caller sent down the line, from `started_at`."""
         return np.concatenate(self._sent) if self._sent else np.zeros(0, dtype=np.int16)
 
-    async def _await_reply(self) -> AsyncIterator[AudioChunk]:
+    async def _await_reply(self, handed_before: float) -> AsyncIterator[AudioChunk]:
         """Quiet until the reply has played and a natural pause has passed (or no reply came)."""
-        handed_before = self.speaker.handed_seconds
         waited = 0.0
         while waited < self.reply_timeout:
             if self.speaker.handed_seconds > handed_before and not self.speaker.busy():
@@ -72,9 +77,8 @@ class ScriptedCaller:
         async for chunk in self._quiet(self.pause):
             yield chunk
 
-    async def _cut_in(self) -> AsyncIterator[AudioChunk]:
+    async def _cut_in(self, handed_before: float) -> AsyncIterator[AudioChunk]:
         """Quiet until the reply has been playing for `cut_in_after` seconds."""
-        handed_before = self.speaker.handed_seconds
         waited = 0.0
         while self.speaker.handed_seconds == handed_before and waited < self.reply_timeout:
             yield await self._send(self._silence())
@@ -96,3 +100,8 @@ class ScriptedCaller:
         await asyncio.sleep(max(0.0, self._next_at - asyncio.get_running_loop().time()))
         self._sent.append(samples)
         return AudioChunk(samples.tobytes())
+
+
+def _last_voiced(line: np.ndarray, threshold: int = 500) -> int:
+    loud = np.flatnonzero(np.abs(line.astype(np.int32)) > threshold)
+    return int(loud[-1]) if len(loud) else 0

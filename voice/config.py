@@ -28,6 +28,9 @@ class VadConfig:
     frame_ms: int
     start_ms: int
     end_silence_ms: int
+    pause_ms: int
+    finished_wait_ms: int
+    unfinished_wait_ms: int
     preroll_ms: int
     min_level_dbfs: float
 

@@ -36,6 +36,14 @@ class SpeechStartedEvent:
 
 
 @dataclass(frozen=True)
+class EndpointEvent:
+    """The user's turn is over, as far as Parley can tell: the reply starts now."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class TranscriptEvent:
     text: str
 
@@ -68,6 +76,7 @@ class TurnFailedEvent:
 
 Event = (
     SpeechStartedEvent
+    | EndpointEvent
     | TranscriptEvent
     | AgentTextEvent
     | TurnLatencyEvent

@@ -40,6 +40,7 @@ class ReplyRun:
     audio: AudioChunk
     last_speech_at: float  # loop time of the user's last speech sample
     spoken: SpokenReply
+    transcript: asyncio.Task | None = None  # speculative STT of exactly this audio, if one ran
     task: asyncio.Task | None = None
     agent_turn: Turn | None = None
     marks: dict[str, float] = field(default_factory=dict)
@@ -63,7 +64,7 @@ async def speak_reply(
 ) -> None:
     loop = asyncio.get_running_loop()
     run.marks["endpoint"] = loop.time()
-    text = await asyncio.to_thread(engines.stt.transcribe, run.audio)
+    text = await _transcript(run, engines)
     run.marks["stt"] = loop.time()
     if not text:
         return
@@ -74,6 +75,16 @@ async def speak_reply(
         await say(run, text, engines.tts, brain, speaker, on_event)
     finally:
         _record(run, history)
+
+
+async def _transcript(run: ReplyRun, engines: Engines) -> str:
+    """The speculative transcript when one was taken of this very turn (often done already)."""
+    if run.transcript is not None:
+        try:
+            return await run.transcript
+        except Exception:  # noqa: BLE001 - a failed speculation is retried the ordinary way
+            pass
+    return await asyncio.to_thread(engines.stt.transcribe, run.audio)
 
 
 async def speak_greeting(run: ReplyRun, text: str, tts: TextToSpeech, speaker: AudioSink,

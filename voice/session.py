@@ -11,11 +11,13 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from dialogue.brain import Brain
+from dialogue.turn_end import Listening, sounds_finished
 from voice.audio import AudioChunk
 from voice.config import Config
 from voice.events import (
     AudioDroppedEvent,
     BargeInEvent,
+    EndpointEvent,
     Event,
     SpeechStartedEvent,
     SpokenReply,
@@ -25,11 +27,22 @@ from voice.events import (
 from voice.queues import DropOldestQueue, QueueClosed
 from voice.reply import Engines, ReplyRun, speak_greeting, speak_reply
 from voice.streams import AudioSink, AudioSource
-from voice.vad import Endpointer, SpeechEnded, SpeechStarted
+from voice.vad import Endpointer, SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 
 log = logging.getLogger(__name__)
 
 HISTORY_SECONDS = 60  # input audio kept for the turn being spoken; longer turns are cut
+WAIT_SCALE = {"yes_no": 0.6, "name": 1.5}  # a yes needs little thought; a spelled name has gaps
+
+
+@dataclass
+class Speculation:
+    """Speech-to-text started on a pause, before anyone knows the turn is over. Its transcript is
+    used only if the turn ends where it was taken; nothing is said before the endpoint confirms."""
+
+    start: int
+    end: int  # the last voiced sample it covers
+    task: asyncio.Task  # -> the transcript
 
 
 class AudioHistory:
@@ -99,7 +112,11 @@ class Session:
         self.on_event = on_event
         self.streaming = streaming
         rate = config.audio.sample_rate
-        self.endpointer = Endpointer(config.vad, rate)
+        # Without speculation (the naive baseline) every turn waits end_silence_ms; with it, a turn
+        # waits as long as an unfinished one might, until its transcript says otherwise.
+        self.endpointer = Endpointer(config.vad, rate, default_wait_ms=config.vad.unfinished_wait_ms if streaming else None)
+        self._speculation: Speculation | None = None
+        self._waiting_pause: SpeechPaused | None = None  # a pause whose STT waits for the running one
         self.history: list[Turn] = []
         self.dropped_chunks = 0
         self._audio = AudioHistory(rate)
@@ -146,6 +163,10 @@ class Session:
             for event in self.endpointer.feed(chunk):
                 if isinstance(event, SpeechStarted):
                     await self._on_speech_started(event)
+                elif isinstance(event, SpeechPaused):
+                    self._on_pause(event)
+                elif isinstance(event, SpeechResumed):
+                    self._on_resume(event)
                 else:
                     self._on_speech_ended(event)
 
@@ -154,13 +175,69 @@ class Session:
         if self.config.session.barge_in and self._agent_talking():
             await self._barge_in()
 
-    def _on_speech_ended(self, event: SpeechEnded) -> None:
+    # --- speculation: work starts on the pause, the reply waits for the endpoint ----------------
+
+    def _on_pause(self, event: SpeechPaused) -> None:
+        if not self.streaming:
+            return
+        if self._speculation is not None and not self._speculation.task.done():
+            self._waiting_pause = event  # one STT at a time, or both run at half speed
+            return
+        self._speculate(event)
+
+    def _speculate(self, event: SpeechPaused) -> None:
+        task = asyncio.create_task(asyncio.to_thread(self.engines.stt.transcribe, self._turn_audio(event.start, event.end)))
+        speculation = Speculation(event.start, event.end, task)
+        self._speculation = speculation
+        task.add_done_callback(lambda _: self._judge(speculation))
+
+    def _on_resume(self, event: SpeechResumed) -> None:
+        self._waiting_pause = None
+        self.brain.pause_heard(self._ms(event.sample - self.endpointer.last_voiced_end))
+
+    def _judge(self, speculation: Speculation) -> None:
+        """The speculative transcript is in: does the turn sound finished? Then wait less."""
+        waiting, self._waiting_pause = self._waiting_pause, None
+        if waiting is not None and waiting.end > speculation.end:
+            self._speculate(waiting)  # the user spoke on and paused again meanwhile
+            return
+        current = self.endpointer.in_speech and self.endpointer.last_voiced_end == speculation.end
+        if not current or speculation.task.cancelled() or speculation.task.exception() is not None:
+            return
+        listening = self.brain.listening()
+        finished = sounds_finished(speculation.task.result(), listening.expect)
+        ended = self.endpointer.wait(self._wait_ms(finished, listening))
+        if ended is not None:
+            self._on_speech_ended(ended)
+
+    def _wait_ms(self, finished: bool, listening: Listening) -> int:
+        vad = self.config.vad
+        if not finished:
+            return vad.unfinished_wait_ms
+        wait = vad.finished_wait_ms * WAIT_SCALE.get(listening.expect, 1.0)
+        if listening.pause_ms:  # this caller is known to pause this long mid-turn: don't cut them off
+            wait = max(wait, min(listening.pause_ms + 100, vad.unfinished_wait_ms))
+        return int(wait)
+
+    def _turn_audio(self, start: int, end: int) -> AudioChunk:
         preroll = self.config.vad.preroll_ms * self.config.audio.sample_rate // 1000
         # Padded on both sides: the VAD starts late on a soft onset and ends early on a fading "s".
-        audio = self._audio.slice(event.start - preroll, event.end + preroll)
+        return self._audio.slice(start - preroll, end + preroll)
+
+    def _ms(self, samples: int) -> float:
+        return samples * 1000 / self.config.audio.sample_rate
+
+    # --- the reply --------------------------------------------------------------------------
+
+    def _on_speech_ended(self, event: SpeechEnded) -> None:
+        self.on_event(EndpointEvent(event.start, event.end))
+        speculation, self._speculation, self._waiting_pause = self._speculation, None, None
+        same_turn = speculation is not None and speculation.end == event.end
+        audio = self._turn_audio(event.start, event.end)
         last_speech = self._arrivals.time_of(event.end)
         previous = self._reply.task if self._reply else None
-        run = ReplyRun(audio=audio, last_speech_at=last_speech, spoken=SpokenReply())
+        run = ReplyRun(audio=audio, last_speech_at=last_speech, spoken=SpokenReply(),
+                       transcript=speculation.task if same_turn else None)
         run.task = asyncio.create_task(self._reply_after(previous, run))
         self._reply = run
 

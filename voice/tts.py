@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -20,6 +21,10 @@ class TextToSpeech(Protocol):
         """Audio for `text`, a piece at a time. Blocking: pull it off the event loop."""
 
 
+CACHED_PHRASES = 256  # about 25 MB of audio at most
+CACHED_TEXT_CHARS = 60  # short phrases repeat ("And a contact number?"); long sentences rarely do
+
+
 class PiperTTS:
     def __init__(self, config: TtsConfig):
         self.voice = PiperVoice.load(str(piper_voice_file(config.voice)))
@@ -27,11 +32,35 @@ class PiperTTS:
         self._synthesis = SynthesisConfig(length_scale=config.length_scale)
         silence_samples = self.format.rate * config.sentence_silence_ms // 1000
         self._sentence_silence = AudioChunk(bytes(2 * silence_samples), self.format)
+        self._cache: OrderedDict[str, list[AudioChunk]] = OrderedDict()  # frequent short phrases
         for _ in self.synthesize("Ready."):  # warm-up: the first run of an ONNX session is slow
             pass
 
+    def remember(self, phrases: list[str]) -> None:
+        """Synthesize these now, so saying them later costs nothing (the questions asked most)."""
+        for phrase in phrases:
+            self._cache[phrase] = list(self._synthesize(phrase, self._synthesis))
+            self._trim_cache()
+
     def synthesize(self, text: str, config: SynthesisConfig | None = None) -> Iterator[AudioChunk]:
-        for piece in self.voice.synthesize(text, config or self._synthesis):
+        if config is None and text in self._cache:
+            self._cache.move_to_end(text)
+            yield from self._cache[text]
+            return
+        chunks = []
+        for chunk in self._synthesize(text, config or self._synthesis):
+            chunks.append(chunk)
+            yield chunk
+        if config is None and len(text) <= CACHED_TEXT_CHARS:
+            self._cache[text] = chunks
+            self._trim_cache()
+
+    def _trim_cache(self) -> None:
+        while len(self._cache) > CACHED_PHRASES:
+            self._cache.popitem(last=False)
+
+    def _synthesize(self, text: str, config: SynthesisConfig) -> Iterator[AudioChunk]:
+        for piece in self.voice.synthesize(text, config):
             yield AudioChunk(piece.audio_int16_bytes, self.format)
             yield self._sentence_silence
 

@@ -20,6 +20,21 @@ class SpeechStarted:
 
 
 @dataclass(frozen=True)
+class SpeechPaused:
+    """The user has been quiet for `pause_ms` within a turn: time to start work on it, speculatively."""
+
+    start: int  # first voiced sample of the turn
+    end: int  # one past the last voiced sample so far
+
+
+@dataclass(frozen=True)
+class SpeechResumed:
+    """Speech again after a pause, inside the same turn: work started on the pause is void."""
+
+    sample: int
+
+
+@dataclass(frozen=True)
 class SpeechEnded:
     start: int  # first voiced sample of the turn
     end: int  # one past the last voiced sample of the turn
@@ -32,12 +47,15 @@ class VoiceDetector(Protocol):
 class Endpointer:
     """Sans-I/O endpointing: feed chunks of any size, get events with sample positions back.
 
-    A turn starts after `start_ms` of consecutive voiced frames and ends after `end_silence_ms`
-    of unvoiced ones; pauses shorter than that stay inside the turn. Frames quieter than
-    `min_level_dbfs` are never speech: webrtcvad alone calls faint steady noise speech.
+    A turn starts after `start_ms` of consecutive voiced frames and ends after `wait_ms` of unvoiced
+    ones (`end_silence_ms` unless the caller of `wait` knows better); pauses shorter than that stay
+    inside the turn. After `pause_ms` of quiet a `SpeechPaused` is reported, and a `SpeechResumed`
+    if speech comes back. Frames quieter than `min_level_dbfs` are never speech: webrtcvad alone
+    calls faint steady noise speech.
     """
 
-    def __init__(self, config: VadConfig, rate: int = 16000, detector: VoiceDetector | None = None):
+    def __init__(self, config: VadConfig, rate: int = 16000, detector: VoiceDetector | None = None,
+                 default_wait_ms: int | None = None):
         if rate not in VAD_RATES:
             raise AudioFormatError(f"webrtcvad needs a rate of {VAD_RATES} Hz, not {rate}")
         if config.frame_ms not in (10, 20, 30):
@@ -54,12 +72,29 @@ class Endpointer:
         self._voiced_run_start: int | None = None
         self._turn_start: int | None = None
         self._last_voiced_end = 0
+        self._paused = False
+        self.default_wait_ms = default_wait_ms or config.end_silence_ms
+        self.wait_ms = self.default_wait_ms
+
+    @property
+    def last_voiced_end(self) -> int:
+        return self._last_voiced_end
+
+    def wait(self, ms: int) -> SpeechEnded | None:
+        """From now on this turn ends after `ms` of quiet; if it has been that quiet already, now."""
+        self.wait_ms = ms
+        return self._maybe_end() if self._turn_start is not None else None
+
+    @property
+    def silence_ms(self) -> float:
+        """How long the user has been quiet within the current turn."""
+        return self._ms(self._position - self._last_voiced_end) if self._turn_start is not None else 0.0
 
     @property
     def in_speech(self) -> bool:
         return self._turn_start is not None
 
-    def feed(self, chunk: AudioChunk) -> list[SpeechStarted | SpeechEnded]:
+    def feed(self, chunk: AudioChunk) -> list[SpeechStarted | SpeechPaused | SpeechResumed | SpeechEnded]:
         require_mono16(chunk.format)
         if chunk.format.rate != self.rate:
             raise AudioFormatError(f"endpointer runs at {self.rate} Hz, got {chunk.format.rate} Hz")
@@ -77,7 +112,7 @@ class Endpointer:
         loud_enough = np.sqrt(np.mean(samples**2)) >= self._min_rms
         return loud_enough and self._detector.is_speech(frame, self.rate)
 
-    def _step(self, voiced: bool) -> SpeechStarted | SpeechEnded | None:
+    def _step(self, voiced: bool) -> SpeechStarted | SpeechPaused | SpeechResumed | SpeechEnded | None:
         frame_start = self._position
         self._position += self._frame_bytes // 2
         if voiced:
@@ -88,6 +123,12 @@ class Endpointer:
             self._voiced_run_start = None  # one unvoiced frame (a plosive's closure) does not break a run
         if self._turn_start is None:
             return self._maybe_start()
+        if voiced and self._paused:
+            self._paused, self.wait_ms = False, self.default_wait_ms  # what was decided on the pause is void
+            return SpeechResumed(frame_start)
+        if not voiced and not self._paused and self.silence_ms >= self.config.pause_ms:
+            self._paused = True
+            return self._maybe_end() or SpeechPaused(self._turn_start, self._last_voiced_end)
         return self._maybe_end()
 
     def _maybe_start(self) -> SpeechStarted | None:
@@ -99,10 +140,10 @@ class Endpointer:
         return SpeechStarted(self._turn_start)
 
     def _maybe_end(self) -> SpeechEnded | None:
-        if self._ms(self._position - self._last_voiced_end) < self.config.end_silence_ms:
+        if self.silence_ms < self.wait_ms:
             return None
         ended = SpeechEnded(self._turn_start, self._last_voiced_end)
-        self._turn_start = None
+        self._turn_start, self._paused, self.wait_ms = None, False, self.default_wait_ms
         return ended
 
     def _ms(self, samples: int) -> float:

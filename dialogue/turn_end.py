@@ -1,0 +1,37 @@
+"""Does what the user said so far sound like the end of their turn? Wording and the dialogue decide."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dialogue.nlu import normalize
+
+# A turn that stops on one of these words is very likely to go on ("a table for ... four").
+UNFINISHED_ENDINGS = {
+    "and", "or", "but", "so", "because", "the", "a", "an", "for", "at", "on", "in", "to", "of", "with", "my",
+    "our", "your", "is", "it's", "um", "uh", "er", "erm", "like", "then", "about", "around", "from", "this",
+    "next", "that", "than", "be", "are", "i", "i'm", "we", "we're",
+}
+PHONE_DIGITS = 7
+
+
+@dataclass(frozen=True)
+class Listening:
+    """What the dialogue expects next, and what memory knows of how this caller pauses."""
+
+    expect: str | None = None  # "yes_no", "digits", "name", or None
+    pause_ms: int | None = None  # the longest pause this caller habitually makes inside a turn
+
+
+def sounds_finished(transcript: str, expect: str | None = None) -> bool:
+    text = transcript.strip()
+    if not text or text.endswith((",", "...", "…", "-", ":", ";")):
+        return False
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    if words and words[-1] in UNFINISHED_ENDINGS:
+        return False
+    digits = sum(len(run) for run in re.findall(r"\d+", normalize(text)))
+    if expect == "digits" or "number" in words:  # half a phone number: they are still reading it out
+        return digits == 0 or digits >= PHONE_DIGITS
+    return True
