@@ -26,13 +26,18 @@ OUT_OF_DOMAIN = "I'm only the reservation line, so I can't help with that."
 SORRY = ("Sorry, I didn't catch that.", "Sorry, I missed that.", "I'm not sure I followed.")
 
 
-def frequent() -> list[str]:
-    """What the line says most, to synthesize before the first call."""
+def frequent(domain: Domain) -> list[str]:
+    """What the line says most, to synthesize before the first call: as the reply splitter cuts
+    replies (first clause, then sentences), so each is one piece."""
     pieces = [q for options in QUESTIONS.values() for q in options] + list(SORRY) + [
         "Is there anything else I can do for you?", "Anything else?", "Shall I go ahead?", "Done,",
         "So that's a table for", "Thank you for calling.", "Goodbye!", "Welcome back,", "No problem.",
         "Sorry, I still didn't get that.", "What would you like to change?", "Would that work?",
+        "Hello, you've reached " + domain.name + ".", "How can I help you?", f"We're at {domain.address}.",
     ]
+    today = date.today()
+    for ahead in range(7):  # "On Friday we're open from 5 pm to 10 pm."
+        pieces.append(hours(domain, today + timedelta(days=ahead)))
     return pieces
 
 

@@ -13,6 +13,10 @@ UNFINISHED_ENDINGS = {
     "our", "your", "is", "it's", "um", "uh", "er", "erm", "like", "then", "about", "around", "from", "this",
     "next", "that", "than", "be", "are", "i", "i'm", "we", "we're",
 }
+# Whisper, given speech cut off after "a table for", often writes "a table for it.": a preposition
+# and a lone pronoun at the very end is that guess more often than what was said.
+PREPOSITIONS = {"for", "at", "on", "to", "with", "of", "from", "about", "around"}
+GUESSED_OBJECTS = {"it", "you", "that", "this", "them"}
 PHONE_DIGITS = 7
 
 
@@ -30,6 +34,8 @@ def sounds_finished(transcript: str, expect: str | None = None) -> bool:
         return False
     words = re.findall(r"[a-z0-9']+", text.lower())
     if words and words[-1] in UNFINISHED_ENDINGS:
+        return False
+    if len(words) >= 2 and words[-2] in PREPOSITIONS and words[-1] in GUESSED_OBJECTS:
         return False
     digits = sum(len(run) for run in re.findall(r"\d+", normalize(text)))
     if expect == "digits" or "number" in words:  # half a phone number: they are still reading it out

@@ -64,7 +64,8 @@ def test_bench_on_recordings_reports_latency_and_word_error_rate(tmp_path, speak
     for key in ("turn_latency_ms", "baseline_turn_latency_ms"):
         assert report[key]["p50"] > 0 and report[key]["p95"] >= report[key]["p50"]
     stages = report["stages_ms"]
-    assert set(stages) == {"endpoint_wait", "stt", "dialogue", "tts_first_audio"}
+    assert set(stages) == {"endpoint_wait", "stt", "stt_compute", "dialogue", "tts_first_audio"}
+    assert 0 <= report["false_endpoint_rate"] <= 1 and 0 <= report["baseline_false_endpoint_rate"] <= 1
     assert report["wer"] < 0.2 and report["stt_rtf"]["p50"] > 0
     assert report["speedup_vs_baseline"] > 0
 

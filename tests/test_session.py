@@ -145,3 +145,45 @@ def test_drop_oldest_queue_never_blocks_and_counts():
         raise AssertionError("a closed, empty queue must raise")
 
     assert asyncio.run(scenario()) == [(2,), (3,)]
+
+
+class HearingBrain(ScriptedBrain):
+    """Replies "Got it." to whatever it hears, and keeps what it heard."""
+
+    def __init__(self):
+        super().__init__(["Got it."] * 10)
+
+
+def test_a_pause_then_more_speech_never_gets_a_reply_to_the_partial_turn(config, engines, speak):
+    from voice.events import EndpointEvent
+
+    pause = np.zeros(int(0.6 * 16000), dtype=np.int16)
+    line = np.concatenate([speak("I would like a table for"), pause, speak("four people on Friday.")])
+
+    async def scenario():
+        speaker = PacedSpeaker(AudioFormat(16000), 2.0)
+        caller = ScriptedCaller([line], speaker, pause=0.3)
+        brain, events = HearingBrain(), []
+        session = Session(config, engines, brain, caller, speaker, events.append)
+        speculated = []
+        speculate = session._speculate
+        session._speculate = lambda event: (speculated.append(event), speculate(event))
+        await session.run()
+        return brain, events, speculated
+
+    brain, events, speculated = asyncio.run(scenario())
+    assert len(speculated) >= 2  # STT ran on the pause, and again at the end
+    assert len([e for e in events if isinstance(e, EndpointEvent)]) == 1
+    [heard] = brain.heard  # one reply, to the whole turn
+    assert "table for" in heard.lower() and "people on friday" in heard.lower()
+
+
+def test_the_endpoint_waits_by_what_the_turn_sounds_like_and_who_is_speaking(config):
+    from dialogue.turn_end import Listening
+
+    session = Session(config, Engines(stt=ScriptedSTT([]), tts=ToneTTS()), ScriptedBrain([]), None, None)
+    vad = config.vad
+    assert session._wait_ms(False, Listening()) == vad.unfinished_wait_ms
+    assert session._wait_ms(True, Listening()) == vad.finished_wait_ms
+    assert session._wait_ms(True, Listening("yes_no")) < vad.finished_wait_ms < session._wait_ms(True, Listening("name"))
+    assert session._wait_ms(True, Listening(pause_ms=500)) == 600  # this caller thinks in long pauses

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dialogue import phrases
+from dialogue.domain import load_domain
 from voice.config import Config
 from voice.reply import Engines
+from voice.speakable import SpeakableSplitter
 from voice.stt import FasterWhisperSTT
 from voice.tts import PiperTTS
 
@@ -12,5 +14,12 @@ from voice.tts import PiperTTS
 def load_engines(config: Config) -> Engines:
     """Load and warm up the speech models and the phrases said most; slow (seconds): once per process."""
     tts = PiperTTS(config.tts)
-    tts.remember(phrases.frequent())
+    tts.remember([piece for phrase in phrases.frequent(load_domain(config.dialogue.domain or None))
+                  for piece in speakable_pieces(phrase)])
     return Engines(stt=FasterWhisperSTT(config.stt), tts=tts)
+
+
+def speakable_pieces(text: str) -> list[str]:
+    """`text` cut as a streamed reply is cut before synthesis."""
+    splitter = SpeakableSplitter()
+    return splitter.feed(text) + splitter.finish()

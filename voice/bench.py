@@ -127,13 +127,14 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
 
 
 def summarize(traces: list[TurnTrace], pairs: list[tuple[str, str]], dropped: int) -> dict:
-    rtf = [t.stt_ms / 1000 / t.speech_seconds for t in traces if t.speech_seconds > 0]
+    rtf = [t.stt_compute_ms / 1000 / t.speech_seconds for t in traces if t.speech_seconds > 0]
     return {
         "turns": len(traces),
         "turn_latency_ms": stats([t.total_ms for t in traces]),
         "stages_ms": {
             "endpoint_wait": stats([t.endpoint_wait_ms for t in traces]),
-            "stt": stats([t.stt_ms for t in traces]),
+            "stt": stats([t.stt_ms for t in traces]),  # what was left of it after the endpoint
+            "stt_compute": stats([t.stt_compute_ms for t in traces]),
             "dialogue": stats([t.dialogue_ms for t in traces]),
             "tts_first_audio": stats([t.tts_ms for t in traces]),
         },

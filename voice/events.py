@@ -10,11 +10,12 @@ class TurnTrace:
     """Where the time of one turn went, in milliseconds, from the user's last speech sample."""
 
     endpoint_wait_ms: float  # last speech sample -> endpoint detected
-    stt_ms: float  # endpoint -> transcript
+    stt_ms: float  # endpoint -> transcript (0 when speculation had it ready)
     dialogue_ms: float  # transcript -> first reply text
     tts_ms: float  # first reply text -> first reply audio handed to the output
     total_ms: float  # last speech sample -> first reply audio handed to the output
     speech_seconds: float  # length of the user's turn, for the STT real-time factor
+    stt_compute_ms: float = 0.0  # how long transcribing the turn took, wherever it ran
 
     STAGES = ("endpoint_wait_ms", "stt_ms", "dialogue_ms", "tts_ms", "total_ms")
 

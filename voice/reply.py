@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -81,10 +82,19 @@ async def _transcript(run: ReplyRun, engines: Engines) -> str:
     """The speculative transcript when one was taken of this very turn (often done already)."""
     if run.transcript is not None:
         try:
-            return await run.transcript
+            text, run.marks["stt_compute"] = await run.transcript
+            return text
         except Exception:  # noqa: BLE001 - a failed speculation is retried the ordinary way
             pass
-    return await asyncio.to_thread(engines.stt.transcribe, run.audio)
+    text, run.marks["stt_compute"] = await asyncio.to_thread(timed_transcribe, engines.stt, run.audio)
+    return text
+
+
+def timed_transcribe(stt: SpeechToText, audio: AudioChunk) -> tuple[str, float]:
+    """The transcript, and the seconds it took."""
+    started = time.perf_counter()
+    text = stt.transcribe(audio)
+    return text, time.perf_counter() - started
 
 
 async def speak_greeting(run: ReplyRun, text: str, tts: TextToSpeech, speaker: AudioSink,
@@ -163,5 +173,6 @@ def _trace(run: ReplyRun) -> TurnTrace | None:
         tts_ms=ms(marks["first_text"], marks["first_audio"]),
         total_ms=ms(run.last_speech_at, marks["first_audio"]),
         speech_seconds=round(run.audio.seconds, 3),
+        stt_compute_ms=round(marks.get("stt_compute", 0.0) * 1000, 1),
     )
 

@@ -25,7 +25,7 @@ from voice.events import (
     TurnFailedEvent,
 )
 from voice.queues import DropOldestQueue, QueueClosed
-from voice.reply import Engines, ReplyRun, speak_greeting, speak_reply
+from voice.reply import Engines, ReplyRun, speak_greeting, speak_reply, timed_transcribe
 from voice.streams import AudioSink, AudioSource
 from voice.vad import Endpointer, SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 
@@ -42,7 +42,7 @@ class Speculation:
 
     start: int
     end: int  # the last voiced sample it covers
-    task: asyncio.Task  # -> the transcript
+    task: asyncio.Task  # -> (the transcript, seconds it took)
 
 
 class AudioHistory:
@@ -186,7 +186,8 @@ class Session:
         self._speculate(event)
 
     def _speculate(self, event: SpeechPaused) -> None:
-        task = asyncio.create_task(asyncio.to_thread(self.engines.stt.transcribe, self._turn_audio(event.start, event.end)))
+        audio = self._turn_audio(event.start, event.end)
+        task = asyncio.create_task(asyncio.to_thread(timed_transcribe, self.engines.stt, audio))
         speculation = Speculation(event.start, event.end, task)
         self._speculation = speculation
         task.add_done_callback(lambda _: self._judge(speculation))
@@ -205,7 +206,8 @@ class Session:
         if not current or speculation.task.cancelled() or speculation.task.exception() is not None:
             return
         listening = self.brain.listening()
-        finished = sounds_finished(speculation.task.result(), listening.expect)
+        text, _seconds = speculation.task.result()
+        finished = sounds_finished(text, listening.expect)
         ended = self.endpointer.wait(self._wait_ms(finished, listening))
         if ended is not None:
             self._on_speech_ended(ended)

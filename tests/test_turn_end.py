@@ -1,0 +1,24 @@
+"""Whether a transcript sounds like the end of a turn."""
+
+import pytest
+
+from dialogue.turn_end import sounds_finished
+
+
+@pytest.mark.parametrize("text", ["I would like to book a table for", "I would like to book a table for...",
+                                  "We need a high chair, and", "My number is 555,", "Um", "Could I book for the",
+                                  "I would like a table for it."])
+def test_unfinished(text):
+    assert not sounds_finished(text)
+
+
+@pytest.mark.parametrize("text", ["Yes.", "Book a table for four.", "What is your address?",
+                                  "My phone number is 555-234-9876", "Thanks, goodbye."])
+def test_finished(text):
+    assert sounds_finished(text)
+
+
+def test_half_a_phone_number_is_unfinished_when_digits_are_expected():
+    assert not sounds_finished("555 234.", expect="digits")
+    assert sounds_finished("555 234 9876.", expect="digits")
+    assert sounds_finished("Sorry, what?", expect="digits")
