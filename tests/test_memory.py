@@ -212,3 +212,23 @@ def test_turns_keep_what_was_heard_and_the_trace(tmp_path):
     memory.add_turn(session, "agent", "Done, you're booked for Friday.", "Done, you're", True, {"total_ms": 480.0})
     [turn] = memory.turns(session)
     assert (turn["heard"], turn["interrupted"], json.loads(turn["trace"])) == ("Done, you're", 1, {"total_ms": 480.0})
+
+
+def test_a_callers_pause_habit_is_learned_and_shapes_the_next_call(tmp_path):
+    db = tmp_path / "parley.db"
+
+    async def first_call():
+        brain = build_brain(load_config(), db, "chat", ("user", "sam"), clock=lambda: NOW)
+        for pause in (380.0, 520.0, 300.0):
+            brain.pause_heard(pause)
+        await brain.close()
+
+    asyncio.run(first_call())
+
+    async def next_call():
+        brain = build_brain(load_config(), db, "chat", ("user", "sam"), clock=lambda: NOW)
+        listening = brain.listening()
+        await brain.close()
+        return listening
+
+    assert asyncio.run(next_call()).pause_ms == 520

@@ -27,7 +27,9 @@ CACHED_TEXT_CHARS = 60  # short phrases repeat ("And a contact number?"); long s
 
 class PiperTTS:
     def __init__(self, config: TtsConfig):
-        self.voice = PiperVoice.load(str(piper_voice_file(config.voice)))
+        path = str(piper_voice_file(config.voice))
+        self.voice = PiperVoice.load(path)
+        self.voice.session = _quiet_session(path)
         self.format = AudioFormat(self.voice.config.sample_rate, 2, 1)
         self._synthesis = SynthesisConfig(length_scale=config.length_scale)
         silence_samples = self.format.rate * config.sentence_silence_ms // 1000
@@ -71,3 +73,14 @@ class PiperTTS:
                                  noise_w_scale=0.0)
         chunks = self.synthesize(text, steady)
         return np.concatenate([chunk.to_array() for chunk in chunks])
+
+
+def _quiet_session(path: str):
+    """An ONNX Runtime session whose idle threads sleep instead of spinning: a spinning pool burns
+    the cores that speech-to-text needs for the next turn's speculation."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
