@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("chat", parents=[common], help="the reservation line, typed; one caller line per input line")
 
+    evaluate = commands.add_parser("eval", parents=[common], help="scenarios through the audio pipeline, scored")
+    evaluate.add_argument("scenarios", nargs="?", type=Path, help="a scenario TOML file (default: the packaged set)")
+    evaluate.add_argument("--against", type=Path, help="a second config to run side by side")
+    evaluate.add_argument("--out", type=Path, default=Path("parley-eval"), help="where report.json and report.html go")
+    evaluate.add_argument("--min-success", type=float, default=0.0, help="exit 1 when task success is below this (0-1)")
+
     memory = commands.add_parser("memory", parents=[common], help="show, export or forget what Parley remembers")
     memory.add_argument("action", choices=["show", "export", "forget"])
 
@@ -57,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             from voice.chat import main as chat
 
             return chat(config, args.db, args.user)
+        if args.command == "eval":
+            from voice.eval import main as evaluate
+
+            return evaluate(config, args.scenarios, args.against, args.out, args.min_success)
         if args.command == "memory":
             from voice.memory_command import main as memory
 

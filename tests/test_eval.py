@@ -1,0 +1,51 @@
+"""`parley eval` end to end: scenarios through the audio pipeline, the JSON's figures, the HTML in Chromium."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCENARIOS = Path(__file__).parent / "data" / "eval_scenarios.toml"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval")
+    result = subprocess.run([sys.executable, "-m", "voice.cli", "eval", str(SCENARIOS), "--out", str(out),
+                             "--min-success", "0.9"], capture_output=True, text=True, timeout=300)
+    return out, result
+
+
+def test_the_figures_match_the_known_outcomes(report):
+    out, result = report
+    assert result.returncode == 1, result.stderr  # one of two scenarios is built to fail: 50% < 90%
+    assert "FAIL  built to fail" in result.stdout
+    run = json.loads((out / "report.json").read_text())["config"]
+    assert run["scenarios"] == 2 and run["success_rate"] == 0.5
+    passing, failing = run["results"]
+    assert passing["success"] and passing["turns_passed"] == 2 and passing["detail_accuracy"] is None
+    assert not failing["success"] and not failing["outcome_ok"] and failing["detail_accuracy"] == 0.0
+    assert failing["turns_passed"] == 0
+    assert run["wer"] < 0.2 and run["barge_ins"] == 0
+    assert run["latency_ms"]["total"]["p50"] > 0
+    turn = passing["calls"][0]["turns"][1]
+    assert "harbour street" in turn["reply"].lower() and turn["trace"]["total_ms"] > 0
+
+
+def test_the_html_report_renders_its_charts_in_chromium(report, tmp_path):
+    from PIL import Image
+
+    out, _ = report
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "the report test needs chromium (apt-get install chromium; .ci/run installs it)"
+    shot = tmp_path / "report.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+                    "--window-size=1000,1400", (out / "report.html").as_uri()], capture_output=True, timeout=120)
+    pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)
+    colours = {tuple(p) for p in pixels[::7]}
+    for chart, rgb in (("success bar", (0x59, 0xA1, 0x4F)), ("latency stage", (0x4E, 0x79, 0xA7))):
+        assert any(max(abs(a - b) for a, b in zip(rgb, c)) < 8 for c in colours), chart
