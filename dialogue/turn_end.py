@@ -40,4 +40,13 @@ def sounds_finished(transcript: str, expect: str | None = None) -> bool:
     digits = sum(len(run) for run in re.findall(r"\d+", normalize(text)))
     if expect == "digits" or "number" in words:  # half a phone number: they are still reading it out
         return digits == 0 or digits >= PHONE_DIGITS
-    return True
+    return not _reading_out_digits(normalize(text))
+
+
+def _reading_out_digits(words: str) -> bool:
+    """Ends in digit groups like the start of a phone number ("Lena Park, 555"), not a time or size."""
+    tail = re.search(r"(?:\b(at|for|around|by|about|until)\s+)?((?:\d+[\s,.-]*)+)$", words)
+    if not tail or tail.group(1):
+        return False
+    groups = re.findall(r"\d+", tail.group(2))
+    return any(len(g) >= 3 for g in groups) and sum(map(len, groups)) < PHONE_DIGITS

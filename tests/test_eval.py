@@ -13,9 +13,15 @@ SCENARIOS = Path(__file__).parent / "data" / "eval_scenarios.toml"
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def report(tmp_path_factory, speak):
+    from voice.audio import AudioChunk, resample
+    from voice.wav import write_wav
+
     out = tmp_path_factory.mktemp("eval")
-    result = subprocess.run([sys.executable, "-m", "voice.cli", "eval", str(SCENARIOS), "--out", str(out),
+    scenarios = out / "scenarios.toml"  # a recorded line (here, made with Piper at 44.1 kHz) beside it
+    scenarios.write_text(SCENARIOS.read_text())
+    write_wav(out / "eval_sunday.wav", AudioChunk.from_array(resample(speak("When do you open on Sunday?"), 16000, 44100), 44100))
+    result = subprocess.run([sys.executable, "-m", "voice.cli", "eval", str(scenarios), "--out", str(out),
                              "--min-success", "0.9"], capture_output=True, text=True, timeout=300)
     return out, result
 
@@ -32,6 +38,7 @@ def test_the_figures_match_the_known_outcomes(report):
     assert failing["turns_passed"] == 0
     assert run["wer"] < 0.2 and run["barge_ins"] == 0
     assert run["latency_ms"]["total"]["p50"] > 0
+    assert "sunday" in passing["calls"][0]["turns"][0]["heard"].lower()  # the recording was played
     turn = passing["calls"][0]["turns"][1]
     assert "harbour street" in turn["reply"].lower() and turn["trace"]["total_ms"] > 0
 
@@ -45,7 +52,7 @@ def test_the_html_report_renders_its_charts_in_chromium(report, tmp_path):
     shot = tmp_path / "report.png"
     subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
                     "--window-size=1000,1400", (out / "report.html").as_uri()], capture_output=True, timeout=120)
-    pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int).reshape(-1, 3)
     colours = {tuple(p) for p in pixels[::7]}
     for chart, rgb in (("success bar", (0x59, 0xA1, 0x4F)), ("latency stage", (0x4E, 0x79, 0xA7))):
         assert any(max(abs(a - b) for a, b in zip(rgb, c)) < 8 for c in colours), chart

@@ -7,13 +7,15 @@ from dialogue.turn_end import sounds_finished
 
 @pytest.mark.parametrize("text", ["I would like to book a table for", "I would like to book a table for...",
                                   "We need a high chair, and", "My number is 555,", "Um", "Could I book for the",
-                                  "I would like a table for it."])
+                                  "I would like a table for it.", "My name is Lena Park 555",
+                                  "Kim Wu, 555. 3, 3,"])
 def test_unfinished(text):
     assert not sounds_finished(text)
 
 
 @pytest.mark.parametrize("text", ["Yes.", "Book a table for four.", "What is your address?",
-                                  "My phone number is 555-234-9876", "Thanks, goodbye."])
+                                  "My phone number is 555-234-9876", "Thanks, goodbye.", "A table at 730.",
+                                  "Party of 4", "Lena Park, 555 4444."])
 def test_finished(text):
     assert sounds_finished(text)
 

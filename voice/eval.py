@@ -26,7 +26,7 @@ from voice.events import AgentTextEvent, BargeInEvent, Event, TranscriptEvent, T
 from voice.reply import Engines
 from voice.session import Session
 from voice.streams import PacedSpeaker
-from voice.wav import write_wav
+from voice.wav import read_mono16, write_wav
 from voice.wer import word_error_rate
 
 PLAYBACK_SPEED = 4.0  # Parley's replies play faster than real time; the caller still speaks in real time
@@ -43,10 +43,12 @@ def load_scenarios(path: Path | None) -> list[dict]:
 
 
 async def run_call(config: Config, engines: Engines, db: Path, lines: list[str], now: datetime,
-                   noise_snr_db: float | None) -> dict:
-    """One call: the caller's lines spoken into a live session; what was heard, said and timed."""
+                   noise_snr_db: float | None, recordings: list[Path | None]) -> dict:
+    """One call: the caller's lines (recorded, or synthesized in the caller's own voice setting)
+    spoken into a live session; what was heard, said and timed."""
     rate = config.audio.sample_rate
-    audio = caller_lines(engines, lines, rate, CALLER_LENGTH_SCALE)
+    audio = [read_mono16(wav, rate).to_array() if wav else caller_lines(engines, [text], rate, CALLER_LENGTH_SCALE)[0]
+             for text, wav in zip(lines, recordings)]
     if noise_snr_db is not None:
         rng = np.random.default_rng(5)
         audio = [with_noise(line, noise_snr_db, rng) for line in audio]
@@ -78,16 +80,18 @@ async def run_call(config: Config, engines: Engines, db: Path, lines: list[str],
             "barge_ins": barge_ins}
 
 
-async def run_scenario(config: Config, engines: Engines, scenario: dict, workdir: Path) -> dict:
+async def run_scenario(config: Config, engines: Engines, scenario: dict, workdir: Path, home: Path) -> dict:
+    """`home`: the scenario file's folder, where recordings named in it are found."""
     db = workdir / f"{_slug(scenario['name'])}.db"
     for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         stale.unlink(missing_ok=True)
     now = datetime.fromisoformat(scenario["now"])
     calls = []
     for call in scenario["calls"]:
-        lines = [line for line, _ in call]
-        result = await run_call(config, engines, db, lines, now, scenario.get("noise_snr_db"))
-        for turn, (_, expected) in zip(result["turns"], call):
+        lines = [line[0] for line in call]
+        recordings = [home / line[2] if len(line) > 2 else None for line in call]  # ["text", "pattern", "x.wav"]
+        result = await run_call(config, engines, db, lines, now, scenario.get("noise_snr_db"), recordings)
+        for turn, (_, expected, *_) in zip(result["turns"], call):
             turn["expected"] = expected
             turn["passed"] = bool(re.search(expected, turn["reply"], re.IGNORECASE))
         calls.append(result)
@@ -124,9 +128,9 @@ def score(scenario: dict, calls: list[dict], booked: list[dict]) -> dict:
     }
 
 
-async def run_eval(config: Config, scenarios: list[dict], workdir: Path) -> dict:
+async def run_eval(config: Config, scenarios: list[dict], workdir: Path, home: Path) -> dict:
     engines = load_engines(config)
-    results = [await run_scenario(config, engines, scenario, workdir) for scenario in scenarios]
+    results = [await run_scenario(config, engines, scenario, workdir, home) for scenario in scenarios]
     traces = [t["trace"] for r in results for call in r["calls"] for t in call["turns"] if t["trace"]]
     accuracies = [r["detail_accuracy"] for r in results if r["detail_accuracy"] is not None]
     recalls = [r["memory_recall"] for r in results if r["memory_recall"] is not None]
@@ -149,9 +153,10 @@ def main(config: Config, scenarios_path: Path | None, against: Path | None, out:
 
     scenarios = load_scenarios(scenarios_path)
     out.mkdir(parents=True, exist_ok=True)
-    runs = {"config": asyncio.run(run_eval(config, scenarios, out))}
+    home = scenarios_path.parent if scenarios_path else Path.cwd()
+    runs = {"config": asyncio.run(run_eval(config, scenarios, out, home))}
     if against is not None:
-        runs["against"] = asyncio.run(run_eval(load_config(against), scenarios, out))
+        runs["against"] = asyncio.run(run_eval(load_config(against), scenarios, out, home))
     path = write_report(runs, out)
     for label, run in runs.items():
         print(f"{label}: success {run['success_rate']:.0%} of {run['scenarios']} scenarios, "
