@@ -30,14 +30,19 @@ def frequent(domain: Domain) -> list[str]:
     """What the line says most, to synthesize before the first call: as the reply splitter cuts
     replies (first clause, then sentences), so each is one piece."""
     pieces = [q for options in QUESTIONS.values() for q in options] + list(SORRY) + [
-        "Is there anything else I can do for you?", "Anything else?", "Shall I go ahead?", "Done,",
-        "So that's a table for", "Thank you for calling.", "Goodbye!", "Welcome back,", "No problem.",
+        "Is there anything else I can do for you?", "Anything else?", "Shall I go ahead?", READ_BACK, DONE,
+        "Thank you for calling.", "Goodbye!", "Welcome back,", "No problem.", "That date has already passed.",
+        "That time has already passed.", "I'm sorry, that table was just taken.", "Which other day would suit you?",
+        f"Our largest table seats {domain.seats_per_table}.",
         "Sorry, I still didn't get that.", "What would you like to change?", "Would that work?",
         "Hello, you've reached " + domain.name + ".", "How can I help you?", f"We're at {domain.address}.",
     ]
     today = date.today()
-    for ahead in range(7):  # "On Friday we're open from 5 pm to 10 pm."
-        pieces.append(hours(domain, today + timedelta(days=ahead)))
+    for ahead in range(7):  # "On Friday we're open from 5 pm to 10 pm.", "I'm afraid we're closed on Mondays."
+        on = today + timedelta(days=ahead)
+        pieces.append(hours(domain, on))
+        if domain.opening(on) is None:
+            pieces.append(f"I'm afraid we're closed on {on.strftime('%A')}s.")
     return pieces
 
 
@@ -107,17 +112,24 @@ def describe(booking, today: date) -> str:
     return text
 
 
+# Replies that take a moment to synthesize open with a short fixed sentence, synthesized at start-up,
+# so the caller hears something at once while the rest is made.
+READ_BACK = "Let me read that back."
+DONE = "All done."
+
+
 def confirm(task: str | None, booking, today: date) -> str:
-    lead = "So that's" if task != "change" else "So the booking becomes"
-    return f"{lead} {describe(booking, today)}. Shall I go ahead?"
+    lead = "That's" if task != "change" else "The booking becomes"
+    digits = " ".join(booking.phone)  # read out one by one, so a misheard digit can be caught
+    return f"{READ_BACK} {lead} {describe(booking, today)}, on {digits}. Shall I go ahead?"
 
 
 def booked(booking, today: date) -> str:
-    return f"Done, you're booked for {day(booking.day, today)} at {clock(booking.at)}."
+    return f"{DONE} You're booked for {day(booking.day, today)} at {clock(booking.at)}."
 
 
 def cancelled(booking, today: date) -> str:
-    return f"Done, your booking for {day(booking.day, today)} is cancelled."
+    return f"{DONE} Your booking for {day(booking.day, today)} is cancelled."
 
 
 def hours(domain: Domain, on: date | None) -> str:
