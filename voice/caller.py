@@ -67,15 +67,18 @@ class ScriptedCaller:
         return np.concatenate(self._sent) if self._sent else np.zeros(0, dtype=np.int16)
 
     async def _await_reply(self, handed_before: float) -> AsyncIterator[AudioChunk]:
-        """Quiet until the reply has played and a natural pause has passed (or no reply came)."""
-        waited = 0.0
-        while waited < self.reply_timeout:
-            if self.speaker.handed_seconds > handed_before and not self.speaker.busy():
-                break
+        """Quiet until the reply has played and Parley has been silent for a natural pause (or no
+        reply came). A reply with a gap in it (its next sentence still being made) is waited out."""
+        waited, quiet_for = 0.0, 0.0
+        step = self.chunk_samples / self.rate
+        while waited < self.reply_timeout and quiet_for < self.pause:
+            replied = self.speaker.handed_seconds > handed_before and not self.speaker.busy()
+            quiet_for = quiet_for + step if replied else 0.0
             yield await self._send(self._silence())
-            waited += self.chunk_samples / self.rate
-        async for chunk in self._quiet(self.pause):
-            yield chunk
+            waited += step
+        if quiet_for < self.pause:  # no reply came at all: still leave a pause before speaking
+            async for chunk in self._quiet(self.pause):
+                yield chunk
 
     async def _cut_in(self, handed_before: float) -> AsyncIterator[AudioChunk]:
         """Quiet until the reply has been playing for `cut_in_after` seconds."""
