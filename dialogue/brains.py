@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from dialogue.domain import load_domain
 from dialogue.reservation_brain import ReservationBrain
+from memory.callers import Callers, CallLog
 from memory.db import default_db_path, open_db
-from memory.callers import CallLog, Callers
 from memory.people import Memory
 from memory.reservations import ReservationStore
 from voice.config import Config, ConfigError, LlmConfig
@@ -37,7 +37,9 @@ def build_brain(config: Config, db: Path | None, transport: str, who: tuple[str,
 
 
 def llm_brain(brain: ReservationBrain, llm: LlmConfig) -> LlmBrain:
-    from openai import AsyncOpenAI  # imported only when an LLM is configured: it takes seconds
+    from openai import (
+        AsyncOpenAI,  # imported only when an LLM is configured: it takes seconds
+    )
 
     from dialogue.llm_brain import LlmBrain
 

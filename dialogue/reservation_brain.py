@@ -11,10 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from dialogue.domain import Domain
-from dialogue.turn_end import Listening
 from dialogue.manager import (
-    Cancel,
     Caller,
+    Cancel,
     Commit,
     CommitFailed,
     DialogueManager,
@@ -24,7 +23,8 @@ from dialogue.manager import (
     Say,
     UserSaid,
 )
-from memory.callers import CallLog, Callers
+from dialogue.turn_end import Listening
+from memory.callers import Callers, CallLog
 from memory.db import StoreError
 from memory.reservations import ReservationStore
 
@@ -36,12 +36,12 @@ class ReservationBrain:
     only memory needs (the turn record, facts learned) runs in the background, after the reply."""
 
     def __init__(self, domain: Domain, store: ReservationStore, clock: Callable[[], datetime] = datetime.now,
-                 log_to: CallLog | None = None, caller: Caller | None = None):
+                 call: CallLog | None = None, caller: Caller | None = None):
         self.domain = domain
         self.store = store
         self.clock = clock
-        self.call = log_to
-        callers = Callers(log_to.memory, store) if log_to else None
+        self.call = call
+        callers = Callers(call.memory, store) if call else None
         self.manager = DialogueManager(domain, store, callers, caller)
         self.ended = False
         self.memory_errors: list[str] = []

@@ -12,7 +12,6 @@ import sqlite_utils
 from memory.db import immediate
 
 
-
 @dataclass(frozen=True)
 class Fact:
     key: str

@@ -3,7 +3,13 @@ import wave
 import numpy as np
 import pytest
 
-from voice.audio import AudioChunk, AudioFormat, AudioFormatError, resample, resample_chunk
+from voice.audio import (
+    AudioChunk,
+    AudioFormat,
+    AudioFormatError,
+    resample,
+    resample_chunk,
+)
 from voice.wav import read_mono16, read_wav, write_wav
 
 

@@ -4,7 +4,13 @@ import pytest
 from voice.audio import AudioChunk, AudioFormat, AudioFormatError
 from voice.config import VadConfig
 from voice.streams import split
-from voice.vad import Endpointer, SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
+from voice.vad import (
+    Endpointer,
+    SpeechEnded,
+    SpeechPaused,
+    SpeechResumed,
+    SpeechStarted,
+)
 
 RATE = 16000
 TOLERANCE = int(0.060 * RATE)  # 60 ms

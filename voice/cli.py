@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from memory.db import StoreError
 from voice.audio import AudioFormatError
 from voice.config import ConfigError, load_config
-from memory.db import StoreError
 from voice.models import ModelNotFoundError
 
 

@@ -12,7 +12,15 @@ from voice.agent import load_engines
 from voice.audio import AudioFormat, resample
 from voice.caller import ScriptedCaller
 from voice.config import Config
-from voice.events import AgentTextEvent, BargeInEvent, Event, TranscriptEvent, Turn, TurnFailedEvent, TurnTrace
+from voice.events import (
+    AgentTextEvent,
+    BargeInEvent,
+    Event,
+    TranscriptEvent,
+    Turn,
+    TurnFailedEvent,
+    TurnTrace,
+)
 from voice.reply import Engines
 from voice.session import Session
 from voice.streams import PacedSpeaker

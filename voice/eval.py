@@ -22,7 +22,13 @@ from voice.bench import stats, with_noise
 from voice.caller import ScriptedCaller
 from voice.config import Config, ConfigError, load_config
 from voice.demo import CALLER_LENGTH_SCALE, caller_lines
-from voice.events import AgentTextEvent, BargeInEvent, Event, TranscriptEvent, TurnLatencyEvent
+from voice.events import (
+    AgentTextEvent,
+    BargeInEvent,
+    Event,
+    TranscriptEvent,
+    TurnLatencyEvent,
+)
 from voice.reply import Engines
 from voice.session import Session
 from voice.streams import PacedSpeaker

@@ -36,9 +36,10 @@ def render(runs: dict) -> str:
     sections = [_summary(runs)]
     for label, run in runs.items():
         turns = [t for r in run["results"] for call in r["calls"] for t in call["turns"]]
+        totals = [t["trace"]["total_ms"] for t in turns if t["trace"]]
         sections += [f"<h2>{label}: success by scenario</h2>", _success_chart(run["results"]),
                      f"<h2>{label}: latency per stage, turn by turn</h2>", _waterfall(turns),
-                     f"<h2>{label}: turn latency distribution</h2>", _histogram([t["trace"]["total_ms"] for t in turns if t["trace"]]),
+                     f"<h2>{label}: turn latency distribution</h2>", _histogram(totals),
                      f"<h2>{label}: the worst turns</h2>", _worst(turns)]
     return PAGE.format(body="\n".join(sections))
 
@@ -48,7 +49,7 @@ def _summary(runs: dict) -> str:
     figures = [("scenarios", lambda r: r["scenarios"]), ("task success", lambda r: f"{r['success_rate']:.0%}"),
                ("detail accuracy", lambda r: r["detail_accuracy"]), ("memory recall", lambda r: r["memory_recall"]),
                ("word error rate", lambda r: r["wer"]), ("barge-ins", lambda r: r["barge_ins"]),
-               ("turn latency p50 / p95 (ms)", lambda r: f"{r['latency_ms']['total']['p50']} / {r['latency_ms']['total']['p95']}")]
+               ("turn latency p50 / p95 (ms)", lambda r: "{p50} / {p95}".format(**r["latency_ms"]["total"]))]
     for name, figure in figures:
         rows.append(f"<tr><td>{name}</td>" + "".join(f"<td>{figure(run)}</td>" for run in runs.values()) + "</tr>")
     return "<h1>Parley evaluation</h1><table class=summary>" + "".join(rows) + "</table>"
@@ -79,8 +80,9 @@ def _waterfall(turns: list[dict]) -> str:
             parts.append(f'<rect class="stage" x="{200 + x:.1f}" y="{i * row + 2}" width="{width:.1f}" height="12" '
                          f'fill="{colour}"><title>{name}: {turn["trace"][key]:.0f} ms</title></rect>')
             x += width
+        total = turn["trace"]["total_ms"]
         parts.append(f'<text x="0" y="{i * row + 12}" class="small">{html.escape(turn["said"][:30])}</text>'
-                     f'<text x="{205 + x:.1f}" y="{i * row + 12}" class="small">{turn["trace"]["total_ms"]:.0f} ms</text>')
+                     f'<text x="{205 + x:.1f}" y="{i * row + 12}" class="small">{total:.0f} ms</text>')
     legend = "".join(f'<span style="color:{c}">&#9632; {n}</span> ' for _, n, c in STAGES)
     return f'<p>{legend}</p><svg width="900" height="{len(timed) * row + 4}">{"".join(parts)}</svg>'
 
@@ -92,22 +94,25 @@ def _histogram(totals: list[float]) -> str:
     peak, bars = max(counts.max(), 1), []
     for i, count in enumerate(counts):
         height = 150 * count / peak
-        bars.append(f'<rect class="bin" x="{i * 50}" y="{160 - height:.1f}" width="46" height="{height:.1f}" fill="#4e79a7"/>'
-                    f'<text x="{i * 50}" y="178" class="small">{edges[i]:.0f}</text>')
-    return f'<svg width="{len(counts) * 50 + 40}" height="190">{"".join(bars)}</svg><p class=small>ms, from the last speech sample to the first reply audio</p>'
+        bars.append(f'<rect class="bin" x="{i * 50}" y="{160 - height:.1f}" width="46" height="{height:.1f}" '
+                    f'fill="#4e79a7"/><text x="{i * 50}" y="178" class="small">{edges[i]:.0f}</text>')
+    caption = "<p class=small>ms, from the last speech sample to the first reply audio</p>"
+    return f'<svg width="{len(counts) * 50 + 40}" height="190">{"".join(bars)}</svg>{caption}'
 
 
 def _worst(turns: list[dict]) -> str:
     ranked = sorted(turns, key=lambda t: (t["passed"], -(t["trace"] or {}).get("total_ms", 1e9)))[:WORST_TURNS]
-    rows = ["<tr><th>caller said</th><th>Parley heard</th><th>Parley replied</th><th>wanted</th><th>ms</th><th>audio</th></tr>"]
+    heads = ("caller said", "Parley heard", "Parley replied", "wanted", "ms", "audio")
+    rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr>"]
     with tempfile.TemporaryDirectory() as scratch:
         for turn in ranked:
             total = f"{turn['trace']['total_ms']:.0f}" if turn["trace"] else "no reply"
             audio = wav_data_uri(turn["audio"], RATE, Path(scratch) / "turn.wav") if "audio" in turn else ""
+            player = f'<audio controls src="{audio}"></audio>' if audio else ""
             rows.append(f"<tr class={'ok' if turn['passed'] else 'bad'}><td>{html.escape(turn['said'])}</td>"
                         f"<td>{html.escape(turn['heard'])}</td><td>{html.escape(turn['reply'])}</td>"
                         f"<td><code>{html.escape(turn['expected'])}</code></td><td>{total}</td>"
-                        f"<td>{f'<audio controls src={chr(34)}{audio}{chr(34)}></audio>' if audio else ''}</td></tr>")
+                        f"<td>{player}</td></tr>")
     return "<table>" + "".join(rows) + "</table>"
 
 

@@ -27,7 +27,13 @@ from voice.events import (
 from voice.queues import DropOldestQueue, QueueClosed
 from voice.reply import Engines, ReplyRun, speak_greeting, speak_reply, timed_transcribe
 from voice.streams import AudioSink, AudioSource
-from voice.vad import Endpointer, SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
+from voice.vad import (
+    Endpointer,
+    SpeechEnded,
+    SpeechPaused,
+    SpeechResumed,
+    SpeechStarted,
+)
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from voice.audio import AudioChunk, AudioFormat, AudioFormatError, require_mono16, resample_chunk
+from voice.audio import (
+    AudioChunk,
+    AudioFormat,
+    AudioFormatError,
+    require_mono16,
+    resample_chunk,
+)
 
 
 def read_wav(path: Path | str) -> AudioChunk:
