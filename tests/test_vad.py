@@ -94,7 +94,7 @@ def test_a_pause_shorter_than_the_endpoint_wait_stays_in_the_turn():
     frame = RATE * 30 // 1000
     # 10 voiced frames, 300 ms pause, 10 voiced, then 600 ms of silence; the wait is 400 ms.
     events = run_frames("_" * 5 + "#" * 10 + "_" * 10 + "#" * 10 + "_" * 20)
-    assert events == [SpeechStarted(5 * frame), SpeechPaused(5 * frame, 15 * frame), SpeechResumed(25 * frame),
+    assert events == [SpeechStarted(5 * frame), SpeechPaused(5 * frame, 15 * frame), SpeechResumed(25 * frame, 300.0),
                       SpeechPaused(5 * frame, 35 * frame), SpeechEnded(5 * frame, 35 * frame)]
 
 

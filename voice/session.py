@@ -200,7 +200,7 @@ class Session:
 
     def _on_resume(self, event: SpeechResumed) -> None:
         self._waiting_pause = None
-        self.brain.pause_heard(self._ms(event.sample - self.endpointer.last_voiced_end))
+        self.brain.pause_heard(event.pause_ms)
 
     def _judge(self, speculation: Speculation) -> None:
         """The speculative transcript is in: does the turn sound finished? Then wait less."""
@@ -231,9 +231,6 @@ class Session:
         preroll = self.config.vad.preroll_ms * self.config.audio.sample_rate // 1000
         # Padded on both sides: the VAD starts late on a soft onset and ends early on a fading "s".
         return self._audio.slice(start - preroll, end + preroll)
-
-    def _ms(self, samples: int) -> float:
-        return samples * 1000 / self.config.audio.sample_rate
 
     # --- the reply --------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ class SpeechResumed:
     """Speech again after a pause, inside the same turn: work started on the pause is void."""
 
     sample: int
+    pause_ms: float  # how long the user was quiet before going on
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class Endpointer:
         return loud_enough and self._detector.is_speech(frame, self.rate)
 
     def _step(self, voiced: bool) -> SpeechStarted | SpeechPaused | SpeechResumed | SpeechEnded | None:
-        frame_start = self._position
+        frame_start, quiet_since = self._position, self._last_voiced_end
         self._position += self._frame_bytes // 2
         if voiced:
             self._last_voiced_end = self._position
@@ -125,7 +126,7 @@ class Endpointer:
             return self._maybe_start()
         if voiced and self._paused:
             self._paused, self.wait_ms = False, self.default_wait_ms  # what was decided on the pause is void
-            return SpeechResumed(frame_start)
+            return SpeechResumed(frame_start, self._ms(frame_start - quiet_since))
         if not voiced and not self._paused and self.silence_ms >= self.config.pause_ms:
             self._paused = True
             return self._maybe_end() or SpeechPaused(self._turn_start, self._last_voiced_end)
