@@ -33,3 +33,14 @@ def test_heard_text_is_cut_where_playback_stopped():
     assert reply.heard(1.0) == "one two"
     assert reply.heard(2.5) == "one two three four five"
     assert reply.heard(0.0) == ""
+
+
+def test_a_long_sentence_after_the_first_piece_goes_in_clauses():
+    text = ("Let me read that back. That's a table for 4 people Friday the 4th of December at 7:30 pm, "
+            "under Sam Lee, noting high chair, on 5 5 5 1 2 3 4. Shall I go ahead?")
+    assert split_stream(text) == [
+        "Let me read that back.",
+        "That's a table for 4 people Friday the 4th of December at 7:30 pm,",
+        "under Sam Lee, noting high chair, on 5 5 5 1 2 3 4.",
+        "Shall I go ahead?",
+    ]

@@ -71,9 +71,11 @@ class ScriptedCaller:
         reply came). A reply with a gap in it (its next sentence still being made) is waited out."""
         waited, quiet_for = 0.0, 0.0
         step = self.chunk_samples / self.rate
-        while waited < self.reply_timeout and quiet_for < self.pause:
-            replied = self.speaker.handed_seconds > handed_before and not self.speaker.busy()
-            quiet_for = quiet_for + step if replied else 0.0
+        while quiet_for < self.pause:
+            started = self.speaker.handed_seconds > handed_before
+            if not started and waited >= self.reply_timeout:
+                break  # reply_timeout bounds the wait for a reply to start, not for a long one to end
+            quiet_for = quiet_for + step if started and not self.speaker.busy() else 0.0
             yield await self._send(self._silence())
             waited += step
         if quiet_for < self.pause:  # no reply came at all: still leave a pause before speaking
