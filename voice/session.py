@@ -140,6 +140,8 @@ class Session:
         except BaseException:
             await self._barge_in()  # the source failed or we were cancelled: stop talking, keep what was heard
             raise
+        finally:
+            self._speculation = self._waiting_pause = None  # the input is over: a late transcript ends nothing
         if self._reply is not None:
             await asyncio.wait([self._reply.task])
         while self.speaker.busy():
@@ -208,7 +210,8 @@ class Session:
         if waiting is not None and waiting.end > speculation.end:
             self._speculate(waiting)  # the user spoke on and paused again meanwhile
             return
-        current = self.endpointer.in_speech and self.endpointer.last_voiced_end == speculation.end
+        current = speculation is self._speculation and self.endpointer.last_voiced_end == speculation.end
+        current = current and self.endpointer.in_speech
         if not current or speculation.task.cancelled() or speculation.task.exception() is not None:
             return
         listening = self.brain.listening()
