@@ -23,7 +23,7 @@ NO_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the
 
 
 def build_brain(config: Config, db: Path | None, transport: str, who: tuple[str, str] | None = None,
-                clock: Callable[[], datetime] = datetime.now) -> ReservationBrain | LlmBrain:
+                clock: Callable[[], datetime] | None = None) -> ReservationBrain | LlmBrain:
     """The brain for one call over `transport`; `who` is how the caller identifies up front, if at all:
     ("user", NAME) from --user, ("client", ID) from a browser."""
     domain = load_domain(config.dialogue.domain or None)

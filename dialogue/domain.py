@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from voice.config import ConfigError, merge_tables, read_toml
 
@@ -24,6 +25,10 @@ class Domain:
     days_ahead: int
     last_seating_minutes: int
 
+    def now(self) -> datetime:
+        """The restaurant's wall-clock time: "tomorrow" and "tonight" are its, not the server's."""
+        return datetime.now(ZoneInfo(self.timezone)).replace(tzinfo=None)
+
     def opening(self, day: date) -> tuple[time, time] | None:
         return self.hours[day.weekday()]
 
@@ -41,6 +46,14 @@ class Domain:
         return times
 
 
+def _zone(name: str, where: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: restaurant.timezone {name!r} is not a known time zone") from None
+    return name
+
+
 def load_domain(path: Path | str | None = None) -> Domain:
     """The packaged restaurant, or the one at `path` (its keys checked against the packaged one)."""
     table = read_toml(resources.files("configs") / "restaurant.toml")
@@ -52,7 +65,7 @@ def load_domain(path: Path | str | None = None) -> Domain:
     return Domain(
         name=table["restaurant"]["name"],
         address=table["restaurant"]["address"],
-        timezone=table["restaurant"]["timezone"],
+        timezone=_zone(table["restaurant"]["timezone"], source),
         hours=tuple(_hours(table["hours"][day], f"{source}: hours.{day}") for day in WEEKDAYS),
         slot_minutes=booking["slot_minutes"],
         tables_per_slot=booking["tables_per_slot"],

@@ -98,8 +98,6 @@ class LlmBrain:
 
     def __init__(self, reservation: ReservationBrain, client: AsyncOpenAI, model: str, deadline_s: float):
         self.reservation = reservation
-        self.store = reservation.store
-        self.memory_ms = reservation.memory_ms
         self.client = client
         self.model = model
         self.deadline_s = deadline_s
@@ -108,6 +106,14 @@ class LlmBrain:
     @property
     def ended(self) -> bool:
         return self.reservation.ended
+
+    @property
+    def store(self):
+        return self.reservation.store
+
+    @property
+    def memory_ms(self) -> list[float]:
+        return self.reservation.memory_ms
 
     def greeting(self) -> str:
         return self.reservation.greeting()

@@ -154,7 +154,8 @@ class DialogueManager:
         self.calendar = calendar
         self.directory = directory
         self.caller = caller  # who we are talking to, once known
-        self.candidate: Caller | None | bool = None  # someone known by the name given, not yet confirmed
+        self.candidate: Caller | None = None  # someone known by the name given, not yet confirmed
+        self._asked_by_name = False  # asked once per call whether the caller is someone we know
         self.suggested: int | None = None  # the party size offered from memory ("four again?")
         self.pending: str | None = None  # a memory request waiting for the caller to be identified
         self._preface: list[str] = []  # said before this turn's reply ("Welcome back, Sam.")
@@ -487,11 +488,12 @@ class DialogueManager:
 
     def _known_by_name(self) -> bool:
         """Once per call, before asking a new caller's number: is the name they gave one we know?"""
-        if self.caller or not self.directory or not self.draft.name or self.candidate is not None:
+        if self.caller or not self.directory or not self.draft.name or self._asked_by_name:
             return False
+        self._asked_by_name = True
         found = self.directory.caller(name=self.draft.name)
-        self.candidate = found if found and found.phone else False  # False: asked already, nobody
-        return bool(self.candidate)
+        self.candidate = found if found and found.phone else None
+        return self.candidate is not None
 
     def _welcome(self, caller: Caller) -> None:
         self.caller, self.candidate = caller, None

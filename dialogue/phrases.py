@@ -37,7 +37,7 @@ def frequent(domain: Domain) -> list[str]:
         "Sorry, I still didn't get that.", "What would you like to change?", "Would that work?",
         "Hello, you've reached " + domain.name + ".", "How can I help you?", f"We're at {domain.address}.",
     ]
-    today = date.today()
+    today = domain.now().date()
     for ahead in range(7):  # "On Friday we're open from 5 pm to 10 pm.", "I'm afraid we're closed on Mondays."
         on = today + timedelta(days=ahead)
         pieces.append(hours(domain, on))

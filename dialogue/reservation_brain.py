@@ -35,11 +35,11 @@ class ReservationBrain:
     """One call. Database work runs on one writer thread (one connection, writes in order); what
     only memory needs (the turn record, facts learned) runs in the background, after the reply."""
 
-    def __init__(self, domain: Domain, store: ReservationStore, clock: Callable[[], datetime] = datetime.now,
+    def __init__(self, domain: Domain, store: ReservationStore, clock: Callable[[], datetime] | None = None,
                  call: CallLog | None = None, caller: Caller | None = None):
         self.domain = domain
         self.store = store
-        self.clock = clock
+        self.clock = clock or domain.now
         self.call = call
         callers = Callers(call.memory, store) if call else None
         self.manager = DialogueManager(domain, store, callers, caller)

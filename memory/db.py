@@ -36,6 +36,12 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
     return db
 
 
+def delete_db(path: Path) -> None:
+    """Remove the database at `path` with its WAL files, to start afresh (the demo, a scenario)."""
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        part.unlink(missing_ok=True)
+
+
 def schema_version(db: sqlite_utils.Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 

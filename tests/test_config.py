@@ -52,3 +52,19 @@ def test_invalid_toml_and_missing_file(tmp_path):
         load_config(write(tmp_path, "[vad\n"))
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_the_restaurant_keeps_its_own_time_zone(tmp_path):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from dialogue.domain import load_domain
+
+    path = tmp_path / "restaurant.toml"
+    path.write_text('[restaurant]\ntimezone = "Pacific/Auckland"\n')
+    domain = load_domain(path)
+    auckland = datetime.now(ZoneInfo("Pacific/Auckland")).replace(tzinfo=None)
+    assert abs(domain.now() - auckland) < timedelta(seconds=5)  # "tomorrow" is the restaurant's
+    path.write_text('[restaurant]\ntimezone = "Mars/Olympus_Mons"\n')
+    with pytest.raises(ConfigError, match="not a known time zone"):
+        load_domain(path)

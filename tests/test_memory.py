@@ -37,7 +37,7 @@ def call(db, lines: list[str], who=None) -> list[str]:
         return said, brain
 
     said, brain = asyncio.run(run())
-    assert brain.reservation.memory_errors == [] if hasattr(brain, "reservation") else brain.memory_errors == []
+    assert brain.memory_errors == []
     return said
 
 

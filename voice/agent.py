@@ -6,7 +6,7 @@ from dialogue import phrases
 from dialogue.domain import load_domain
 from voice.config import Config
 from voice.reply import Engines
-from voice.speakable import SpeakableSplitter
+from voice.speakable import speakable_pieces
 from voice.stt import FasterWhisperSTT
 from voice.tts import PiperTTS
 
@@ -17,9 +17,3 @@ def load_engines(config: Config) -> Engines:
     tts.remember([piece for phrase in phrases.frequent(load_domain(config.dialogue.domain or None))
                   for piece in speakable_pieces(phrase)])
     return Engines(stt=FasterWhisperSTT(config.stt), tts=tts)
-
-
-def speakable_pieces(text: str) -> list[str]:
-    """`text` cut as a streamed reply is cut before synthesis."""
-    splitter = SpeakableSplitter()
-    return splitter.feed(text) + splitter.finish()

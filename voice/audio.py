@@ -19,9 +19,6 @@ class AudioFormat:
     width: int = 2
     channels: int = 1
 
-    def bytes_per_second(self) -> int:
-        return self.rate * self.width * self.channels
-
     def __str__(self) -> str:
         return f"{self.rate} Hz, {8 * self.width}-bit, {self.channels} channel(s)"
 

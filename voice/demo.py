@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from dialogue.brains import build_brain
+from memory.db import delete_db
 from voice.agent import load_engines
 from voice.audio import AudioFormat, resample
 from voice.caller import ScriptedCaller
@@ -70,8 +71,7 @@ async def run_demo(config: Config, out: Path, db: Path | None = None, user: str 
     """Without `db`, the call books into a fresh database beside `out`, so every run starts the same."""
     if db is None:
         db = out.with_suffix(".db")
-        for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-            stale.unlink(missing_ok=True)
+        delete_db(db)
     brain = build_brain(config, db, "demo", ("user", user) if user else None)
     engines = load_engines(config)
     rate = config.audio.sample_rate

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import re
 import tomllib
@@ -15,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from dialogue.brains import build_brain
-from memory.db import open_db
+from memory.db import delete_db, open_db
 from voice.agent import load_engines
-from voice.audio import AudioChunk, AudioFormat
+from voice.audio import AudioFormat
 from voice.bench import stats, with_noise
 from voice.caller import ScriptedCaller
 from voice.config import Config, ConfigError, load_config
@@ -30,13 +29,13 @@ from voice.events import (
     TurnLatencyEvent,
 )
 from voice.reply import Engines
+from voice.report import write_report
 from voice.session import Session
 from voice.streams import PacedSpeaker
-from voice.wav import read_mono16, write_wav
+from voice.wav import read_mono16
 from voice.wer import word_error_rate
 
 PLAYBACK_SPEED = 4.0  # Parley's replies play faster than real time; the caller still speaks in real time
-BOOKING_FIELDS = ("party_size", "day", "at", "name", "phone", "notes")
 
 
 def load_scenarios(path: Path | None) -> list[dict]:
@@ -89,8 +88,7 @@ async def run_call(config: Config, engines: Engines, db: Path, lines: list[str],
 async def run_scenario(config: Config, engines: Engines, scenario: dict, workdir: Path, home: Path) -> dict:
     """`home`: the scenario file's folder, where recordings named in it are found."""
     db = workdir / f"{_slug(scenario['name'])}.db"
-    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-        stale.unlink(missing_ok=True)
+    delete_db(db)
     now = datetime.fromisoformat(scenario["now"])
     calls = []
     for call in scenario["calls"]:
@@ -155,8 +153,6 @@ async def run_eval(config: Config, scenarios: list[dict], workdir: Path, home: P
 
 
 def main(config: Config, scenarios_path: Path | None, against: Path | None, out: Path, min_success: float) -> int:
-    from voice.report import write_report
-
     scenarios = load_scenarios(scenarios_path)
     out.mkdir(parents=True, exist_ok=True)
     home = scenarios_path.parent if scenarios_path else Path.cwd()
@@ -172,11 +168,6 @@ def main(config: Config, scenarios_path: Path | None, against: Path | None, out:
             print(f"  {'pass' if result['success'] else 'FAIL'}  {result['name']}")
     print(f"report: {path}")
     return 0 if runs["config"]["success_rate"] >= min_success else 1
-
-
-def wav_data_uri(audio: np.ndarray, rate: int, scratch: Path) -> str:
-    path = write_wav(scratch, AudioChunk(audio.astype(np.int16).tobytes(), AudioFormat(rate)))
-    return "data:audio/wav;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def _slug(name: str) -> str:

@@ -17,8 +17,6 @@ class TurnTrace:
     speech_seconds: float  # length of the user's turn, for the STT real-time factor
     stt_compute_ms: float = 0.0  # how long transcribing the turn took, wherever it ran
 
-    STAGES = ("endpoint_wait_ms", "stt_ms", "dialogue_ms", "tts_ms", "total_ms")
-
 
 @dataclass
 class Turn:

@@ -20,7 +20,7 @@ from voice.events import (
     TurnLatencyEvent,
     TurnTrace,
 )
-from voice.speakable import SpeakableSplitter
+from voice.speakable import SpeakableSplitter, speakable_pieces
 from voice.streams import AudioSink
 from voice.stt import SpeechToText
 from voice.tts import TextToSpeech
@@ -100,9 +100,8 @@ def timed_transcribe(stt: SpeechToText, audio: AudioChunk) -> tuple[str, float]:
 async def speak_greeting(run: ReplyRun, text: str, tts: TextToSpeech, speaker: AudioSink,
                          history: list[Turn], on_event: Callable[[Event], None]) -> None:
     """The call's opening line: spoken like a reply, but with no user turn to time."""
-    splitter = SpeakableSplitter()
     try:
-        for piece in splitter.feed(text) + splitter.finish():
+        for piece in speakable_pieces(text):
             await _say_piece(run, piece, tts, speaker, on_event)
     finally:
         _record(run, history)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import tempfile
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from voice.eval import wav_data_uri
+from voice.audio import AudioChunk, AudioFormat
+from voice.wav import write_wav
 
 STAGES = (("endpoint_wait_ms", "endpoint wait", "#4e79a7"), ("stt_ms", "speech-to-text", "#f28e2b"),
           ("dialogue_ms", "dialogue", "#59a14f"), ("tts_ms", "TTS to first audio", "#b07aa1"))
@@ -98,6 +100,11 @@ def _histogram(totals: list[float]) -> str:
                     f'fill="#4e79a7"/><text x="{i * 50}" y="178" class="small">{edges[i]:.0f}</text>')
     caption = "<p class=small>ms, from the last speech sample to the first reply audio</p>"
     return f'<svg width="{len(counts) * 50 + 40}" height="190">{"".join(bars)}</svg>{caption}'
+
+
+def wav_data_uri(audio: np.ndarray, rate: int, scratch: Path) -> str:
+    path = write_wav(scratch, AudioChunk(audio.astype(np.int16).tobytes(), AudioFormat(rate)))
+    return "data:audio/wav;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def _worst(turns: list[dict]) -> str:

@@ -10,6 +10,12 @@ LONG_SENTENCE_WORDS = 14  # longer sentences go in clauses: one takes Piper abou
 MIN_CLAUSE_WORDS = 4
 
 
+def speakable_pieces(text: str) -> list[str]:
+    """All of `text` cut as a streamed reply is cut before synthesis."""
+    splitter = SpeakableSplitter()
+    return splitter.feed(text) + splitter.finish()
+
+
 class SpeakableSplitter:
     """Feed text as it streams in; get back pieces as soon as each is complete.
 

@@ -115,10 +115,6 @@ class PacedSpeaker:
     def busy(self) -> bool:
         return self._end > self._loop.time()
 
-    async def drain(self) -> None:
-        """Wait until everything queued has played."""
-        await asyncio.sleep(max(0.0, self._end - self._loop.time()))
-
     def recording(self) -> np.ndarray:
         """Everything played (at speed 1), as int16 samples placed at their time since the speaker was made."""
         rate = self.format.rate
