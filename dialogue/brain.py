@@ -9,6 +9,8 @@ from dialogue.turn_end import Listening
 
 
 class Brain(Protocol):
+    ended: bool  # the call is over (the caller said goodbye, or the brain gave up)
+
     def greeting(self) -> str:
         """What to say when the call opens; empty for nothing."""
 

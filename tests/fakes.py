@@ -56,6 +56,7 @@ class ScriptedBrain:
         self.replies = list(replies)
         self.heard: list[str] = []
         self.replies_heard: list[tuple[str, str, bool]] = []
+        self.ended = False
 
     def greeting(self) -> str:
         return ""

@@ -114,7 +114,7 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
 
     with tempfile.TemporaryDirectory() as scratch:
         brain = build_brain(config, Path(scratch) / "bench.db", "bench")
-        session = Session(config, engines, brain, caller, speaker, on_event, streaming)
+        session = Session(config, engines, brain, caller, speaker, on_event, streaming, hang_up=False)
         try:
             history = await session.run()
         finally:

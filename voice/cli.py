@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, default=Path("parley-eval"), help="where report.json and report.html go")
     evaluate.add_argument("--min-success", type=float, default=0.0, help="exit 1 when task success is below this (0-1)")
 
+    server = commands.add_parser("serve", parents=[common], help="the web page and the WebSocket, on one port")
+    server.add_argument("--host", default="127.0.0.1", help="where to listen; off loopback PARLEY_TOKEN must be set")
+    server.add_argument("--port", type=int, default=8780, help="the port (0: any free one)")
+    server.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                        help="another origin whose pages may connect, e.g. https://example.org (repeatable)")
+
     memory = commands.add_parser("memory", parents=[common], help="show, export or forget what Parley remembers")
     memory.add_argument("action", choices=["show", "export", "forget"])
 
@@ -48,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--turns", type=int, default=12, help="utterances per pipeline")
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     bench.add_argument("--audio", type=Path, help="a folder of NAME.wav (and NAME.txt) to use instead")
+    bench.add_argument("--clients", type=int, help="N simulated browsers over a WebSocket on loopback at once")
     return parser
 
 
@@ -67,12 +74,20 @@ def main(argv: list[str] | None = None) -> int:
             from voice.eval import main as evaluate
 
             return evaluate(config, args.scenarios, args.against, args.out, args.min_success)
+        if args.command == "serve":
+            from voice.server import main as serve
+
+            return serve(config, args.db, args.host, args.port, tuple(args.allow_origin))
         if args.command == "memory":
             from voice.memory_command import main as memory
 
             return memory(args.action, args.db, args.user)
         from voice.bench import main as bench
 
+        if args.clients:
+            from voice.load import main as load
+
+            return load(config, args.config, args.clients, args.turns, args.json)
         return bench(config, args.turns, args.json, args.audio)
     except (ConfigError, ModelNotFoundError, AudioFormatError, StoreError, LookupError) as error:
         print(f"parley: {error}", file=sys.stderr)

@@ -44,7 +44,22 @@ class EndpointEvent:
 
 @dataclass(frozen=True)
 class TranscriptEvent:
-    text: str
+    text: str  # the user's whole turn, as the reply will take it
+
+
+@dataclass(frozen=True)
+class PartialTranscriptEvent:
+    text: str  # the turn so far, transcribed on a pause; the user may go on
+
+
+@dataclass(frozen=True)
+class StateEvent:
+    """What the conversation is doing now, for a display: one of STATES."""
+
+    state: str
+
+
+STATES = ("listening", "hearing", "thinking", "speaking")
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,8 @@ Event = (
     SpeechStartedEvent
     | EndpointEvent
     | TranscriptEvent
+    | PartialTranscriptEvent
+    | StateEvent
     | AgentTextEvent
     | TurnLatencyEvent
     | BargeInEvent

@@ -15,6 +15,7 @@ from voice.events import (
     Event,
     SpokenPiece,
     SpokenReply,
+    StateEvent,
     TranscriptEvent,
     Turn,
     TurnLatencyEvent,
@@ -44,6 +45,7 @@ class ReplyRun:
     transcript: asyncio.Task | None = None  # speculative STT of exactly this audio, if one ran
     task: asyncio.Task | None = None
     agent_turn: Turn | None = None
+    heard_told: bool = False  # the brain has been told what the user heard of it (once, when final)
     marks: dict[str, float] = field(default_factory=dict)
 
 
@@ -132,8 +134,8 @@ async def _say_piece(run, piece: str, tts: TextToSpeech, speaker: AudioSink, on_
     run.spoken.pieces.append(spoken)
     async with aclosing(iterate_in_thread(tts.synthesize(piece))) as chunks:
         async for chunk in chunks:
+            spoken.seconds += chunk.seconds  # counted before play() awaits: a sink takes the chunk at once
             await _play(run, chunk, speaker, on_event)
-            spoken.seconds += chunk.seconds
 
 
 async def _say_whole(run, text, tts, brain, speaker, on_event) -> None:
@@ -146,20 +148,22 @@ async def _say_whole(run, text, tts, brain, speaker, on_event) -> None:
     run.spoken.pieces.append(spoken)
     chunks = await asyncio.to_thread(lambda: list(tts.synthesize(reply)))
     for chunk in chunks:
-        await _play(run, chunk, speaker, on_event)
         spoken.seconds += chunk.seconds
+        await _play(run, chunk, speaker, on_event)
 
 
 async def _play(run: ReplyRun, chunk: AudioChunk, speaker: AudioSink, on_event) -> None:
-    if "first_audio" not in run.marks and "stt" in run.marks:  # a greeting has no turn to time
+    if "first_audio" not in run.marks:
         run.marks["first_audio"] = asyncio.get_running_loop().time()
-        on_event(TurnLatencyEvent(_trace(run)))
+        if "stt" in run.marks:  # a greeting has no turn to time
+            on_event(TurnLatencyEvent(_trace(run)))
+        on_event(StateEvent("speaking"))
     await speaker.play(chunk)
 
 
 def _trace(run: ReplyRun) -> TurnTrace | None:
     marks = run.marks
-    if "first_audio" not in marks:
+    if "first_audio" not in marks or "stt" not in marks:
         return None
 
     def ms(start: float, end: float) -> float:

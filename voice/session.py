@@ -19,8 +19,10 @@ from voice.events import (
     BargeInEvent,
     EndpointEvent,
     Event,
+    PartialTranscriptEvent,
     SpeechStartedEvent,
     SpokenReply,
+    StateEvent,
     Turn,
     TurnFailedEvent,
 )
@@ -94,7 +96,7 @@ class Arrivals:
 
 
 class Session:
-    """Runs a conversation from `source` to `speaker` until the source ends.
+    """Runs a conversation from `source` to `speaker` until the source ends or the call does.
 
     `streaming=False` gives the naive baseline: wait for the whole reply text, synthesize all of
     it, then play it.
@@ -109,6 +111,7 @@ class Session:
         speaker: AudioSink,
         on_event: Callable[[Event], None] = lambda event: None,
         streaming: bool = True,
+        hang_up: bool = True,
     ):
         self.config = config
         self.engines = engines
@@ -117,6 +120,8 @@ class Session:
         self.speaker = speaker
         self.on_event = on_event
         self.streaming = streaming
+        self.hang_up = hang_up  # end the session once the brain has ended the call and its last words played
+        self._capture_task: asyncio.Task | None = None
         rate = config.audio.sample_rate
         # Without speculation (the naive baseline) every turn waits end_silence_ms; with it, a turn
         # waits as long as an unfinished one might, until its transcript says otherwise.
@@ -132,10 +137,11 @@ class Session:
     async def run(self) -> list[Turn]:
         """Greet, listen until the source ends, then let the last reply finish playing."""
         queue = DropOldestQueue(self.config.audio.input_queue_chunks)
+        self.on_event(StateEvent("listening"))
         self._greet()
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._capture(queue))
+                self._capture_task = group.create_task(self._capture(queue))
                 await self._listen(queue)
         except BaseException:
             await self._barge_in()  # the source failed or we were cancelled: stop talking, keep what was heard
@@ -180,6 +186,7 @@ class Session:
 
     async def _on_speech_started(self, event: SpeechStarted) -> None:
         self.on_event(SpeechStartedEvent(event.sample))
+        self.on_event(StateEvent("hearing"))
         if self.config.session.barge_in and self._agent_talking():
             await self._barge_in()
 
@@ -216,6 +223,8 @@ class Session:
             return
         listening = self.brain.listening()
         text, _seconds = speculation.task.result()
+        if text:
+            self.on_event(PartialTranscriptEvent(text))
         finished = sounds_finished(text, listening.expect)
         ended = self.endpointer.wait(self._wait_ms(finished, listening))
         if ended is not None:
@@ -239,6 +248,7 @@ class Session:
 
     def _on_speech_ended(self, event: SpeechEnded) -> None:
         self.on_event(EndpointEvent(event.start, event.end))
+        self.on_event(StateEvent("thinking"))
         speculation, self._speculation, self._waiting_pause = self._speculation, None, None
         same_turn = speculation is not None and speculation.end == event.end
         audio = self._turn_audio(event.start, event.end)
@@ -257,12 +267,25 @@ class Session:
         except Exception as error:  # one failed turn must not end the conversation
             log.warning("turn failed: %r", error, exc_info=log.isEnabledFor(logging.DEBUG))
             self.on_event(TurnFailedEvent(f"{type(error).__name__}: {error}"))
+        await self._played_out(run)
+
+    async def _played_out(self, run: ReplyRun) -> None:
+        """Once the reply has been heard to its end: tell the brain, and listen again."""
+        while self.speaker.busy():
+            await asyncio.sleep(0.02)
         self._heard(run)
+        if self._reply is not run:
+            return
+        if self.hang_up and self.brain.ended:
+            self._capture_task.cancel()  # the input ends here; what was captured is still heard out
+        elif not self.endpointer.in_speech:
+            self.on_event(StateEvent("listening"))
 
     def _heard(self, run: ReplyRun) -> None:
-        """Tell the brain what of its reply was played (all of it, or up to a barge-in)."""
+        """Tell the brain, once, what of its reply was played (all of it, or up to a barge-in)."""
         turn = run.agent_turn
-        if turn is not None:
+        if turn is not None and not run.heard_told:
+            run.heard_told = True
             trace = dataclasses.asdict(turn.trace) if turn.trace else None
             self.brain.reply_heard(turn.text, turn.heard, turn.interrupted, trace)
 
@@ -275,7 +298,7 @@ class Session:
 
     async def _say_greeting(self, run: ReplyRun, greeting: str) -> None:
         await speak_greeting(run, greeting, self.engines.tts, self.speaker, self.history, self.on_event)
-        self._heard(run)
+        await self._played_out(run)
 
     def _agent_talking(self) -> bool:
         return (self._reply is not None and not self._reply.task.done()) or self.speaker.busy()
@@ -287,7 +310,7 @@ class Session:
             run.task.cancel()
             await asyncio.wait([run.task])
         dropped = self.speaker.flush()
-        if run is None or run.agent_turn is None:
+        if run is None or run.agent_turn is None or run.heard_told:
             return
         run.agent_turn.heard = run.spoken.heard(run.spoken.seconds - dropped)
         run.agent_turn.interrupted = True

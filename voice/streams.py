@@ -22,7 +22,8 @@ class AudioSink(Protocol):
     """A speaker: takes reply audio, plays it in real time, and can drop what is still queued."""
 
     async def play(self, chunk: AudioChunk) -> None:
-        """Queue audio for playback; waits while too much is already queued (backpressure)."""
+        """Queue audio for playback; waits while too much is already queued (backpressure). The
+        chunk counts as handed over before the first await, so a cancelled play() still played it."""
 
     def flush(self) -> float:
         """Drop every queued sample not played yet; returns the seconds dropped."""

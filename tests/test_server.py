@@ -1,0 +1,292 @@
+"""`parley serve` over a real WebSocket on loopback: a whole call, every bad input, a client that vanishes."""
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+from contextlib import asynccontextmanager
+
+import numpy as np
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from voice import client, protocol, server
+from voice.server import ParleyServer, ServerOptions
+
+HELLO = {"type": "hello", "version": 1, "client_id": "test-client", "audio": {"rate": 16000, "width": 2, "channels": 1}}
+CHUNK = 320 * 2  # 20 ms at 16 kHz
+
+
+@asynccontextmanager
+async def running(config, engines, db, **options):
+    parley = ParleyServer(config, engines, db, ServerOptions(port=0, **options))
+    async with server.listening(parley) as port:
+        yield f"ws://127.0.0.1:{port}/ws"
+
+
+async def recv_json(ws, kind: str, timeout: float = 10.0) -> dict:
+    """The next text message of type `kind`, skipping audio and other messages."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await ws.recv()
+            if isinstance(message, str) and json.loads(message)["type"] == kind:
+                return json.loads(message)
+
+
+async def close_code(ws, timeout: float = 5.0) -> int:
+    async with asyncio.timeout(timeout):
+        try:
+            while True:
+                await ws.recv()
+        except ConnectionClosed:
+            return ws.close_code
+
+
+def rows(db, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_a_call_over_websocket_is_heard_answered_timed_and_remembered(config, engines, speak, tmp_path):
+    db = tmp_path / "parley.db"
+    lines = [speak("What time do you open on Sunday?", 1.1), speak("Goodbye.", 1.1)]
+
+    async def scenario():
+        async with running(config, engines, db) as url:
+            first = await client.call(url, lines, "browser-1")
+            second = await client.call(url, lines[1:], "browser-1")
+            return first, second
+
+    first, second = asyncio.run(scenario())
+    finals = [m["text"] for m in first.of_type("transcript") if m["final"]]
+    assert "sunday" in finals[0].lower() and "goodbye" in finals[1].lower()
+    said = " ".join(m["text"] for m in first.of_type("agent"))
+    assert "Sunday" in said and "Goodbye" in said
+    assert len(first.server_latency_ms) == 2 and len(first.client_latency_ms) == 2
+    assert first.audio_seconds > 3
+    assert {"listening", "hearing", "thinking", "speaking"} <= {m["state"] for m in first.of_type("state")}
+    assert first.of_type("end") and first.close_code == second.close_code == protocol.NORMAL
+    # Both calls belong to one person, known by the browser's client id; every turn is stored.
+    people = rows(db, "select distinct person_id from sessions where transport = 'websocket'")
+    assert len(people) == 1 and people[0][0] is not None
+    assert rows(db, "select kind, value from identities") == [("client", "browser-1")]
+    roles = [role for (role,) in rows(db, "select role from turns where session_id = 1 order by id")]
+    assert roles == ["agent", "user", "agent", "user", "agent"]
+
+
+class Microphone:
+    """A live microphone on the socket: 20 ms frames in real time, what is said, else quiet."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.pending = bytearray()
+
+    def say(self, audio: np.ndarray) -> None:
+        self.pending += audio.tobytes()
+
+    async def run(self) -> None:
+        while True:
+            frame = bytes(self.pending[:CHUNK]).ljust(CHUNK, b"\0")
+            del self.pending[:CHUNK]
+            await self.ws.send(frame)
+            await asyncio.sleep(0.02)
+
+
+class Inbox:
+    """Everything the server sent, as it arrives."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.messages: list[dict] = []
+        self.audio_seconds = 0.0
+        self.changed = asyncio.Event()
+
+    async def run(self) -> None:
+        async for message in self.ws:
+            if isinstance(message, bytes):
+                self.audio_seconds += len(message) / 2 / 22050
+            else:
+                self.messages.append(json.loads(message))
+            self.changed.set()
+
+    def states(self) -> list[str]:
+        return [m["state"] for m in self.messages if m["type"] == "state"]
+
+    async def until(self, condition, timeout: float = 20.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not condition():
+                self.changed.clear()
+                await self.changed.wait()
+
+
+def test_a_client_that_vanishes_mid_reply_leaves_what_it_heard_in_memory(config, engines, speak, tmp_path):
+    db = tmp_path / "parley.db"
+    question = speak("What are your opening hours?", 1.1)
+
+    async def scenario():
+        async with running(config, engines, db) as url:
+            async with connect(url) as ws:
+                await ws.send(json.dumps(HELLO))
+                inbox, mic = Inbox(ws), Microphone(ws)
+                tasks = [asyncio.create_task(inbox.run()), asyncio.create_task(mic.run())]
+                await inbox.until(lambda: inbox.states()[-2:] == ["speaking", "listening"])
+                greeting = inbox.audio_seconds
+                await ws.send(json.dumps({"type": "played", "seconds": greeting}))  # all of it
+                mic.say(question)
+                await inbox.until(lambda: inbox.audio_seconds > greeting)
+                await asyncio.sleep(1.0)  # the reply plays for a second, slowed by a jitter buffer
+                await ws.send(json.dumps({"type": "played", "seconds": greeting + 0.8}))
+                await asyncio.sleep(0.05)
+                ws.transport.abort()  # gone: no close frame, as when a tab is killed
+                await asyncio.wait(tasks, timeout=1)
+                for task in tasks:
+                    task.cancel()
+            # The server goes on serving others.
+            return await client.call(url, [speak("Goodbye.", 1.1)], "someone-else")
+
+    other = asyncio.run(scenario())
+    assert other.close_code == protocol.NORMAL
+    turns = rows(db, "select role, text, heard, interrupted from turns where session_id = 1 order by id")
+    assert [t[0] for t in turns] == ["agent", "user", "agent"]
+    assert "hours" in turns[1][1].lower()
+    _role, text, heard, interrupted = turns[2]
+    assert interrupted == 1 and heard and len(heard.split()) < len(text.split()) / 2
+    assert text.startswith(heard)
+    assert rows(db, "select count(*) from sessions where ended is not null") == [(2,)]
+
+
+@pytest.mark.parametrize("first, error, code", [
+    (b"\x00" * CHUNK, "hello_required", protocol.PROTOCOL_ERROR),
+    ({**HELLO, "audio": {"rate": 12345, "width": 2, "channels": 1}}, "bad_audio", protocol.UNSUPPORTED_AUDIO),
+    ({**HELLO, "audio": {"rate": 16000, "width": 2, "channels": 2}}, "bad_audio", protocol.UNSUPPORTED_AUDIO),
+    ({**HELLO, "version": 99}, "bad_version", protocol.PROTOCOL_ERROR),
+    ({**HELLO, "client_id": "no spaces allowed"}, "bad_client_id", protocol.PROTOCOL_ERROR),
+])
+def test_what_makes_the_stream_meaningless_is_refused_with_a_reason_and_a_close_code(config, engines, tmp_path,
+                                                                                       first, error, code):
+    async def scenario():
+        async with running(config, engines, tmp_path / "p.db") as url, connect(url) as ws:
+            await ws.send(first if isinstance(first, bytes) else json.dumps(first))
+            message = await recv_json(ws, "error")
+            return message, await close_code(ws)
+
+    message, closed_with = asyncio.run(scenario())
+    assert message["code"] == error and message["fatal"] and message["message"]
+    assert closed_with == code
+
+
+def test_broken_messages_get_an_error_and_the_session_goes_on(config, engines, tmp_path):
+    async def scenario():
+        async with running(config, engines, tmp_path / "p.db") as url, connect(url) as ws:
+            await ws.send("{not json")
+            before_hello = await recv_json(ws, "error")
+            await ws.send(json.dumps(HELLO))
+            await recv_json(ws, "ready")
+            errors = []
+            for message in ("[1, 2]", json.dumps({"type": "dance"}), json.dumps({"type": "played", "seconds": -1}),
+                            json.dumps(HELLO)):
+                await ws.send(message)
+                errors.append((await recv_json(ws, "error"))["code"])
+            await ws.send(bytes(CHUNK + 1))  # an odd byte count: half a sample, kept for the next frame
+            await ws.send(json.dumps({"type": "bye"}))
+            return before_hello, errors, await close_code(ws)
+
+    before_hello, errors, closed_with = asyncio.run(scenario())
+    assert before_hello["code"] == "bad_json" and not before_hello["fatal"]
+    assert errors == ["bad_message", "unknown_type", "bad_message", "second_hello"]
+    assert closed_with == protocol.NORMAL
+
+
+def test_oversized_frames_slow_hellos_wrong_tokens_and_strange_origins_are_refused(config, engines, tmp_path,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(server, "HELLO_SECONDS", 0.3)
+
+    async def scenario():
+        codes = {}
+        async with running(config, engines, tmp_path / "p.db", token="s3cret") as url:
+            async with connect(url, max_size=None) as ws:
+                await ws.send(b"\x00" * (server.MAX_MESSAGE_BYTES + 2))
+                codes["oversized"] = await close_code(ws)
+            async with connect(url) as ws:
+                codes["no hello"] = await close_code(ws)
+            async with connect(url) as ws:
+                await ws.send(json.dumps({**HELLO, "token": "guess"}))
+                codes["wrong token"] = await close_code(ws)
+            async with connect(url + "?token=s3cret") as ws:
+                await ws.send(json.dumps(HELLO))
+                codes["token in the URL"] = (await recv_json(ws, "ready"))["type"]
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(url, origin="http://evil.example"):
+                    pass
+            codes["other origin"] = refused.value.response.status_code
+        return codes
+
+    assert asyncio.run(scenario()) == {"oversized": 1009, "no hello": protocol.POLICY,
+                                       "wrong token": protocol.POLICY, "token in the URL": "ready",
+                                       "other origin": 403}
+
+
+def test_a_full_server_says_try_again_later(config, engines, tmp_path):
+    async def scenario():
+        async with running(config, engines, tmp_path / "p.db", max_sessions=1) as url, connect(url) as first:
+            await first.send(json.dumps(HELLO))
+            await recv_json(first, "ready")
+            async with connect(url) as second:
+                return await close_code(second)
+
+    assert asyncio.run(scenario()) == protocol.TRY_AGAIN_LATER
+
+
+def test_the_page_and_its_scripts_are_served_on_the_same_port(config, engines, tmp_path):
+    async def scenario():
+        async with running(config, engines, tmp_path / "p.db") as url:
+            base = url.replace("ws://", "http://").removesuffix("/ws")
+
+            def fetch(path):
+                try:
+                    with urllib.request.urlopen(base + path) as response:
+                        return response.status, response.headers["Content-Type"], response.read().decode()
+                except urllib.error.HTTPError as error:
+                    return error.code, None, ""
+
+            return [await asyncio.to_thread(fetch, path) for path in ("/", "/parley.js", "/capture.js", "/nope")]
+
+    page, script, worklet, missing = asyncio.run(scenario())
+    assert page[0] == 200 and page[1].startswith("text/html") and 'id="talk"' in page[2]
+    assert script[0] == 200 and "javascript" in script[1] and "hello" in script[2]
+    assert worklet[0] == 200 and "registerProcessor" in worklet[2]
+    assert missing[0] == 404
+
+
+def test_off_loopback_needs_a_token():
+    with pytest.raises(Exception, match="PARLEY_TOKEN"):
+        ServerOptions(host="0.0.0.0").check()
+    ServerOptions(host="0.0.0.0", token="x").check()
+    ServerOptions(host="127.0.0.1").check()
+
+
+def test_the_client_side_player_counts_what_was_played():
+    async def scenario():
+        player = client.ClientPlayer(16000)
+        player.enqueue(np.zeros(8000, dtype=np.int16).tobytes())  # half a second
+        await asyncio.sleep(0.2)
+        mid = player.played()
+        player.flush(0.2)
+        return mid, player.busy(), player.handed_seconds
+
+    mid, busy, handed = asyncio.run(scenario())
+    assert 0.15 < mid < 0.5 and not busy and handed == 0.2
+
+
+def test_bench_with_clients_answers_every_turn_of_every_client():
+    result = subprocess.run([sys.executable, "-m", "voice.cli", "bench", "--clients", "2", "--turns", "2", "--json"],
+                            capture_output=True, text=True, timeout=400)
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(result.stdout)["runs"]
+    assert [run["clients"] for run in runs] == [1, 2]
+    for run in runs:
+        assert run["turns"] == run["turns_expected"] and not run["errors"]
+        assert run["client_latency_ms"]["p50"] > 0 and run["turn_latency_ms"]["p50"] > 0

@@ -1,0 +1,129 @@
+"""A simulated browser: streams a scripted caller to `parley serve` in real time and plays the replies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from voice import protocol
+from voice.caller import ScriptedCaller
+
+REPORT_SECONDS = 0.1
+
+
+class ClientPlayer:
+    """Plays received reply audio in (simulated) real time, as the page's player does; what
+    ScriptedCaller needs of a speaker to wait its turn."""
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self._loop = asyncio.get_running_loop()
+        self._end = self._loop.time()
+        self.handed_seconds = 0.0  # received, less what a flush dropped
+
+    def enqueue(self, pcm: bytes) -> None:
+        seconds = len(pcm) / 2 / self.rate
+        self._end = max(self._end, self._loop.time()) + seconds
+        self.handed_seconds += seconds
+
+    def played(self) -> float:
+        return self.handed_seconds - max(0.0, self._end - self._loop.time())
+
+    def busy(self) -> bool:
+        return self._end > self._loop.time()
+
+    def flush(self, played: float) -> None:
+        self.handed_seconds = played
+        self._end = min(self._end, self._loop.time())
+
+
+@dataclass
+class _Timing:
+    """Shared by sender and receiver: when the caller's last line stopped, until the reply answers it."""
+
+    speaking: bool = False
+    last_voiced_at: float | None = None
+
+
+@dataclass
+class ClientCall:
+    """What one client saw of its call."""
+
+    messages: list[dict] = field(default_factory=list)
+    audio_seconds: float = 0.0
+    client_latency_ms: list[float] = field(default_factory=list)  # last voiced sample sent -> first reply audio in
+    close_code: int | None = None
+
+    def of_type(self, kind: str) -> list[dict]:
+        return [m for m in self.messages if m["type"] == kind]
+
+    @property
+    def server_latency_ms(self) -> list[float]:
+        return [m["latency"]["total_ms"] for m in self.of_type("turn")]
+
+
+async def call(url: str, caller_lines: list[np.ndarray], client_id: str, rate: int = 16000, chunk_ms: int = 20,
+               noise_level: float = 0.002) -> ClientCall:
+    """One call: hello, the caller's lines each after Parley's reply has played, then bye."""
+    result = ClientCall()
+    async with connect(url, max_size=2**24) as ws:
+        await ws.send(json.dumps({"type": "hello", "version": protocol.VERSION, "client_id": client_id,
+                                  "audio": {"rate": rate, "width": 2, "channels": 1}}))
+        ready = json.loads(await ws.recv())
+        result.messages.append(ready)
+        if ready["type"] != "ready":
+            result.close_code = ws.close_code
+            return result
+        player = ClientPlayer(ready["audio"]["rate"])
+        caller = ScriptedCaller(caller_lines, player, rate, chunk_ms, noise_level=noise_level, greeted=True)
+        try:
+            async with asyncio.TaskGroup() as group:
+                timing = _Timing()
+                receiving = group.create_task(_receive(ws, player, result, timing))
+                reporting = group.create_task(_report(ws, player))
+                await _send(ws, caller, timing)
+                await ws.send(json.dumps({"type": "bye"}))
+                await receiving
+                reporting.cancel()
+        except* ConnectionClosed:
+            pass  # the server ended the call (the caller said goodbye), or went away
+        finally:
+            result.close_code = ws.close_code
+    return result
+
+
+async def _send(ws, caller: ScriptedCaller, timing: _Timing) -> None:
+    loop = asyncio.get_running_loop()
+    async for chunk in caller.chunks():
+        speaking = caller.more_to_say
+        await ws.send(chunk.audio)
+        if timing.speaking and not speaking:
+            timing.last_voiced_at = loop.time()  # this chunk held the line's last voiced sample
+        timing.speaking = speaking
+
+
+async def _receive(ws, player: ClientPlayer, result: ClientCall, timing: _Timing) -> None:
+    loop = asyncio.get_running_loop()
+    async for message in ws:
+        if isinstance(message, bytes):
+            player.enqueue(message)
+            result.audio_seconds += len(message) / 2 / player.rate
+            if timing.last_voiced_at is not None:
+                result.client_latency_ms.append(round((loop.time() - timing.last_voiced_at) * 1000, 1))
+                timing.last_voiced_at = None
+            continue
+        parsed = json.loads(message)
+        result.messages.append(parsed)
+        if parsed["type"] == "flush":
+            player.flush(parsed["played"])
+
+
+async def _report(ws, player: ClientPlayer) -> None:
+    while True:
+        await asyncio.sleep(REPORT_SECONDS)
+        await ws.send(json.dumps({"type": "played", "seconds": round(player.played(), 3)}))

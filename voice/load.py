@@ -1,0 +1,94 @@
+"""`parley bench --clients N`: simulated browsers stream real speech to a `parley serve` process at once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from voice import client
+from voice.agent import load_engines
+from voice.bench import stats, synthetic_utterances
+from voice.config import Config
+
+STAGGER_SECONDS = 0.3  # clients join a little apart, as people do, not in lock-step
+
+
+async def run_clients(url: str, count: int, lines: list, rate: int) -> list[client.ClientCall]:
+    async def one(number: int) -> client.ClientCall:
+        await asyncio.sleep(number * STAGGER_SECONDS)
+        return await client.call(url, lines, f"load-{count}-{number}", rate)
+
+    return await asyncio.gather(*(one(number) for number in range(count)))
+
+
+def summarize(calls: list[client.ClientCall], expected_turns: int) -> dict:
+    turns = [m["latency"] for call in calls for m in call.of_type("turn")]
+    errors = [m["code"] for call in calls for m in call.of_type("error")]
+    return {
+        "clients": len(calls),
+        "turns": len(turns),
+        "turns_expected": expected_turns * len(calls),
+        "turn_latency_ms": stats([t["total_ms"] for t in turns]),  # as the server measures it
+        "client_latency_ms": stats([ms for call in calls for ms in call.client_latency_ms]),  # at the client
+        "stt_compute_ms": stats([t["stt_compute_ms"] for t in turns]),
+        "endpoint_wait_ms": stats([t["endpoint_wait_ms"] for t in turns]),
+        "errors": errors,
+    }
+
+
+def start_server(config_path: Path | None, db: Path) -> tuple[subprocess.Popen, str]:
+    """`parley serve` on a free port, in its own process, as users run it."""
+    command = [sys.executable, "-m", "voice.cli", "--db", str(db)]
+    if config_path is not None:
+        command += ["--config", str(config_path)]
+    process = subprocess.Popen([*command, "serve", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        found = re.search(r"http://([^/]+)/", line)
+        if found:
+            threading.Thread(target=process.stdout.read, daemon=True).start()  # keep its pipe from filling
+            return process, f"ws://{found.group(1)}/ws"
+    raise RuntimeError(f"parley serve exited with {process.wait()} before listening")
+
+
+async def run_load(config: Config, config_path: Path | None, clients: int, turns: int) -> dict:
+    rate = config.audio.sample_rate
+    lines = [u.audio for u in synthetic_utterances(load_engines(config), turns, rate)]
+    with tempfile.TemporaryDirectory() as scratch:
+        server, url = start_server(config_path, Path(scratch) / "load.db")
+        try:
+            counts = sorted({1, clients})  # one client alone is the baseline, in the same run
+            return {"runs": [summarize(await run_clients(url, count, lines, rate), turns) for count in counts]}
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def render(report: dict) -> str:
+    rows = [f"{'clients':>7} {'turns':>9} {'turn p50':>9} {'p95':>6} {'client p50':>11} {'p95':>6} "
+            f"{'STT p50':>8} {'p95':>6}   (ms)"]
+    for run in report["runs"]:
+        rows.append(f"{run['clients']:>7} {run['turns']:>4}/{run['turns_expected']:<4} "
+                    f"{_ms(run['turn_latency_ms']['p50']):>9} {_ms(run['turn_latency_ms']['p95']):>6} "
+                    f"{_ms(run['client_latency_ms']['p50']):>11} {_ms(run['client_latency_ms']['p95']):>6} "
+                    f"{_ms(run['stt_compute_ms']['p50']):>8} {_ms(run['stt_compute_ms']['p95']):>6}")
+        if run["errors"]:
+            rows.append(f"        errors: {', '.join(run['errors'])}")
+    rows.append(("turn: last speech sample -> first reply audio sent (server); "
+                 "client: last voiced frame sent -> first reply audio received"))
+    return "\n".join(rows)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def main(config: Config, config_path: Path | None, clients: int, turns: int, as_json: bool) -> int:
+    report = asyncio.run(run_load(config, config_path, clients, turns))
+    print(json.dumps(report, indent=2) if as_json else render(report))
+    return 0

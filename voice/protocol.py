@@ -1,0 +1,131 @@
+"""The WebSocket protocol, sans I/O: client messages parsed and checked, session events as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass
+
+from voice.audio import SUPPORTED_RATES, AudioFormat
+from voice.events import (
+    AgentTextEvent,
+    AudioDroppedEvent,
+    BargeInEvent,
+    Event,
+    PartialTranscriptEvent,
+    StateEvent,
+    TranscriptEvent,
+    TurnFailedEvent,
+    TurnLatencyEvent,
+)
+
+VERSION = 1
+CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+# Close codes (RFC 6455 and the IANA registry) and what Parley means by them.
+NORMAL = 1000  # the call ended, or the client said bye
+PROTOCOL_ERROR = 1002  # audio before hello, a second hello, an unknown protocol version
+UNSUPPORTED_AUDIO = 1003  # an audio format Parley cannot take
+POLICY = 1008  # a wrong or missing token, no hello in time, a client that does not read
+TRY_AGAIN_LATER = 1013  # the server is serving as many sessions as it may
+
+
+class ProtocolError(Exception):
+    """A message Parley cannot take. `close_code` is set when the connection cannot go on."""
+
+    def __init__(self, code: str, message: str, close_code: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.close_code = close_code
+
+    def as_message(self) -> dict:
+        return {"type": "error", "code": self.code, "message": str(self), "fatal": self.close_code is not None}
+
+
+@dataclass(frozen=True)
+class Hello:
+    client_id: str
+    audio: AudioFormat
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class Played:
+    seconds: float  # reply audio played since the connection opened, in total
+
+
+@dataclass(frozen=True)
+class Bye:
+    pass
+
+
+ClientMessage = Hello | Played | Bye
+
+
+def parse(text: str) -> ClientMessage:
+    """One JSON text frame from a client; raises ProtocolError saying what is wrong with it."""
+    try:
+        message = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ProtocolError("bad_json", f"not valid JSON: {error}") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError("bad_message", 'a message is a JSON object with a "type" string')
+    kind = message["type"]
+    if kind == "hello":
+        return _hello(message)
+    if kind == "played":
+        seconds = message.get("seconds")
+        if type(seconds) not in (int, float) or not 0 <= seconds < 1e9:
+            raise ProtocolError("bad_message", '"played" needs "seconds": a number >= 0')
+        return Played(float(seconds))
+    if kind == "bye":
+        return Bye()
+    raise ProtocolError("unknown_type", f"unknown message type {kind!r} (known: hello, played, bye)")
+
+
+def _hello(message: dict) -> Hello:
+    if message.get("version") != VERSION:
+        raise ProtocolError("bad_version", f"this server speaks protocol version {VERSION}, "
+                            f"not {message.get('version')!r}", PROTOCOL_ERROR)
+    client_id = message.get("client_id")
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
+        raise ProtocolError("bad_client_id", "client_id: 1-64 letters, digits or _ . : -", PROTOCOL_ERROR)
+    audio = message.get("audio")
+    if not isinstance(audio, dict):
+        raise ProtocolError("bad_audio", '"audio" needs {"rate": ..., "width": 2, "channels": 1}', UNSUPPORTED_AUDIO)
+    rate, width, channels = audio.get("rate"), audio.get("width", 2), audio.get("channels", 1)
+    if rate not in SUPPORTED_RATES or type(rate) is not int:
+        raise ProtocolError("bad_audio", f"unsupported sample rate {rate!r} Hz "
+                            f"(supported: {', '.join(map(str, SUPPORTED_RATES))})", UNSUPPORTED_AUDIO)
+    if (width, channels) != (2, 1):
+        raise ProtocolError("bad_audio", f"audio must be 16-bit mono PCM (width 2, channels 1), "
+                            f"not width {width!r}, channels {channels!r}", UNSUPPORTED_AUDIO)
+    token = message.get("token", "")
+    return Hello(client_id, AudioFormat(rate, 2, 1), token if isinstance(token, str) else "")
+
+
+def ready(session_id: str, output: AudioFormat) -> dict:
+    return {"type": "ready", "version": VERSION, "session": session_id, "audio": dataclasses.asdict(output)}
+
+
+def event_message(event: Event) -> dict | None:
+    """The message a session event becomes for the client; None for events it does not need."""
+    if isinstance(event, StateEvent):
+        return {"type": "state", "state": event.state}
+    if isinstance(event, PartialTranscriptEvent):
+        return {"type": "transcript", "text": event.text, "final": False}
+    if isinstance(event, TranscriptEvent):
+        return {"type": "transcript", "text": event.text, "final": True}
+    if isinstance(event, AgentTextEvent):
+        return {"type": "agent", "text": event.text}
+    if isinstance(event, TurnLatencyEvent):
+        return {"type": "turn", "latency": dataclasses.asdict(event.trace)}
+    if isinstance(event, BargeInEvent):
+        return {"type": "barge_in", "heard": event.heard}
+    if isinstance(event, AudioDroppedEvent):
+        return {"type": "error", "code": "audio_dropped", "fatal": False,
+                "message": f"{event.chunks} input chunks dropped: the server fell behind"}
+    if isinstance(event, TurnFailedEvent):
+        return {"type": "error", "code": "turn_failed", "message": event.error, "fatal": False}
+    return None

@@ -1,0 +1,242 @@
+"""`parley serve`: the web page and the WebSocket on one port, one session and memory identity per connection."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+import secrets
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from dialogue.brains import build_brain
+from voice import protocol
+from voice.agent import load_engines
+from voice.config import Config, ConfigError
+from voice.events import Event
+from voice.protocol import Bye, Hello, Played, ProtocolError
+from voice.reply import Engines
+from voice.session import Session
+from voice.websocket_io import ClientTooSlow, Outbox, WebSocketSource, WebSocketSpeaker
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 64 * 1024  # a frame of audio is a few kB; anything this big is a mistake or an attack
+MAX_INCOMING_FRAMES = 64  # frames read off the socket but not yet handled, before TCP pushes back
+HELLO_SECONDS = 10.0
+DRAIN_SECONDS = 5.0  # at the end of a call, how long the last messages get to reach the client
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+PAGES = {  # path -> (file in voice/web, content type)
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/parley.js": ("parley.js", "text/javascript; charset=utf-8"),
+    "/capture.js": ("capture.js", "text/javascript; charset=utf-8"),
+    "/parley.css": ("parley.css", "text/css; charset=utf-8"),
+}
+
+
+class CallEnded(Exception):
+    """The brain ended the call, or the client said bye or went away."""
+
+
+@dataclass
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 8780
+    token: str = ""  # required from every client when set; required to be set off loopback
+    origins: tuple[str, ...] = ()  # pages on other origins allowed to connect, e.g. "https://example.org"
+    max_sessions: int = 16
+
+    def check(self) -> None:
+        if self.host not in LOOPBACK and not self.token:
+            raise ConfigError(f"binding {self.host} exposes Parley to the network: set PARLEY_TOKEN "
+                              f"to a secret that clients must present, or bind 127.0.0.1")
+
+
+@dataclass
+class ParleyServer:
+    config: Config
+    engines: Engines
+    db: Path | None
+    options: ServerOptions
+    sessions: set[str] = field(default_factory=set)
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """The page for plain HTTP; for a WebSocket upgrade, the Origin check (None lets it through)."""
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            origin = request.headers.get("Origin")
+            if origin is None or origin in self._allowed_origins(request):
+                return None
+            return connection.respond(403, f"origin {origin} may not connect (allow it with --allow-origin)\n")
+        page = PAGES.get(urlsplit(request.path).path)
+        if page is None:
+            return connection.respond(404, "not found\n")
+        name, content_type = page
+        response = connection.respond(200, (resources.files("voice") / "web" / name).read_text(encoding="utf-8"))
+        del response.headers["Content-Type"]
+        response.headers["Content-Type"] = content_type
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    def _allowed_origins(self, request: Request) -> set[str]:
+        host = request.headers.get("Host", "")
+        return {f"http://{host}", f"https://{host}", *self.options.origins}
+
+    async def handle(self, connection: ServerConnection) -> None:
+        if len(self.sessions) >= self.options.max_sessions:
+            await connection.close(protocol.TRY_AGAIN_LATER, "the server is full; try again later")
+            return
+        try:
+            hello = await asyncio.wait_for(self._hello(connection), HELLO_SECONDS)
+        except ProtocolError as error:
+            await _refuse(connection, error)
+            return
+        except TimeoutError:
+            await _refuse(connection, ProtocolError("no_hello", f"no hello within {HELLO_SECONDS:.0f} s", protocol.POLICY))
+            return
+        except (ConnectionClosed, CallEnded):
+            return
+        session_id = secrets.token_hex(8)
+        self.sessions.add(session_id)
+        try:
+            await self._converse(connection, hello, session_id)
+        finally:
+            self.sessions.discard(session_id)
+
+    async def _hello(self, connection: ServerConnection) -> Hello:
+        """Wait for the client's hello; a broken message before it is answered, audio is refused."""
+        async for message in connection:
+            if isinstance(message, bytes):
+                raise ProtocolError("hello_required", "send hello before any audio: the server "
+                                    "must know the audio's format", protocol.PROTOCOL_ERROR)
+            try:
+                parsed = protocol.parse(message)
+            except ProtocolError as error:
+                if error.close_code is not None:
+                    raise
+                await connection.send(_json(error.as_message()))
+                continue
+            if isinstance(parsed, Hello):
+                self._check_token(parsed, connection)
+                return parsed
+            if isinstance(parsed, Bye):
+                raise CallEnded
+            await connection.send(_json(ProtocolError("hello_required", "send hello first").as_message()))
+        raise CallEnded
+
+    def _check_token(self, hello: Hello, connection: ServerConnection) -> None:
+        if not self.options.token:
+            return
+        query = parse_qs(urlsplit(connection.request.path).query)
+        given = hello.token or query.get("token", [""])[0]
+        if not hmac.compare_digest(given.encode(), self.options.token.encode()):
+            raise ProtocolError("bad_token", "a valid access token is required", protocol.POLICY)
+
+    async def _converse(self, connection: ServerConnection, hello: Hello, session_id: str) -> None:
+        config, outbox = self.config, Outbox()
+        source = WebSocketSource(hello.audio, config.audio.sample_rate, config.audio.input_queue_chunks)
+        speaker = WebSocketSpeaker(outbox, self.engines.tts.format, config.session.playback_ahead_ms / 1000)
+        brain = await asyncio.to_thread(build_brain, config, self.db, "websocket", ("client", hello.client_id))
+
+        def on_event(event: Event) -> None:
+            message = protocol.event_message(event)
+            if message is not None:
+                outbox.event(message)
+
+        session = Session(config, self.engines, brain, source, speaker, on_event)
+        outbox.event(protocol.ready(session_id, speaker.format))
+        close_code, reason = protocol.NORMAL, "call ended"
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(outbox.send_all(connection))
+                group.create_task(_read(connection, source, speaker, outbox))
+                group.create_task(outbox.stuck())
+                await session.run()
+                outbox.event({"type": "end"})
+                await asyncio.wait_for(outbox.drained(), DRAIN_SECONDS)
+                raise CallEnded
+        except* (CallEnded, ConnectionClosed, TimeoutError):
+            pass
+        except* ClientTooSlow as errors:
+            close_code, reason = protocol.POLICY, str(errors.exceptions[0])
+        finally:
+            await brain.close()  # what was said and heard is in memory before the socket goes
+        await connection.close(close_code, reason)
+
+
+async def _read(connection: ServerConnection, source: WebSocketSource, speaker: WebSocketSpeaker,
+                outbox: Outbox) -> None:
+    """Client to session until the client leaves: audio to the source, reports to the speaker."""
+    try:
+        async for message in connection:
+            if isinstance(message, bytes):
+                source.feed(message)
+                continue
+            try:
+                parsed = protocol.parse(message)
+            except ProtocolError as error:
+                outbox.event(error.as_message())
+                continue
+            if isinstance(parsed, Played):
+                speaker.report(parsed.seconds)
+            elif isinstance(parsed, Bye):
+                break
+            else:
+                outbox.event(ProtocolError("second_hello", "hello was already received").as_message())
+    finally:
+        source.close()
+    raise CallEnded  # the caller hung up: stop talking now, keeping what they heard
+
+
+async def _refuse(connection: ServerConnection, error: ProtocolError) -> None:
+    try:
+        await connection.send(_json(error.as_message()))
+    except ConnectionClosed:
+        return
+    await connection.close(error.close_code or protocol.POLICY, str(error)[:120])
+
+
+def _json(message: dict) -> str:
+    return json.dumps(message)
+
+
+@asynccontextmanager
+async def listening(server: ParleyServer) -> AsyncIterator[int]:
+    """The server accepting connections, for as long as the block runs; yields the port."""
+    options = server.options
+    async with serve(server.handle, options.host, options.port, process_request=server.process_request,
+                     max_size=MAX_MESSAGE_BYTES, max_queue=MAX_INCOMING_FRAMES) as ws_server:
+        yield ws_server.sockets[0].getsockname()[1]
+
+
+async def serve_forever(server: ParleyServer) -> None:
+    """Serve until SIGINT or SIGTERM; open sessions are closed and saved on the way out."""
+    async with listening(server) as port:
+        print(f"Parley is listening: open http://{_url_host(server.options.host)}:{port}/", flush=True)
+        stop = asyncio.get_running_loop().create_future()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+        await stop
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def main(config: Config, db: Path | None, host: str, port: int, origins: tuple[str, ...]) -> int:
+    options = ServerOptions(host, port, os.environ.get("PARLEY_TOKEN", ""), origins)
+    options.check()
+    print("loading the speech models...", flush=True)
+    server = ParleyServer(config, load_engines(config), db, options)
+    asyncio.run(serve_forever(server))
+    return 0

@@ -1,0 +1,129 @@
+"""A WebSocket client as a session's audio source and speaker, with one ordered outgoing queue."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from voice.audio import AudioChunk, AudioFormat, resample_chunk
+from voice.queues import DropOldestQueue, QueueClosed
+
+OUTBOX_ITEMS = 256  # messages waiting to be sent; reply audio is paced, so only a stuck client fills it
+PLAYED_SLACK = 0.005  # seconds of audio a client may be behind and still count as done playing
+
+
+class ClientTooSlow(Exception):
+    """The client does not read what it is sent."""
+
+
+class Outbox:
+    """Everything sent to one client, in order: events never wait (a full outbox means the client
+    has stopped reading); audio waits for room (backpressure on synthesis)."""
+
+    def __init__(self):
+        self._queue: asyncio.Queue[str | bytes] = asyncio.Queue(OUTBOX_ITEMS)
+        self._stuck = asyncio.Event()
+
+    def event(self, message: dict) -> None:
+        try:
+            self._queue.put_nowait(json.dumps(message))
+        except asyncio.QueueFull:
+            self._stuck.set()
+
+    async def audio(self, pcm: bytes) -> None:
+        await self._queue.put(pcm)
+
+    async def send_all(self, connection) -> None:
+        """The writer task: sends until cancelled; the connection's own buffer limits what is in flight."""
+        while True:
+            await connection.send(await self._queue.get())
+            self._queue.task_done()
+
+    async def drained(self) -> None:
+        await self._queue.join()
+
+    async def stuck(self) -> None:
+        """Raises ClientTooSlow once an event found the outbox full."""
+        await self._stuck.wait()
+        raise ClientTooSlow(f"client too slow: {OUTBOX_ITEMS} messages unread")
+
+
+class WebSocketSource:
+    """Audio frames from the client, converted to the pipeline's rate; the oldest dropped when
+    the session lags (live audio never waits)."""
+
+    def __init__(self, fmt: AudioFormat, rate: int, max_chunks: int):
+        self.format = fmt
+        self.rate = rate
+        self._queue = DropOldestQueue(max_chunks)
+        self._odd_byte = b""
+        self.dropped = 0
+
+    def feed(self, pcm: bytes) -> None:
+        pcm = self._odd_byte + pcm  # a frame may split a 16-bit sample; keep the half for the next
+        whole = len(pcm) - len(pcm) % 2
+        self._odd_byte = pcm[whole:]
+        if whole:
+            chunk = resample_chunk(AudioChunk(pcm[:whole], self.format), self.rate)
+            self.dropped += self._queue.put(chunk)
+
+    def close(self) -> None:
+        self._queue.close()
+
+    async def chunks(self) -> AsyncIterator[AudioChunk]:
+        while True:
+            try:
+                (chunk,) = await self._queue.get()
+            except QueueClosed:
+                return
+            yield chunk
+
+
+class WebSocketSpeaker:
+    """An AudioSink whose speaker is the client's: audio is sent as it is made, the client plays
+    it and reports how much it has played, and that report says what the user has heard.
+
+    Between reports, playback is assumed to go on in real time, but never past what was sent
+    nor past where it could be had the client played every sample the moment it arrived.
+    """
+
+    def __init__(self, outbox: Outbox, fmt: AudioFormat, ahead_seconds: float):
+        self.format = fmt
+        self.ahead_seconds = ahead_seconds
+        self._outbox = outbox
+        self._loop = asyncio.get_running_loop()
+        self._end = self._loop.time()  # when all audio sent could at the earliest have been played
+        self.handed_seconds = 0.0  # audio sent, less what a flush dropped
+        self._report: tuple[float, float] | None = None  # (seconds played, loop time of the report)
+
+    async def play(self, chunk: AudioChunk) -> None:
+        chunk = resample_chunk(chunk, self.format.rate)
+        now = self._loop.time()
+        self._end = max(now, self._end) + chunk.seconds
+        self.handed_seconds += chunk.seconds
+        await self._outbox.audio(chunk.audio)
+        await asyncio.sleep(max(0.0, self._end - self._loop.time() - self.ahead_seconds))
+
+    def report(self, played_seconds: float) -> None:
+        self._report = (min(played_seconds, self.handed_seconds), self._loop.time())
+
+    def played_seconds(self) -> float:
+        now = self._loop.time()
+        earliest = self.handed_seconds - max(0.0, self._end - now)
+        if self._report is None:
+            return earliest
+        played, at = self._report
+        return min(earliest, played + (now - at))
+
+    def flush(self) -> float:
+        played = self.played_seconds()
+        dropped = self.handed_seconds - played
+        self.handed_seconds = played
+        self._end = min(self._end, self._loop.time())
+        self._report = (played, self._loop.time())
+        self._outbox.event({"type": "flush", "played": round(played, 3)})
+        return dropped
+
+    def busy(self) -> bool:
+        return self.played_seconds() < self.handed_seconds - PLAYED_SLACK
