@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -41,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, default=Path("parley-eval"), help="where report.json and report.html go")
     evaluate.add_argument("--min-success", type=float, default=0.0, help="exit 1 when task success is below this (0-1)")
 
+    talk = commands.add_parser("talk", parents=[common], help="talk through the local microphone and speaker")
+    talk.add_argument("--input-device", help="a microphone's name or number from `parley devices`")
+    talk.add_argument("--output-device", help="a speaker's name or number from `parley devices`")
+    talk.add_argument("--echo", choices=["webrtc", "gate", "off"], help="how Parley keeps from hearing itself")
+    commands.add_parser("devices", parents=[common], help="the audio devices `parley talk` can use")
+
     server = commands.add_parser("serve", parents=[common], help="the web page and the WebSocket, on one port")
     server.add_argument("--host", default="127.0.0.1", help="where to listen; off loopback PARLEY_TOKEN must be set")
     server.add_argument("--port", type=int, default=8780, help="the port (0: any free one)")
@@ -56,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--audio", type=Path, help="a folder of NAME.wav (and NAME.txt) to use instead")
     bench.add_argument("--clients", type=int, help="N simulated browsers over a WebSocket on loopback at once")
     return parser
+
+
+def with_talk_options(config, args):
+    """The config with `parley talk`'s command-line choices put over it."""
+    chosen = {"input_device": args.input_device, "output_device": args.output_device, "echo": args.echo}
+    chosen = {key: value for key, value in chosen.items() if value is not None}
+    return dataclasses.replace(config, talk=dataclasses.replace(config.talk, **chosen))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
             from voice.eval import main as evaluate
 
             return evaluate(config, args.scenarios, args.against, args.out, args.min_success)
+        if args.command == "talk":
+            from voice.talk import main as talk
+
+            return talk(with_talk_options(config, args), args.db, args.user)
+        if args.command == "devices":
+            from voice.talk import devices
+
+            return devices()
         if args.command == "serve":
             from voice.server import main as serve
 

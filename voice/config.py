@@ -58,6 +58,15 @@ class SessionConfig:
 
 
 @dataclass(frozen=True)
+class TalkConfig:
+    echo: str
+    echo_margin_db: float
+    input_device: str
+    output_device: str
+    block_ms: int
+
+
+@dataclass(frozen=True)
 class DialogueConfig:
     domain: str
 
@@ -77,6 +86,7 @@ class Config:
     stt: SttConfig
     tts: TtsConfig
     session: SessionConfig
+    talk: TalkConfig
     dialogue: DialogueConfig
     llm: LlmConfig
 

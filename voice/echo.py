@@ -1,0 +1,128 @@
+"""Not answering itself: what the speaker played, echo cancellation, and a gate for what echo is left."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from voice.audio import resample
+
+ECHO_TAIL_SECONDS = 0.3  # a room (and the audio server) returns the voice up to this late
+SILENT_RMS = 30.0  # output quieter than this explains no echo
+RATIOS_KEPT = 150  # 3 s of 20 ms blocks: how much the coupling estimate remembers
+INITIAL_COUPLING = 1.0  # until measured, assume the microphone hears Parley as loud as it plays
+
+
+@dataclass(frozen=True)
+class PlayedBlock:
+    starts: float  # time.monotonic() at which the DAC plays its first sample
+    seconds: float
+    rms: float
+    samples: np.ndarray  # int16 at the device's rate
+
+
+class PlayedAudio:
+    """What the speaker actually handed to the device, and when it is heard. Written by the audio
+    callback (one small append per block), read by the echo filters on the event loop."""
+
+    def __init__(self, rate: int, keep_seconds: float = 5.0, block_seconds: float = 0.02):
+        self.rate = rate
+        self._blocks: deque[PlayedBlock] = deque(maxlen=int(keep_seconds / block_seconds))
+        self._lock = threading.Lock()
+
+    def add(self, samples: np.ndarray, starts: float) -> None:
+        rms = float(np.sqrt(np.mean(samples.astype(np.float32) ** 2))) if len(samples) else 0.0
+        block = PlayedBlock(starts, len(samples) / self.rate, rms, samples.copy())
+        with self._lock:
+            self._blocks.append(block)
+
+    def during(self, start: float, end: float) -> list[PlayedBlock]:
+        with self._lock:
+            return [b for b in self._blocks if b.starts < end and b.starts + b.seconds > start]
+
+    def loudest(self, start: float, end: float) -> float:
+        """The highest block level heard between `start` and `end`: what echo could be in the mic then."""
+        return max((b.rms for b in self.during(start, end)), default=0.0)
+
+    def samples(self, start: float, end: float, rate: int) -> np.ndarray:
+        """What played between `start` and `end`, at `rate`, silence where nothing did."""
+        out = np.zeros(int(round((end - start) * rate)), dtype=np.int16)
+        for block in self.during(start, end):
+            audio = resample(block.samples, self.rate, rate)
+            at = int(round((block.starts - start) * rate))
+            lo, hi = max(at, 0), min(at + len(audio), len(out))
+            if hi > lo:
+                out[lo:hi] = audio[lo - at : hi - at]
+        return out
+
+
+class EchoGate:
+    """While Parley speaks, lets through only what is clearly louder than the echo its own voice
+    explains; the rest becomes silence, so the endpointer never hears Parley as the user.
+
+    The echo's level is the loudest output of the last ECHO_TAIL_SECONDS times the room's
+    coupling (microphone level per output level), learned while Parley speaks as a low percentile
+    of what the microphone hears: the echo is there all the time, the user only some of it.
+    """
+
+    def __init__(self, played: PlayedAudio, margin_db: float):
+        self.played = played
+        self.margin = 10 ** (margin_db / 20)
+        self._ratios: deque[float] = deque(maxlen=RATIOS_KEPT)
+        self.gated_blocks = 0
+
+    def coupling(self) -> float:
+        if len(self._ratios) < 10:
+            return INITIAL_COUPLING
+        return float(np.percentile(self._ratios, 25))
+
+    def process(self, near: np.ndarray, captured_at: float, rate: int) -> np.ndarray:
+        end = captured_at + len(near) / rate
+        far = self.played.loudest(captured_at - ECHO_TAIL_SECONDS, end)
+        if far < SILENT_RMS:
+            return near
+        level = float(np.sqrt(np.mean(near.astype(np.float32) ** 2)))
+        self._ratios.append(level / far)
+        if level > far * self.coupling() * self.margin:
+            return near
+        self.gated_blocks += 1
+        return np.zeros_like(near)
+
+
+class WebRtcEchoCanceller:
+    """WebRTC's AEC3 (pywebrtc-audio): subtracts Parley's voice, as the room returns it, from the microphone."""
+
+    def __init__(self, played: PlayedAudio, rate: int):
+        from pywebrtc_audio import AudioProcessor
+
+        self.played = played
+        self.rate = rate
+        self._processor = AudioProcessor(sample_rate=rate, echo_cancellation=True)
+
+    def process(self, near: np.ndarray, captured_at: float, rate: int) -> np.ndarray:
+        far = self.played.samples(captured_at, captured_at + len(near) / rate, rate)
+        return self._processor.process(near, far)
+
+
+class EchoFilter:
+    """The microphone's path in `parley talk`, per the `talk.echo` mode: 'webrtc' (cancellation, then
+    the gate for what is left), 'gate' (the gate alone), or 'off' (nothing: use headphones)."""
+
+    MODES = ("webrtc", "gate", "off")
+
+    def __init__(self, mode: str, played: PlayedAudio, rate: int, margin_db: float):
+        self.stages = []
+        self.gate: EchoGate | None = None
+        if mode == "webrtc":
+            self.stages.append(WebRtcEchoCanceller(played, rate))
+        if mode in ("webrtc", "gate"):
+            self.gate = EchoGate(played, margin_db)
+            self.stages.append(self.gate)
+
+    def process(self, near: np.ndarray, captured_at: float, rate: int) -> np.ndarray:
+        for stage in self.stages:
+            near = stage.process(near, captured_at, rate)
+        return near

@@ -1,0 +1,116 @@
+"""`parley talk`: a conversation through the local microphone and speaker, its state shown in the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from dialogue.brains import build_brain
+from voice.agent import load_engines
+from voice.config import Config, ConfigError
+from voice.echo import EchoFilter, PlayedAudio
+from voice.events import (
+    AgentTextEvent,
+    AudioDroppedEvent,
+    BargeInEvent,
+    Event,
+    PartialTranscriptEvent,
+    StateEvent,
+    TranscriptEvent,
+    TurnFailedEvent,
+    TurnLatencyEvent,
+)
+from voice.session import Session
+from voice.sound import DeviceError, SoundDeviceSource, SoundDeviceSpeaker, device_list, find_device
+
+STATE_LABELS = {"listening": "listening", "hearing": "hearing you", "thinking": "thinking", "speaking": "speaking"}
+
+
+class TerminalView:
+    """The conversation as it happens. On a terminal the state and the words being heard live on
+    one status line that is rewritten; piped, every change is a line of its own."""
+
+    def __init__(self, out: TextIO = sys.stdout):
+        self.out = out
+        self.live = out.isatty()
+        self._status = ""
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StateEvent):
+            self._show_status(f"[{STATE_LABELS[event.state]}]")
+        elif isinstance(event, PartialTranscriptEvent):
+            self._show_status(f"[hearing you] {event.text}")
+        elif isinstance(event, TranscriptEvent):
+            self._say(f"you: {event.text}")
+        elif isinstance(event, AgentTextEvent):
+            self._say(f"parley: {event.text}")
+        elif isinstance(event, TurnLatencyEvent):
+            t = event.trace
+            self._say(f"  turn latency {t.total_ms:.0f} ms (endpoint wait {t.endpoint_wait_ms:.0f}, speech to text "
+                      f"{t.stt_ms:.0f}, dialogue {t.dialogue_ms:.0f}, speech out {t.tts_ms:.0f})")
+        elif isinstance(event, BargeInEvent):
+            self._say(f"  (you cut in; you heard: {event.heard!r})")
+        elif isinstance(event, TurnFailedEvent):
+            self._say(f"  (this turn failed: {event.error})")
+        elif isinstance(event, AudioDroppedEvent):
+            self._say(f"  (falling behind: {event.chunks} microphone blocks dropped)")
+
+    def _show_status(self, text: str) -> None:
+        self._status = text
+        if self.live:
+            self.out.write(f"\r\033[K{text}")
+        else:
+            self.out.write(f"{text}\n")
+        self.out.flush()
+
+    def _say(self, line: str) -> None:
+        if self.live:  # the line goes above the status line, which is redrawn under it
+            self.out.write(f"\r\033[K{line}\n{self._status}")
+        else:
+            self.out.write(f"{line}\n")
+        self.out.flush()
+
+
+async def talk(config: Config, db: Path | None, user: str | None, view: TerminalView) -> None:
+    settings = config.talk
+    if settings.echo not in EchoFilter.MODES:
+        raise ConfigError(f"talk.echo: {settings.echo!r} is not one of {', '.join(EchoFilter.MODES)}")
+    microphone = find_device(settings.input_device, "input")
+    speaker_device = find_device(settings.output_device, "output")
+    print(f"microphone: {microphone['name']}; speaker: {speaker_device['name']}; echo: {settings.echo}", flush=True)
+    engines = load_engines(config)
+    brain = build_brain(config, db, "talk", ("user", user) if user else None)
+    played = PlayedAudio(int(speaker_device["default_samplerate"]))
+    rate = config.audio.sample_rate
+    echo = EchoFilter(settings.echo, played, rate, settings.echo_margin_db)
+    source = SoundDeviceSource(microphone, rate, settings.block_ms, config.audio.input_queue_chunks, echo)
+    try:
+        with SoundDeviceSpeaker(speaker_device, settings.block_ms, config.session.playback_ahead_ms / 1000,
+                                played) as speaker:
+            await Session(config, engines, brain, source, speaker, view).run()
+    finally:
+        await brain.close()  # Ctrl-C, a lost device or goodbye: what was said is saved first
+
+
+def main(config: Config, db: Path | None, user: str | None) -> int:
+    status = 0
+    try:
+        asyncio.run(talk(config, db, user, TerminalView()))
+        print("\ncall ended", flush=True)
+    except* DeviceError as errors:
+        print(f"\nparley: {errors.exceptions[0]}", file=sys.stderr)
+        status = 1
+    except* KeyboardInterrupt:
+        print("\ncall ended; memory saved", flush=True)
+    return status
+
+
+def devices() -> int:
+    try:
+        print(device_list())
+    except DeviceError as error:
+        print(f"parley: {error}", file=sys.stderr)
+        return 1
+    return 0
