@@ -14,7 +14,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from voice import client, protocol, server
+from voice.audio import AudioChunk, AudioFormat
 from voice.server import ParleyServer, ServerOptions
+from voice.websocket_io import Outbox, WebSocketSpeaker
 
 HELLO = {"type": "hello", "version": 1, "client_id": "test-client", "audio": {"rate": 16000, "width": 2, "channels": 1}}
 CHUNK = 320 * 2  # 20 ms at 16 kHz
@@ -290,3 +292,18 @@ def test_bench_with_clients_answers_every_turn_of_every_client():
     for run in runs:
         assert run["turns"] == run["turns_expected"] and not run["errors"]
         assert run["client_latency_ms"]["p50"] > 0 and run["turn_latency_ms"]["p50"] > 0
+
+
+def test_the_server_side_speaker_believes_the_client_but_never_past_what_could_have_played():
+    async def scenario():
+        speaker = WebSocketSpeaker(Outbox(), AudioFormat(16000), ahead_seconds=10)
+        await speaker.play(AudioChunk(bytes(32000)))  # one second of audio, sent at once
+        at_once = speaker.played_seconds()  # none of it can have played yet
+        await asyncio.sleep(0.3)
+        speaker.report(0.1)  # the client is behind: its jitter buffer
+        reported = speaker.played_seconds()
+        dropped = speaker.flush()
+        return at_once, reported, dropped, speaker.busy()
+
+    at_once, reported, dropped, busy = asyncio.run(scenario())
+    assert at_once < 0.05 and 0.09 < reported < 0.15 and 0.85 < dropped < 0.91 and not busy

@@ -64,8 +64,9 @@ class EchoGate:
     explains; the rest becomes silence, so the endpointer never hears Parley as the user.
 
     The echo's level is the loudest output of the last ECHO_TAIL_SECONDS times the room's
-    coupling (microphone level per output level), learned while Parley speaks as a low percentile
-    of what the microphone hears: the echo is there all the time, the user only some of it.
+    coupling (microphone level per output level), learned while Parley speaks as the 90th
+    percentile of what the microphone hears: the echo is there all the time, while a user who
+    talks over Parley stops it within a few blocks.
     """
 
     def __init__(self, played: PlayedAudio, margin_db: float):
@@ -77,7 +78,7 @@ class EchoGate:
     def coupling(self) -> float:
         if len(self._ratios) < 10:
             return INITIAL_COUPLING
-        return float(np.percentile(self._ratios, 25))
+        return float(np.percentile(self._ratios, 90))
 
     def process(self, near: np.ndarray, captured_at: float, rate: int) -> np.ndarray:
         end = captured_at + len(near) / rate
@@ -108,21 +109,23 @@ class WebRtcEchoCanceller:
 
 
 class EchoFilter:
-    """The microphone's path in `parley talk`, per the `talk.echo` mode: 'webrtc' (cancellation, then
-    the gate for what is left), 'gate' (the gate alone), or 'off' (nothing: use headphones)."""
+    """The microphone's path in `parley talk`, per the `talk.echo` mode:
+
+    - "gate": the echo gate alone; what passes is the microphone as it is.
+    - "webrtc": the gate decides on the microphone as it is (a steady measure of the room), and
+      what passes has been through WebRTC's echo cancellation, so a caller talking over Parley
+      reaches speech-to-text without Parley's voice under theirs.
+    - "off": nothing; for headphones.
+    """
 
     MODES = ("webrtc", "gate", "off")
 
     def __init__(self, mode: str, played: PlayedAudio, rate: int, margin_db: float):
-        self.stages = []
-        self.gate: EchoGate | None = None
-        if mode == "webrtc":
-            self.stages.append(WebRtcEchoCanceller(played, rate))
-        if mode in ("webrtc", "gate"):
-            self.gate = EchoGate(played, margin_db)
-            self.stages.append(self.gate)
+        self.gate = EchoGate(played, margin_db) if mode in ("webrtc", "gate") else None
+        self.canceller = WebRtcEchoCanceller(played, rate) if mode == "webrtc" else None
 
     def process(self, near: np.ndarray, captured_at: float, rate: int) -> np.ndarray:
-        for stage in self.stages:
-            near = stage.process(near, captured_at, rate)
-        return near
+        cleaned = self.canceller.process(near, captured_at, rate) if self.canceller else near
+        if self.gate is None or self.gate.process(near, captured_at, rate).any():
+            return cleaned
+        return np.zeros_like(near)

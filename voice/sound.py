@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from voice.audio import AudioChunk, resample
+from voice.audio import SUPPORTED_RATES, AudioChunk, resample
 from voice.echo import EchoFilter, PlayedAudio
 from voice.queues import DropOldestQueue, QueueClosed
 
@@ -63,8 +63,8 @@ class SoundDeviceSource:
     def __init__(self, device: dict, rate: int, block_ms: int, max_chunks: int, echo: EchoFilter | None = None):
         self.device = device
         self.rate = rate
-        self.device_rate = int(device["default_samplerate"])
-        self.channels = 1 if _mono_ok(device, "input") else device["max_input_channels"]
+        self.device_rate = device_rate(device, "input")
+        self.channels = 1 if _mono_ok(device, "input", self.device_rate) else device["max_input_channels"]
         self.block = self.device_rate * block_ms // 1000
         self.max_chunks = max_chunks
         self.echo = echo
@@ -98,10 +98,7 @@ class SoundDeviceSource:
         self.dropped += queue.put(pcm, captured_at)
 
     def _convert(self, pcm: bytes, captured_at: float) -> np.ndarray:
-        samples = np.frombuffer(pcm, dtype=np.int16)
-        if self.channels > 1:  # a stereo-only microphone: the mean of its channels
-            samples = samples.reshape(-1, self.channels).mean(axis=1).astype(np.int16)
-        samples = resample(samples, self.device_rate, self.rate)
+        samples = resample(downmix(np.frombuffer(pcm, dtype=np.int16), self.channels), self.device_rate, self.rate)
         return self.echo.process(samples, captured_at, self.rate) if self.echo else samples
 
 
@@ -112,8 +109,8 @@ class SoundDeviceSpeaker:
 
     def __init__(self, device: dict, block_ms: int, ahead_seconds: float, played: PlayedAudio):
         self.device = device
-        self.rate = int(device["default_samplerate"])
-        self.channels = 1 if _mono_ok(device, "output") else device["max_output_channels"]
+        self.rate = device_rate(device, "output")
+        self.channels = 1 if _mono_ok(device, "output", self.rate) else device["max_output_channels"]
         self.block = self.rate * block_ms // 1000
         self.ahead_seconds = ahead_seconds
         self.played = played
@@ -175,11 +172,34 @@ def _behind(later: float, earlier: float) -> float:
     return difference if 0 < difference < 1 else 0.0
 
 
-def _mono_ok(device: dict, kind: str) -> bool:
+def downmix(samples: np.ndarray, channels: int) -> np.ndarray:
+    """Interleaved samples of `channels` channels as mono: their mean (a stereo-only microphone)."""
+    if channels == 1:
+        return samples
+    return samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
+
+
+def device_rate(device: dict, kind: str) -> int:
+    """The device's own rate where Parley can convert it, else the first common rate it takes."""
+    rate = int(device["default_samplerate"])
+    if rate in SUPPORTED_RATES:
+        return rate
+    channels = device["max_input_channels" if kind == "input" else "max_output_channels"]
+    for candidate in (48000, 44100, 32000, 16000):
+        if _settings_ok(device, kind, channels, candidate):
+            return candidate
+    raise DeviceError(f"{device['name']} runs at {rate} Hz and takes none of 48000, 44100, 32000, 16000 Hz")
+
+
+def _mono_ok(device: dict, kind: str, rate: int) -> bool:
+    return _settings_ok(device, kind, 1, rate)
+
+
+def _settings_ok(device: dict, kind: str, channels: int, rate: int) -> bool:
     sd = sounddevice()
     check = sd.check_input_settings if kind == "input" else sd.check_output_settings
     try:
-        check(device=device["index"], channels=1, dtype="int16", samplerate=device["default_samplerate"])
+        check(device=device["index"], channels=channels, dtype="int16", samplerate=rate)
     except sd.PortAudioError:
         return False
     return True

@@ -23,7 +23,7 @@ from voice.events import (
     TurnLatencyEvent,
 )
 from voice.session import Session
-from voice.sound import DeviceError, SoundDeviceSource, SoundDeviceSpeaker, device_list, find_device
+from voice.sound import DeviceError, SoundDeviceSource, SoundDeviceSpeaker, device_list, device_rate, find_device
 
 STATE_LABELS = {"listening": "listening", "hearing": "hearing you", "thinking": "thinking", "speaking": "speaking"}
 
@@ -82,7 +82,7 @@ async def talk(config: Config, db: Path | None, user: str | None, view: Terminal
     print(f"microphone: {microphone['name']}; speaker: {speaker_device['name']}; echo: {settings.echo}", flush=True)
     engines = load_engines(config)
     brain = build_brain(config, db, "talk", ("user", user) if user else None)
-    played = PlayedAudio(int(speaker_device["default_samplerate"]))
+    played = PlayedAudio(device_rate(speaker_device, "output"))
     rate = config.audio.sample_rate
     echo = EchoFilter(settings.echo, played, rate, settings.echo_margin_db)
     source = SoundDeviceSource(microphone, rate, settings.block_ms, config.audio.input_queue_chunks, echo)
