@@ -23,14 +23,14 @@ NO_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the
 
 
 def build_brain(config: Config, db: Path | None, transport: str, who: tuple[str, str] | None = None,
-                clock: Callable[[], datetime] | None = None) -> ReservationBrain | LlmBrain:
+                clock: Callable[[], datetime] | None = None, records_turns: bool = True) -> ReservationBrain | LlmBrain:
     """The brain for one call over `transport`; `who` is how the caller identifies up front, if at all:
-    ("user", NAME) from --user, ("client", ID) from a browser."""
+    ("user", NAME) from --user, ("client", ID) from a browser or a satellite."""
     domain = load_domain(config.dialogue.domain or None)
     database = open_db(db or default_db_path())
     store, memory = ReservationStore(database, domain.tables_per_slot), Memory(database)
     person = memory.recognize(*who) if who else None
-    call = CallLog(memory, store, transport, person)
+    call = CallLog(memory, store, transport, person, records_turns)
     caller = Callers(memory, store).as_caller(person) if person else None
     brain = ReservationBrain(domain, store, clock, call, caller)
     return llm_brain(brain, config.llm) if config.llm.base_url else brain

@@ -103,6 +103,10 @@ class ReservationBrain:
         if self.call:
             self._remember(self.call.agent_said, text, heard, interrupted, trace)
 
+    async def record(self, turn: dict, origin: str) -> bool:
+        """A turn a satellite recorded, stored once however often it is sent (on the writer thread)."""
+        return bool(self.call) and await self._write(self.call.record, turn, origin)
+
     async def close(self) -> None:
         """End the call: wait for memory writes, mark the session ended."""
         if self.call:

@@ -37,10 +37,12 @@ class Callers:
 class CallLog:
     """One call in memory: its session row, its turns, who the caller is, and what they told us."""
 
-    def __init__(self, memory: Memory, store: ReservationStore, transport: str, person: Person | None = None):
+    def __init__(self, memory: Memory, store: ReservationStore, transport: str, person: Person | None = None,
+                 records_turns: bool = True):
         self.memory = memory
         self.store = store
         self.transport = transport
+        self.records_turns = records_turns  # False for a satellite: it sends its own turn records (`record`)
         self.person_id = person.id if person else None
         self.session_id = memory.start_session(transport, self.person_id)
 
@@ -50,13 +52,19 @@ class CallLog:
             self.memory.attach(self.session_id, person_id)
 
     def caller_said(self, text: str, understood: Understanding | None) -> None:
-        turn_id = self.memory.add_turn(self.session_id, "user", text)
+        turn_id = self.memory.add_turn(self.session_id, "user", text) if self.records_turns else None
         if self.person_id is not None and understood is not None and _statement(text, understood):
             for note in understood.notes:
                 self.memory.learn(self.person_id, "note", note, turn_id)
 
     def agent_said(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
-        self.memory.add_turn(self.session_id, "agent", text, heard, interrupted, trace)
+        if self.records_turns:
+            self.memory.add_turn(self.session_id, "agent", text, heard, interrupted, trace)
+
+    def record(self, turn: dict, origin: str) -> bool:
+        """A turn as a satellite recorded it, online or offline; False when it was already stored."""
+        return self.memory.add_turn(self.session_id, turn["role"], turn["text"], turn.get("heard"),
+                                    turn.get("interrupted", False), turn.get("trace"), origin, turn.get("at")) is not None
 
     def booked(self, booking: Booking) -> int:
         """A booking was made: the caller is someone now (made if new), with what they booked."""

@@ -107,4 +107,10 @@ def _v2_memory(db: sqlite_utils.Database) -> None:
     db["facts"].enable_fts(["key", "value"], create_triggers=True)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_reservations, _v2_memory]
+def _v3_turn_origin(db: sqlite_utils.Database) -> None:
+    # Where a turn was first recorded (a satellite's "device:seq:role"), so a turn sent twice is kept once.
+    db.execute("ALTER TABLE turns ADD COLUMN origin TEXT")
+    db.execute("CREATE UNIQUE INDEX turns_origin ON turns(origin)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_reservations, _v2_memory, _v3_turn_origin]

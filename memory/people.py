@@ -103,10 +103,14 @@ class Memory:
             self.db["sessions"].update(session_id, {"ended": _now()})
 
     def add_turn(self, session_id: int, role: str, text: str, heard: str | None = None, interrupted: bool = False,
-                 trace: dict | None = None) -> int:
+                 trace: dict | None = None, origin: str | None = None, at: str | None = None) -> int | None:
+        """The turn's id; None when a turn of the same `origin` is already stored (sent twice)."""
         row = {"session_id": session_id, "role": role, "text": text, "heard": text if heard is None else heard,
-               "interrupted": int(interrupted), "trace": json.dumps(trace) if trace else None, "at": _now()}
+               "interrupted": int(interrupted), "trace": json.dumps(trace) if trace else None, "at": at or _now(),
+               "origin": origin}
         with immediate(self.db):  # every write takes the lock first: a deferred one can fail at once when busy
+            if origin is not None and self.db.execute("select 1 from turns where origin = ?", [origin]).fetchone():
+                return None
             return self.db["turns"].insert(row).last_pk
 
     def turns(self, session_id: int) -> list[dict]:

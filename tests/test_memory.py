@@ -51,7 +51,7 @@ def test_an_older_file_is_upgraded_in_place(tmp_path):
     old.commit()
     old.close()
     db = open_db(path)
-    assert schema_version(db) == 2
+    assert schema_version(db) == 3
     assert db["reservations"].get(1)["name"] == "Kim Wu" and "person_id" in db["reservations"].columns_dict
     assert {"people", "identities", "sessions", "turns", "facts", "turns_fts", "facts_fts"} <= set(db.table_names())
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

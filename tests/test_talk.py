@@ -157,19 +157,19 @@ def test_no_such_device_lists_the_devices_there_are(room, tmp_path):
     assert "default" in listed.stdout
 
 
-def test_the_echo_gate_silences_what_parley_s_own_voice_explains_and_passes_a_louder_caller():
+def test_the_echo_gate_marks_what_parley_s_own_voice_explains_and_passes_a_louder_caller():
     played = PlayedAudio(16000)
     rng = np.random.default_rng(3)
     for block in range(50):  # a second of Parley speaking, at about -16 dBFS
         played.add((rng.normal(0, 5000, 320)).astype(np.int16), starts=block * 0.02)
     gate = EchoGate(played, margin_db=6.0)
     echo = [(rng.normal(0, 500, 320)).astype(np.int16) for _ in range(40)]  # the room returns it 20 dB down
-    passed = [gate.process(block, captured_at=0.1 + i * 0.02, rate=16000).any() for i, block in enumerate(echo)]
+    explained = [gate.explains(block, captured_at=0.1 + i * 0.02, rate=16000) for i, block in enumerate(echo)]
     caller = (rng.normal(0, 4000, 320)).astype(np.int16)
-    assert not any(passed)
-    assert gate.process(caller, captured_at=0.9, rate=16000).any()
+    assert all(explained)
+    assert not gate.explains(caller, captured_at=0.9, rate=16000)
     quiet_line = (rng.normal(0, 50, 320)).astype(np.int16)
-    assert gate.process(quiet_line, captured_at=5.0, rate=16000).any()  # Parley silent: nothing is gated
+    assert not gate.explains(quiet_line, captured_at=5.0, rate=16000)  # Parley silent: nothing is echo
 
 
 def test_a_stereo_only_microphone_is_heard_as_the_mean_of_its_channels():

@@ -32,6 +32,7 @@ class AudioChunk:
 
     audio: bytes
     format: AudioFormat = PCM16_MONO_16K
+    echo: bool = False  # only the agent's own voice coming back: kept for transcription, never taken as speech
 
     @property
     def samples(self) -> int:

@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     talk.add_argument("--echo", choices=["webrtc", "gate", "off"], help="how Parley keeps from hearing itself")
     commands.add_parser("devices", parents=[common], help="the audio devices `parley talk` can use")
 
+    edge = commands.add_parser("edge", help="run on an edge device").add_subparsers(dest="edge_command", required=True)
+    satellite = edge.add_parser("satellite", parents=[common],
+                                help="speech on this device, dialogue and memory on `parley serve` (PARLEY_TOKEN)")
+    satellite.add_argument("--server", required=True, help="the server's WebSocket, e.g. ws://192.168.1.10:8780/ws")
+    satellite.add_argument("--device-id", help="how the server knows this device (default: from the host name)")
+    satellite.add_argument("--home", type=Path, help="where the journal and offline memory live")
+
     server = commands.add_parser("serve", parents=[common], help="the web page and the WebSocket, on one port")
     server.add_argument("--host", default="127.0.0.1", help="where to listen; off loopback PARLEY_TOKEN must be set")
     server.add_argument("--port", type=int, default=8780, help="the port (0: any free one)")
@@ -67,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def with_talk_options(config, args):
     """The config with `parley talk`'s command-line choices put over it."""
-    chosen = {"input_device": args.input_device, "output_device": args.output_device, "echo": args.echo}
+    chosen = {key: getattr(args, key, None) for key in ("input_device", "output_device", "echo")}
     chosen = {key: value for key, value in chosen.items() if value is not None}
     return dataclasses.replace(config, talk=dataclasses.replace(config.talk, **chosen))
 
@@ -96,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             from voice.talk import devices
 
             return devices()
+        if args.command == "edge":
+            from edge.cli import satellite
+
+            return satellite(with_talk_options(config, args), args.server, args.device_id, args.home)
         if args.command == "serve":
             from voice.server import main as serve
 

@@ -60,8 +60,8 @@ class PlayedAudio:
 
 
 class EchoGate:
-    """While Parley speaks, lets through only what is clearly louder than the echo its own voice
-    explains; the rest becomes silence, so the endpointer never hears Parley as the user.
+    """While Parley speaks, counts as the user only what is clearly louder than the echo its own
+    voice explains, so the endpointer never hears Parley as the user.
 
     The echo's level is the loudest output of the last ECHO_TAIL_SECONDS times the room's
     coupling (microphone level per output level), learned while Parley speaks as the 90th
@@ -80,17 +80,18 @@ class EchoGate:
             return INITIAL_COUPLING
         return float(np.percentile(self._ratios, 90))
 
-    def process(self, near: np.ndarray, captured_at: float, rate: int) -> np.ndarray:
+    def explains(self, near: np.ndarray, captured_at: float, rate: int) -> bool:
+        """Whether this block is no more than the echo of Parley's own voice."""
         end = captured_at + len(near) / rate
         far = self.played.loudest(captured_at - ECHO_TAIL_SECONDS, end)
         if far < SILENT_RMS:
-            return near
+            return False
         level = float(np.sqrt(np.mean(near.astype(np.float32) ** 2)))
         self._ratios.append(level / far)
         if level > far * self.coupling() * self.margin:
-            return near
+            return False
         self.gated_blocks += 1
-        return np.zeros_like(near)
+        return True
 
 
 class WebRtcEchoCanceller:
@@ -111,9 +112,11 @@ class WebRtcEchoCanceller:
 class EchoFilter:
     """The microphone's path in `parley talk`, per the `talk.echo` mode:
 
-    - "gate": the echo gate alone; what passes is the microphone as it is.
-    - "webrtc": the gate decides on the microphone as it is (a steady measure of the room), and
-      what passes has been through WebRTC's echo cancellation, so a caller talking over Parley
+    - "gate": the echo gate alone: blocks that Parley's own voice explains are marked echo, so
+      the endpointer takes them as quiet; the audio itself is left as it is, so speech-to-text
+      still hears a caller's first syllables where they talked over Parley.
+    - "webrtc": the same gate, deciding on the microphone as it is (a steady measure of the
+      room), and the audio through WebRTC's echo cancellation, so a caller talking over Parley
       reaches speech-to-text without Parley's voice under theirs.
     - "off": nothing; for headphones.
     """
@@ -124,8 +127,7 @@ class EchoFilter:
         self.gate = EchoGate(played, margin_db) if mode in ("webrtc", "gate") else None
         self.canceller = WebRtcEchoCanceller(played, rate) if mode == "webrtc" else None
 
-    def process(self, near: np.ndarray, captured_at: float, rate: int) -> np.ndarray:
-        cleaned = self.canceller.process(near, captured_at, rate) if self.canceller else near
-        if self.gate is None or self.gate.process(near, captured_at, rate).any():
-            return cleaned
-        return np.zeros_like(near)
+    def process(self, near: np.ndarray, captured_at: float, rate: int) -> tuple[np.ndarray, bool]:
+        """The block to transcribe, and whether it is only Parley's echo (not to be taken as speech)."""
+        echo = self.gate is not None and self.gate.explains(near, captured_at, rate)
+        return (self.canceller.process(near, captured_at, rate) if self.canceller else near), echo

@@ -46,8 +46,12 @@ class ProtocolError(Exception):
 @dataclass(frozen=True)
 class Hello:
     client_id: str
-    audio: AudioFormat
+    audio: AudioFormat | None  # None for a satellite: text only
     token: str = ""
+
+    @property
+    def satellite(self) -> bool:
+        return self.audio is None
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,23 @@ class Bye:
     pass
 
 
-ClientMessage = Hello | Played | Bye
+@dataclass(frozen=True)
+class UserTurn:
+    """A satellite's transcript of one user turn, to be answered."""
+
+    seq: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """A turn as a satellite recorded it (said online or offline), for the server's memory."""
+
+    origin: str  # unique on the satellite, e.g. "12:user"
+    turn: dict  # role, text, heard, interrupted, trace, at
+
+
+ClientMessage = Hello | Played | Bye | UserTurn | Record
 
 
 def parse(text: str) -> ClientMessage:
@@ -81,7 +101,28 @@ def parse(text: str) -> ClientMessage:
         return Played(float(seconds))
     if kind == "bye":
         return Bye()
-    raise ProtocolError("unknown_type", f"unknown message type {kind!r} (known: hello, played, bye)")
+    if kind == "user_turn":
+        return _user_turn(message)
+    if kind == "record":
+        return _record(message)
+    raise ProtocolError("unknown_type", f"unknown message type {kind!r} "
+                        "(known: hello, played, bye; from satellites: user_turn, record)")
+
+
+def _user_turn(message: dict) -> UserTurn:
+    seq, text = message.get("seq"), message.get("text")
+    if type(seq) is not int or not isinstance(text, str) or not text.strip():
+        raise ProtocolError("bad_message", '"user_turn" needs "seq" (an integer) and "text"')
+    return UserTurn(seq, text.strip())
+
+
+def _record(message: dict) -> Record:
+    origin, turn = message.get("origin"), message.get("turn")
+    if not isinstance(origin, str) or not CLIENT_ID.fullmatch(origin) or not isinstance(turn, dict):
+        raise ProtocolError("bad_message", '"record" needs "origin" and a "turn" object')
+    if turn.get("role") not in ("user", "agent") or not isinstance(turn.get("text"), str):
+        raise ProtocolError("bad_message", 'a recorded turn needs "role" (user or agent) and "text"')
+    return Record(origin, turn)
 
 
 def _hello(message: dict) -> Hello:
@@ -91,6 +132,8 @@ def _hello(message: dict) -> Hello:
     client_id = message.get("client_id")
     if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         raise ProtocolError("bad_client_id", "client_id: 1-64 letters, digits or _ . : -", PROTOCOL_ERROR)
+    if message.get("mode") == "text":  # a satellite: speech stays on the device
+        return Hello(client_id, None, _token(message))
     audio = message.get("audio")
     if not isinstance(audio, dict):
         raise ProtocolError("bad_audio", '"audio" needs {"rate": ..., "width": 2, "channels": 1}', UNSUPPORTED_AUDIO)
@@ -101,8 +144,12 @@ def _hello(message: dict) -> Hello:
     if (width, channels) != (2, 1):
         raise ProtocolError("bad_audio", f"audio must be 16-bit mono PCM (width 2, channels 1), "
                             f"not width {width!r}, channels {channels!r}", UNSUPPORTED_AUDIO)
+    return Hello(client_id, AudioFormat(rate, 2, 1), _token(message))
+
+
+def _token(message: dict) -> str:
     token = message.get("token", "")
-    return Hello(client_id, AudioFormat(rate, 2, 1), token if isinstance(token, str) else "")
+    return token if isinstance(token, str) else ""
 
 
 def ready(session_id: str, output: AudioFormat) -> dict:

@@ -27,6 +27,7 @@ from voice.config import Config, ConfigError
 from voice.events import Event
 from voice.protocol import Bye, Hello, Played, ProtocolError
 from voice.reply import Engines
+from voice.satellite_server import serve_satellite
 from voice.session import Session
 from voice.websocket_io import ClientTooSlow, Outbox, WebSocketSource, WebSocketSpeaker
 
@@ -106,10 +107,17 @@ class ParleyServer:
             return
         except (ConnectionClosed, CallEnded):
             return
+        if hello.satellite and not self.options.token:
+            await _refuse(connection, ProtocolError("no_satellites", "this server takes no satellites: "
+                                                    "start it with PARLEY_TOKEN set", protocol.POLICY))
+            return
         session_id = secrets.token_hex(8)
         self.sessions.add(session_id)
         try:
-            await self._converse(connection, hello, session_id)
+            if hello.satellite:
+                await serve_satellite(connection, hello, self.config, self.db, session_id)
+            else:
+                await self._converse(connection, hello, session_id)
         finally:
             self.sessions.discard(session_id)
 

@@ -174,7 +174,8 @@ class Session:
                 return
             self._audio.append(chunk)
             self._arrivals.record(self._audio.end, arrived)
-            for event in self.endpointer.feed(chunk):
+            heard = AudioChunk(bytes(len(chunk.audio)), chunk.format) if chunk.echo else chunk  # echo is quiet
+            for event in self.endpointer.feed(heard):
                 if isinstance(event, SpeechStarted):
                     await self._on_speech_started(event)
                 elif isinstance(event, SpeechPaused):

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from voice.audio import SUPPORTED_RATES, AudioChunk, resample
+from voice.audio import SUPPORTED_RATES, AudioChunk, AudioFormat, resample
 from voice.echo import EchoFilter, PlayedAudio
 from voice.queues import DropOldestQueue, QueueClosed
 
@@ -86,20 +86,24 @@ class SoundDeviceSource:
                      latency="low"):
             while True:
                 try:
-                    pcm, captured_at = await asyncio.wait_for(queue.get(), SILENT_DEVICE_SECONDS)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+                    # lands as a block arrives, and a Ctrl-C would never end the call.
+                    async with asyncio.timeout(SILENT_DEVICE_SECONDS):
+                        pcm, captured_at = await queue.get()
                 except TimeoutError:
                     raise DeviceError(f"the microphone ({self.device['name']}) stopped delivering audio: "
                                       f"unplugged or taken away?") from None
                 except QueueClosed:
                     return
-                yield AudioChunk.from_array(self._convert(pcm, captured_at), self.rate)
+                samples, echo = self._convert(pcm, captured_at)
+                yield AudioChunk(samples.tobytes(), AudioFormat(self.rate), echo)
 
     def _arrived(self, queue: DropOldestQueue, pcm: bytes, captured_at: float) -> None:
         self.dropped += queue.put(pcm, captured_at)
 
-    def _convert(self, pcm: bytes, captured_at: float) -> np.ndarray:
+    def _convert(self, pcm: bytes, captured_at: float) -> tuple[np.ndarray, bool]:
         samples = resample(downmix(np.frombuffer(pcm, dtype=np.int16), self.channels), self.device_rate, self.rate)
-        return self.echo.process(samples, captured_at, self.rate) if self.echo else samples
+        return self.echo.process(samples, captured_at, self.rate) if self.echo else (samples, False)
 
 
 class SoundDeviceSpeaker:

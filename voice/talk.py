@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -73,31 +75,43 @@ class TerminalView:
         self.out.flush()
 
 
-async def talk(config: Config, db: Path | None, user: str | None, view: TerminalView) -> None:
+@contextmanager
+def local_audio(config: Config) -> Iterator[tuple[SoundDeviceSource, SoundDeviceSpeaker]]:
+    """The configured microphone (through the echo filter) and speaker, open for the block."""
     settings = config.talk
     if settings.echo not in EchoFilter.MODES:
         raise ConfigError(f"talk.echo: {settings.echo!r} is not one of {', '.join(EchoFilter.MODES)}")
     microphone = find_device(settings.input_device, "input")
     speaker_device = find_device(settings.output_device, "output")
     print(f"microphone: {microphone['name']}; speaker: {speaker_device['name']}; echo: {settings.echo}", flush=True)
-    engines = load_engines(config)
-    brain = build_brain(config, db, "talk", ("user", user) if user else None)
     played = PlayedAudio(device_rate(speaker_device, "output"))
     rate = config.audio.sample_rate
     echo = EchoFilter(settings.echo, played, rate, settings.echo_margin_db)
     source = SoundDeviceSource(microphone, rate, settings.block_ms, config.audio.input_queue_chunks, echo)
-    try:
-        with SoundDeviceSpeaker(speaker_device, settings.block_ms, config.session.playback_ahead_ms / 1000,
-                                played) as speaker:
+    with SoundDeviceSpeaker(speaker_device, settings.block_ms, config.session.playback_ahead_ms / 1000,
+                            played) as speaker:
+        yield source, speaker
+
+
+async def talk(config: Config, db: Path | None, user: str | None, view: TerminalView) -> None:
+    with local_audio(config) as (source, speaker):
+        engines = load_engines(config)
+        brain = build_brain(config, db, "talk", ("user", user) if user else None)
+        try:
             await Session(config, engines, brain, source, speaker, view).run()
-    finally:
-        await brain.close()  # Ctrl-C, a lost device or goodbye: what was said is saved first
+        finally:
+            await brain.close()  # Ctrl-C, a lost device or goodbye: what was said is saved first
 
 
 def main(config: Config, db: Path | None, user: str | None) -> int:
+    return in_terminal(talk(config, db, user, TerminalView()))
+
+
+def in_terminal(call: Coroutine) -> int:
+    """Run a call until it ends, Ctrl-C, or a lost device; the exit status."""
     status = 0
     try:
-        asyncio.run(talk(config, db, user, TerminalView()))
+        asyncio.run(call)
         print("\ncall ended", flush=True)
     except* DeviceError as errors:
         print(f"\nparley: {errors.exceptions[0]}", file=sys.stderr)

@@ -1,0 +1,54 @@
+"""Wiring a satellite: the journal, the link, the embedded brain and a voice session on the device."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from pathlib import Path
+
+from dialogue.brains import build_brain
+from edge.satellite import LINK_LOST, Journal, Link, SatelliteBrain
+from voice.config import Config
+from voice.reply import Engines
+from voice.session import Session
+from voice.speakable import speakable_pieces
+
+
+def default_device_id() -> str:
+    return "satellite-" + re.sub(r"[^A-Za-z0-9_.-]", "-", socket.gethostname())[:40]
+
+
+async def run_satellite(config: Config, engines: Engines, source, speaker, url: str, device_id: str, token: str,
+                        home: Path, on_event=lambda event: None, drain_seconds: float = 5.0) -> SatelliteBrain:
+    """One call on the device, for as long as `source` delivers audio (or the call ends). At the end
+    the journal gets `drain_seconds` to reach the server; what does not is sent by the next call."""
+    engines.tts.remember(speakable_pieces(LINK_LOST))  # said the moment the link drops: no synthesis wait
+    journal = Journal(home / "journal.db")
+    link = Link(url, device_id, token, journal)
+    local = build_brain(config, home / "offline.db", "satellite-offline", records_turns=False)
+    brain = SatelliteBrain(link, journal, local)
+    linking = asyncio.create_task(link.run())
+    try:
+        await asyncio.wait_for(link.connected.wait(), 5)
+    except TimeoutError:
+        pass  # no server yet: the call starts offline, and the link keeps trying
+    try:
+        await Session(config, engines, brain, source, speaker, on_event).run()
+    finally:
+        await brain.close()
+        await drain(journal, link, drain_seconds)
+        linking.cancel()
+        await asyncio.gather(linking, return_exceptions=True)
+        await link.close()
+    return brain
+
+
+async def drain(journal: Journal, link: Link, seconds: float) -> None:
+    """Until the server has every journal record, or `seconds` have passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while journal.pending() and loop.time() < deadline:
+        if link.connected.is_set():
+            await link.flush()
+        await asyncio.sleep(0.1)

@@ -1,0 +1,60 @@
+"""The server's side of a satellite: transcripts in, reply text out, the satellite's turn records kept once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import aclosing
+from pathlib import Path
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from dialogue.brains import build_brain
+from voice import protocol
+from voice.config import Config
+from voice.protocol import Bye, Hello, ProtocolError, Record, UserTurn
+
+
+async def serve_satellite(connection: ServerConnection, hello: Hello, config: Config, db: Path | None,
+                          session_id: str) -> None:
+    # The satellite records every turn itself (it may have to, offline), so this brain records none.
+    brain = await asyncio.to_thread(build_brain, config, db, "satellite", ("client", hello.client_id), None, False)
+    core = getattr(brain, "reservation", brain)  # an LLM brain wraps the reservation brain that holds memory
+    try:
+        await _send(connection, {"type": "ready", "version": protocol.VERSION, "session": session_id, "audio": None})
+        async for message in connection:
+            if isinstance(message, bytes):
+                await _send(connection, ProtocolError("text_only", "a satellite sends text, not audio").as_message())
+                continue
+            try:
+                parsed = protocol.parse(message)
+            except ProtocolError as error:
+                await _send(connection, error.as_message())
+                continue
+            if isinstance(parsed, UserTurn):
+                await _answer(connection, brain, parsed)
+            elif isinstance(parsed, Record):
+                await core.record(parsed.turn, f"{hello.client_id}:{parsed.origin}")
+                await _send(connection, {"type": "recorded", "origin": parsed.origin})
+            elif isinstance(parsed, Bye):
+                break
+            else:
+                await _send(connection, ProtocolError("bad_message", "not a satellite message").as_message())
+    except ConnectionClosed:
+        pass
+    finally:
+        await brain.close()
+    await connection.close(protocol.NORMAL, "bye")
+
+
+async def _answer(connection: ServerConnection, brain, turn: UserTurn) -> None:
+    async with aclosing(brain.reply(turn.text)) as parts:
+        async for part in parts:
+            await _send(connection, {"type": "agent", "seq": turn.seq, "text": part})
+    await _send(connection, {"type": "reply_end", "seq": turn.seq, "expect": brain.listening().expect,
+                             "ended": brain.ended})
+
+
+async def _send(connection: ServerConnection, message: dict) -> None:
+    await connection.send(json.dumps(message))
