@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dialogue.brain import Brain
 from dialogue.brains import build_brain
 from voice.agent import load_engines
 from voice.audio import AudioFormat, AudioFormatError
@@ -97,8 +98,10 @@ def recorded_utterances(folder: Path, rate: int) -> list[Utterance]:
     return utterances
 
 
-async def run_pipeline(config: Config, engines: Engines, utterances: list[Utterance], streaming: bool) -> dict:
-    """Play every utterance through a live session on a scratch database; returns the summary."""
+async def run_pipeline(config: Config, engines: Engines, utterances: list[Utterance], streaming: bool,
+                       brain: Brain | None = None) -> dict:
+    """Play every utterance through a live session (by default with the embedded brain on a scratch
+    database); returns the summary."""
     rate = config.audio.sample_rate
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000, PLAYBACK_SPEED)
     caller = ScriptedCaller([u.audio for u in utterances], speaker, rate, config.audio.chunk_ms,
@@ -113,7 +116,7 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
             cut_off.add(caller.line_index)
 
     with tempfile.TemporaryDirectory() as scratch:
-        brain = build_brain(config, Path(scratch) / "bench.db", "bench")
+        brain = brain or build_brain(config, Path(scratch) / "bench.db", "bench")
         session = Session(config, engines, brain, caller, speaker, on_event, streaming, hang_up=False)
         try:
             history = await session.run()
@@ -122,7 +125,7 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
     traces = [turn.trace for turn in history if turn.trace is not None]
     pairs = [(u.text, " ".join(h)) for u, h in zip(utterances, heard) if u.text is not None]
     return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", [])),
-            "memory_background_ms": stats(brain.memory_ms, digits=2),
+            "memory_background_ms": stats(getattr(brain, "memory_ms", []), digits=2),
             "false_endpoint_rate": round(len(cut_off) / len(utterances), 3)}
 
 

@@ -54,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     satellite.add_argument("--server", required=True, help="the server's WebSocket, e.g. ws://192.168.1.10:8780/ws")
     satellite.add_argument("--device-id", help="how the server knows this device (default: from the host name)")
     satellite.add_argument("--home", type=Path, help="where the journal and offline memory live")
+    calibrate = edge.add_parser("calibrate", parents=[common], help="measure this device, write the profile that fits")
+    calibrate.add_argument("--out", type=Path, help="where to write the profile (TOML); default: print it")
+    edge_bench = edge.add_parser("bench", parents=[common], help="turn latency as a satellite, against all on the device")
+    edge_bench.add_argument("--turns", type=int, default=12, help="utterances")
+    edge_bench.add_argument("--json", action="store_true", help="print one JSON document")
+    install = edge.add_parser("install", parents=[common], help="a systemd unit for a satellite or a server")
+    install.add_argument("--role", choices=["satellite", "server"], default="satellite")
+    install.add_argument("--server", help="the satellite's server, e.g. ws://192.168.1.10:8780/ws")
+    install.add_argument("--dry-run", action="store_true", help="print the unit and environment file, write nothing")
 
     server = commands.add_parser("serve", parents=[common], help="the web page and the WebSocket, on one port")
     server.add_argument("--host", default="127.0.0.1", help="where to listen; off loopback PARLEY_TOKEN must be set")
@@ -77,6 +86,24 @@ def with_talk_options(config, args):
     chosen = {key: getattr(args, key, None) for key in ("input_device", "output_device", "echo")}
     chosen = {key: value for key, value in chosen.items() if value is not None}
     return dataclasses.replace(config, talk=dataclasses.replace(config.talk, **chosen))
+
+
+def edge(args, config) -> int:
+    if args.edge_command == "calibrate":
+        from edge.calibrate import main as calibrate
+
+        return calibrate(config, args.out)
+    if args.edge_command == "bench":
+        from edge.bench import main as bench
+
+        return bench(config, args.config, args.turns, args.json)
+    if args.edge_command == "install":
+        from edge.install import main as install
+
+        return install(args.role, args.server, args.config, args.dry_run)
+    from edge.cli import satellite
+
+    return satellite(with_talk_options(config, args), args.server, args.device_id, args.home)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,9 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return devices()
         if args.command == "edge":
-            from edge.cli import satellite
-
-            return satellite(with_talk_options(config, args), args.server, args.device_id, args.home)
+            return edge(args, config)
         if args.command == "serve":
             from voice.server import main as serve
 

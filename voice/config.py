@@ -49,6 +49,7 @@ class TtsConfig:
     voice: str
     length_scale: float
     sentence_silence_ms: int
+    threads: int
 
 
 @dataclass(frozen=True)

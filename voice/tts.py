@@ -29,7 +29,7 @@ class PiperTTS:
     def __init__(self, config: TtsConfig):
         path = str(piper_voice_file(config.voice))
         self.voice = PiperVoice.load(path)
-        self.voice.session = _quiet_session(path)
+        self.voice.session = _quiet_session(path, config.threads)
         self.format = AudioFormat(self.voice.config.sample_rate, 2, 1)
         self._synthesis = SynthesisConfig(length_scale=config.length_scale)
         silence_samples = self.format.rate * config.sentence_silence_ms // 1000
@@ -75,12 +75,13 @@ class PiperTTS:
         return np.concatenate([chunk.to_array() for chunk in chunks])
 
 
-def _quiet_session(path: str):
+def _quiet_session(path: str, threads: int):
     """An ONNX Runtime session whose idle threads sleep instead of spinning: a spinning pool burns
-    the cores that speech-to-text needs for the next turn's speculation."""
+    the cores that speech-to-text needs for the next turn's speculation. `threads` 0: one per core."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
