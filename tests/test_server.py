@@ -189,7 +189,7 @@ def test_broken_messages_get_an_error_and_the_session_goes_on(config, engines, t
             await recv_json(ws, "ready")
             errors = []
             for message in ("[1, 2]", json.dumps({"type": "dance"}), json.dumps({"type": "played", "seconds": -1}),
-                            json.dumps(HELLO)):
+                            json.dumps(HELLO), json.dumps({"type": "user_turn", "seq": 1, "text": "hi"})):
                 await ws.send(message)
                 errors.append((await recv_json(ws, "error"))["code"])
             await ws.send(bytes(CHUNK + 1))  # an odd byte count: half a sample, kept for the next frame
@@ -198,7 +198,7 @@ def test_broken_messages_get_an_error_and_the_session_goes_on(config, engines, t
 
     before_hello, errors, closed_with = asyncio.run(scenario())
     assert before_hello["code"] == "bad_json" and not before_hello["fatal"]
-    assert errors == ["bad_message", "unknown_type", "bad_message", "second_hello"]
+    assert errors == ["bad_message", "unknown_type", "bad_message", "second_hello", "satellite_only"]
     assert closed_with == protocol.NORMAL
 
 

@@ -199,8 +199,11 @@ async def _read(connection: ServerConnection, source: WebSocketSource, speaker: 
                 speaker.report(parsed.seconds)
             elif isinstance(parsed, Bye):
                 break
-            else:
+            elif isinstance(parsed, Hello):
                 outbox.event(ProtocolError("second_hello", "hello was already received").as_message())
+            else:
+                outbox.event(ProtocolError("satellite_only", "user_turn and record are for satellites "
+                                           '(hello with "mode": "text")').as_message())
     finally:
         source.close()
     raise CallEnded  # the caller hung up: stop talking now, keeping what they heard
