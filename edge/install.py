@@ -73,7 +73,8 @@ def main(role: str, server: str | None, config: Path | None, dry_run: bool, unit
     parley = parley_command()
     name = f"parley-{role}"
     env_file = env_dir / f"{role}.env"
-    unit_text = unit(role, parley, env_file, getpass.getuser(), config.resolve() if config else None)
+    user = os.environ.get("SUDO_USER") or getpass.getuser()  # under sudo: who asked, not root
+    unit_text = unit(role, parley, env_file, user, config.resolve() if config else None)
     env_text = environment(role, server, token)
     if dry_run:
         print(f"# {unit_dir / (name + '.service')}\n{unit_text}\n# {env_file}\n{env_text.replace(token, '<PARLEY_TOKEN>')}")
