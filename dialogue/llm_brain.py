@@ -127,6 +127,9 @@ class LlmBrain:
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         self.reservation.reply_heard(text, heard, interrupted, trace)
 
+    async def record(self, turn: dict, origin: str) -> bool:
+        return await self.reservation.record(turn, origin)
+
     async def close(self) -> None:
         await self.reservation.close()
 

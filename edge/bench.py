@@ -9,8 +9,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from dialogue.brains import build_brain
-from edge.satellite import Journal, Link, SatelliteBrain
+from edge.run import satellite_brain
 from voice.agent import load_engines
 from voice.bench import run_pipeline, synthetic_utterances
 from voice.config import Config
@@ -30,16 +29,10 @@ async def run_edge_bench(config: Config, config_path: Path | None, turns: int) -
     with tempfile.TemporaryDirectory() as scratch:
         server, url = start_server(config_path, Path(scratch) / "server.db", {**os.environ, "PARLEY_TOKEN": token},
                                    others or None)
-        journal = Journal(Path(scratch) / "journal.db")
-        link = Link(url, "bench-satellite", token, journal)
-        linking = asyncio.create_task(link.run())
         try:
-            await asyncio.wait_for(link.connected.wait(), 30)
-            local = build_brain(config, Path(scratch) / "offline.db", "satellite-offline", records_turns=False)
-            split = await run_pipeline(config, engines, utterances, streaming=True,
-                                       brain=SatelliteBrain(link, journal, local))
+            async with satellite_brain(config, url, "bench-satellite", token, Path(scratch), connect_seconds=30) as brain:
+                split = await run_pipeline(config, engines, utterances, streaming=True, brain=brain)
         finally:
-            linking.cancel()
             server.terminate()
             server.wait(timeout=30)
     return {"device_cores": sorted(mine), "server_cores": sorted(others or mine), "utterances": len(utterances),

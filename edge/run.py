@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from dialogue.brains import build_brain
@@ -19,28 +21,38 @@ def default_device_id() -> str:
     return "satellite-" + re.sub(r"[^A-Za-z0-9_.-]", "-", socket.gethostname())[:40]
 
 
-async def run_satellite(config: Config, engines: Engines, source, speaker, url: str, device_id: str, token: str,
-                        home: Path, on_event=lambda event: None, drain_seconds: float = 5.0) -> SatelliteBrain:
-    """One call on the device, for as long as `source` delivers audio (or the call ends). At the end
-    the journal gets `drain_seconds` to reach the server; what does not is sent by the next call."""
-    engines.tts.remember(speakable_pieces(LINK_LOST))  # said the moment the link drops: no synthesis wait
+@asynccontextmanager
+async def satellite_brain(config: Config, url: str, device_id: str, token: str, home: Path,
+                          connect_seconds: float = 5.0, drain_seconds: float = 5.0) -> AsyncIterator[SatelliteBrain]:
+    """The brain of a satellite, its link kept up for the block. On the way out the journal gets
+    `drain_seconds` to reach the server; what does not is sent on the next connection. Closing the
+    brain is the caller's, as for any brain."""
     journal = Journal(home / "journal.db")
     link = Link(url, device_id, token, journal)
     local = build_brain(config, home / "offline.db", "satellite-offline", records_turns=False)
-    brain = SatelliteBrain(link, journal, local)
     linking = asyncio.create_task(link.run())
     try:
-        await asyncio.wait_for(link.connected.wait(), 5)
-    except TimeoutError:
-        pass  # no server yet: the call starts offline, and the link keeps trying
-    try:
-        await Session(config, engines, brain, source, speaker, on_event).run()
+        try:
+            await asyncio.wait_for(link.connected.wait(), connect_seconds)
+        except TimeoutError:
+            pass  # no server yet: the call starts offline, and the link keeps trying
+        yield SatelliteBrain(link, journal, local)
     finally:
-        await brain.close()
         await drain(journal, link, drain_seconds)
         linking.cancel()
         await asyncio.gather(linking, return_exceptions=True)
         await link.close()
+
+
+async def run_satellite(config: Config, engines: Engines, source, speaker, url: str, device_id: str, token: str,
+                        home: Path, on_event=lambda event: None, drain_seconds: float = 5.0) -> SatelliteBrain:
+    """One call on the device, for as long as `source` delivers audio (or the call ends)."""
+    engines.tts.remember(speakable_pieces(LINK_LOST))  # said the moment the link drops: no synthesis wait
+    async with satellite_brain(config, url, device_id, token, home, drain_seconds=drain_seconds) as brain:
+        try:
+            await Session(config, engines, brain, source, speaker, on_event).run()
+        finally:
+            await brain.close()
     return brain
 
 

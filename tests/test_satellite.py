@@ -4,8 +4,6 @@ import asyncio
 import os
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 
 from edge.run import run_satellite
@@ -13,6 +11,7 @@ from edge.satellite import LINK_LOST
 from voice.audio import AudioFormat
 from voice.caller import ScriptedCaller
 from voice.events import AgentTextEvent, TranscriptEvent
+from voice.load import start_server
 from voice.streams import PacedSpeaker
 
 TOKEN = "satellite-secret"
@@ -27,19 +26,14 @@ def free_port() -> int:
 
 
 class Server:
-    """`parley serve` in its own process, so it can be killed outright."""
+    """`parley serve` in its own process on a fixed port, so it can be killed outright and come back there."""
 
     def __init__(self, db, port):
-        self.command = [sys.executable, "-m", "voice.cli", "--db", str(db), "serve", "--port", str(port)]
+        self.db, self.port = db, port
         self.process = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.command, env={**os.environ, "PARLEY_TOKEN": TOKEN},
-                                        stdout=subprocess.PIPE, text=True)
-        for line in self.process.stdout:
-            if "listening" in line:
-                break
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
+        self.process, _url = start_server(None, self.db, {**os.environ, "PARLEY_TOKEN": TOKEN}, port=self.port)
 
     def kill(self) -> None:
         self.process.kill()

@@ -43,14 +43,15 @@ def summarize(calls: list[client.ClientCall], expected_turns: int) -> dict:
     }
 
 
-def start_server(config_path: Path | None, db: Path, env: dict | None = None, cores: set[int] | None = None
-                 ) -> tuple[subprocess.Popen, str]:
-    """`parley serve` on a free port, in its own process, as users run it (on `cores`, if given)."""
+def start_server(config_path: Path | None, db: Path, env: dict | None = None, cores: set[int] | None = None,
+                 port: int = 0) -> tuple[subprocess.Popen, str]:
+    """`parley serve` on `port` (0: a free one), in its own process, as users run it (on `cores`, if given);
+    returns once it listens."""
     command = [sys.executable, "-m", "voice.cli", "--db", str(db)]
     if config_path is not None:
         command += ["--config", str(config_path)]
     pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
-    process = subprocess.Popen([*command, "serve", "--port", "0"], stdout=subprocess.PIPE, text=True, env=env,
+    process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=subprocess.PIPE, text=True, env=env,
                                preexec_fn=pin)
     for line in process.stdout:
         found = re.search(r"http://([^/]+)/", line)

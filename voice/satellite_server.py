@@ -20,7 +20,6 @@ async def serve_satellite(connection: ServerConnection, hello: Hello, config: Co
                           session_id: str) -> None:
     # The satellite records every turn itself (it may have to, offline), so this brain records none.
     brain = await asyncio.to_thread(build_brain, config, db, "satellite", ("client", hello.client_id), None, False)
-    core = getattr(brain, "reservation", brain)  # an LLM brain wraps the reservation brain that holds memory
     try:
         await _send(connection, {"type": "ready", "version": protocol.VERSION, "session": session_id, "audio": None})
         async for message in connection:
@@ -35,7 +34,7 @@ async def serve_satellite(connection: ServerConnection, hello: Hello, config: Co
             if isinstance(parsed, UserTurn):
                 await _answer(connection, brain, parsed)
             elif isinstance(parsed, Record):
-                await core.record(parsed.turn, f"{hello.client_id}:{parsed.origin}")
+                await brain.record(parsed.turn, f"{hello.client_id}:{parsed.origin}")
                 await _send(connection, {"type": "recorded", "origin": parsed.origin})
             elif isinstance(parsed, Bye):
                 break

@@ -132,14 +132,14 @@ class ParleyServer:
             except ProtocolError as error:
                 if error.close_code is not None:
                     raise
-                await connection.send(_json(error.as_message()))
+                await connection.send(json.dumps(error.as_message()))
                 continue
             if isinstance(parsed, Hello):
                 self._check_token(parsed, connection)
                 return parsed
             if isinstance(parsed, Bye):
                 raise CallEnded
-            await connection.send(_json(ProtocolError("hello_required", "send hello first").as_message()))
+            await connection.send(json.dumps(ProtocolError("hello_required", "send hello first").as_message()))
         raise CallEnded
 
     def _check_token(self, hello: Hello, connection: ServerConnection) -> None:
@@ -211,14 +211,11 @@ async def _read(connection: ServerConnection, source: WebSocketSource, speaker: 
 
 async def _refuse(connection: ServerConnection, error: ProtocolError) -> None:
     try:
-        await connection.send(_json(error.as_message()))
+        await connection.send(json.dumps(error.as_message()))
     except ConnectionClosed:
         return
     await connection.close(error.close_code or protocol.POLICY, str(error)[:120])
 
-
-def _json(message: dict) -> str:
-    return json.dumps(message)
 
 
 @asynccontextmanager
