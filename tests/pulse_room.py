@@ -9,6 +9,7 @@ sounddevice reaches it through ALSA's pulse plugin; PULSE_SINK and PULSE_SOURCE 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -73,8 +74,8 @@ def build_room(name: str) -> Room:
     echo = pactl("load-module", "module-loopback", f"source={room.speaker}.monitor", f"sink={room.room}",
                  f"latency_msec={ECHO_DELAY_MS}")
     room.modules.append(echo)
-    for line in pactl("list", "short", "sink-inputs").splitlines():
-        index, owner = line.split()[:2]
-        if owner == echo:
-            pactl("set-sink-input-volume", index, ECHO_VOLUME)
+    # The short listing's second column is the sink, not the owner: find the loopback's input by its module.
+    [echo_input] = [item["index"] for item in json.loads(pactl("--format=json", "list", "sink-inputs"))
+                    if str(item["owner_module"]) == echo]
+    pactl("set-sink-input-volume", str(echo_input), ECHO_VOLUME)
     return room
