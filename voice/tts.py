@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Protocol
@@ -25,6 +26,30 @@ CACHED_PHRASES = 256  # about 25 MB of audio at most
 CACHED_TEXT_CHARS = 60  # short phrases repeat ("And a contact number?"); long sentences rarely do
 
 
+class PhraseCache:
+    """Audio of short phrases, most recently used kept. Sessions of one server synthesize on worker
+    threads at once, so every look-up and change holds the lock (a check-then-act could meet an eviction)."""
+
+    def __init__(self, limit: int = CACHED_PHRASES):
+        self.limit = limit
+        self._phrases: OrderedDict[str, list[AudioChunk]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> list[AudioChunk] | None:
+        with self._lock:
+            chunks = self._phrases.get(text)
+            if chunks is not None:
+                self._phrases.move_to_end(text)
+            return chunks
+
+    def put(self, text: str, chunks: list[AudioChunk]) -> None:
+        with self._lock:
+            self._phrases[text] = chunks
+            self._phrases.move_to_end(text)
+            while len(self._phrases) > self.limit:
+                self._phrases.popitem(last=False)
+
+
 class PiperTTS:
     def __init__(self, config: TtsConfig):
         path = str(piper_voice_file(config.voice))
@@ -34,32 +59,26 @@ class PiperTTS:
         self._synthesis = SynthesisConfig(length_scale=config.length_scale)
         silence_samples = self.format.rate * config.sentence_silence_ms // 1000
         self._sentence_silence = AudioChunk(bytes(2 * silence_samples), self.format)
-        self._cache: OrderedDict[str, list[AudioChunk]] = OrderedDict()  # frequent short phrases
+        self.cache = PhraseCache()  # frequent short phrases
         for _ in self.synthesize("Ready."):  # warm-up: the first run of an ONNX session is slow
             pass
 
     def remember(self, phrases: list[str]) -> None:
         """Synthesize these now, so saying them later costs nothing (the questions asked most)."""
         for phrase in phrases:
-            self._cache[phrase] = list(self._synthesize(phrase, self._synthesis))
-            self._trim_cache()
+            self.cache.put(phrase, list(self._synthesize(phrase, self._synthesis)))
 
     def synthesize(self, text: str, config: SynthesisConfig | None = None) -> Iterator[AudioChunk]:
-        if config is None and text in self._cache:
-            self._cache.move_to_end(text)
-            yield from self._cache[text]
+        cached = self.cache.get(text) if config is None else None
+        if cached is not None:
+            yield from cached
             return
         chunks = []
         for chunk in self._synthesize(text, config or self._synthesis):
             chunks.append(chunk)
             yield chunk
         if config is None and len(text) <= CACHED_TEXT_CHARS:
-            self._cache[text] = chunks
-            self._trim_cache()
-
-    def _trim_cache(self) -> None:
-        while len(self._cache) > CACHED_PHRASES:
-            self._cache.popitem(last=False)
+            self.cache.put(text, chunks)
 
     def _synthesize(self, text: str, config: SynthesisConfig) -> Iterator[AudioChunk]:
         for piece in self.voice.synthesize(text, config):
