@@ -30,7 +30,7 @@ def text(content: str) -> list[bytes]:
 
 
 class Script:
-    """What the server does for each request, in order: a list of chunks, or 'drop' / 'stall' / 'garbage'."""
+    """What the server does for each request, in order: a list of chunks, or 'drop' / 'stall' / 'garbage' / 'empty'."""
 
     def __init__(self):
         self.answers: list = []
@@ -56,6 +56,8 @@ class StubServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
+                if answer == "empty":  # what a server whose generation dies at once sends
+                    return
                 if answer == "garbage":
                     self.wfile.write(b"data: {this is not json\n\n")
                     return

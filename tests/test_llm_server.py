@@ -7,15 +7,27 @@ import pytest
 from openai import AsyncOpenAI, OpenAI
 
 from dialogue.llm_brain import FORCE_INTERPRET, INTERPRET, LlmBrain, parse_reading
-from tests.llama_server import LlamaServer
+from tests.llama_server import LlamaServer, stream_problem
+from tests.openai_stub import StubServer, text
 from tests.test_llm_brain import NOW, embedded, reservation, say
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     running = LlamaServer(tmp_path_factory.mktemp("llama") / "server.log")
+    running.check_streams()  # a server that answers with an empty stream fails here, saying why
     yield running
     running.kill()
+
+
+def test_an_empty_stream_is_named_as_such_not_as_a_connection_error():
+    stub = StubServer()
+    try:
+        stub.script.answers = ["empty", text("Hello there.")]
+        assert stream_problem(stub.url).startswith("streamed no tokens")
+        assert stream_problem(stub.url) is None
+    finally:
+        stub.close()
 
 
 def brain(tmp_path, url: str, deadline: float) -> LlmBrain:
