@@ -8,9 +8,9 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from edge.run import default_device_id, run_satellite
-from voice.agent import load_engines
 from voice.config import Config, ConfigError
 from voice.talk import TerminalView, in_terminal, local_audio
+from voice.wiring import load_engines
 
 
 def satellite(config: Config, server: str, device_id: str | None, home: Path | None) -> int:

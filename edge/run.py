@@ -9,12 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from dialogue.brains import build_brain
 from edge.satellite import LINK_LOST, Journal, Link, SatelliteBrain
 from voice.config import Config
 from voice.reply import Engines
-from voice.session import Session
 from voice.speakable import speakable_pieces
+from voice.wiring import build_brain, voice_call
 
 
 def default_device_id() -> str:
@@ -49,10 +48,8 @@ async def run_satellite(config: Config, engines: Engines, source, speaker, url: 
     """One call on the device, for as long as `source` delivers audio (or the call ends)."""
     engines.tts.remember(speakable_pieces(LINK_LOST))  # said the moment the link drops: no synthesis wait
     async with satellite_brain(config, url, device_id, token, home, drain_seconds=drain_seconds) as brain:
-        try:
-            await Session(config, engines, brain, source, speaker, on_event).run()
-        finally:
-            await brain.close()
+        async with voice_call(config, engines, source, speaker, on_event, brain=brain) as call:
+            await call.run()
     return brain
 
 

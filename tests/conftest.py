@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voice.agent import load_engines
 from voice.config import load_config
+from voice.wiring import load_engines
 
 
 @pytest.fixture(scope="session")

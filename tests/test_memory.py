@@ -10,10 +10,10 @@ from datetime import datetime
 
 import pytest
 
-from dialogue.brains import build_brain
 from memory.db import StoreError, open_db, schema_version
 from memory.people import Memory
 from voice.config import load_config
+from voice.wiring import build_brain
 
 NOW = datetime(2026, 11, 28, 15, 0)  # a Saturday
 BOOKING = [

@@ -11,18 +11,16 @@ from pathlib import Path
 import numpy as np
 
 from dialogue.brain import Brain
-from dialogue.brains import build_brain
-from voice.agent import load_engines
 from voice.audio import AudioFormat, AudioFormatError
 from voice.caller import ScriptedCaller
 from voice.config import Config
 from voice.demo import caller_lines
 from voice.events import EndpointEvent, Event, TranscriptEvent, TurnTrace
 from voice.reply import Engines
-from voice.session import Session
 from voice.streams import PacedSpeaker
 from voice.wav import read_mono16
 from voice.wer import word_error_rate
+from voice.wiring import load_engines, voice_call
 
 # "|" marks a pause inside the turn, where people stop to think; the turn is not over there.
 BENCH_SENTENCES = (
@@ -116,12 +114,10 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
             cut_off.add(caller.line_index)
 
     with tempfile.TemporaryDirectory() as scratch:
-        brain = brain or build_brain(config, Path(scratch) / "bench.db", "bench")
-        session = Session(config, engines, brain, caller, speaker, on_event, streaming, hang_up=False)
-        try:
+        async with voice_call(config, engines, caller, speaker, on_event, brain=brain, db=Path(scratch) / "bench.db",
+                              transport="bench", streaming=streaming, hang_up=False) as session:
             history = await session.run()
-        finally:
-            await brain.close()
+        brain = session.brain
     traces = [turn.trace for turn in history if turn.trace is not None]
     pairs = [(u.text, " ".join(h)) for u, h in zip(utterances, heard) if u.text is not None]
     return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", [])),

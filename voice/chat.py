@@ -6,21 +6,18 @@ import asyncio
 import sys
 from pathlib import Path
 
-from dialogue.brains import build_brain
 from voice.config import Config
+from voice.wiring import open_brain
 
 
 async def converse(brain, interactive: bool) -> None:
-    try:
-        await _say(brain, brain.greeting())
-        while not brain.ended:
-            line = await asyncio.to_thread(_read_line, interactive)
-            if line is None:
-                return
-            if line.strip():
-                await _say(brain, "".join([part async for part in brain.reply(line.strip())]).strip())
-    finally:
-        await brain.close()
+    await _say(brain, brain.greeting())
+    while not brain.ended:
+        line = await asyncio.to_thread(_read_line, interactive)
+        if line is None:
+            return
+        if line.strip():
+            await _say(brain, "".join([part async for part in brain.reply(line.strip())]).strip())
 
 
 async def _say(brain, reply: str) -> None:
@@ -37,7 +34,8 @@ def _read_line(interactive: bool) -> str | None:
 
 def main(config: Config, db: Path | None, user: str | None) -> int:
     async def run() -> None:
-        await converse(build_brain(config, db, "chat", ("user", user) if user else None), sys.stdin.isatty())
+        async with open_brain(config, db, "chat", ("user", user) if user else None) as brain:
+            await converse(brain, sys.stdin.isatty())
 
     asyncio.run(run())
     return 0

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dialogue.brains import build_brain
 from memory.db import delete_db
-from voice.agent import load_engines
 from voice.audio import AudioFormat, resample
 from voice.caller import ScriptedCaller
 from voice.config import Config
@@ -23,9 +21,9 @@ from voice.events import (
     TurnTrace,
 )
 from voice.reply import Engines
-from voice.session import Session
 from voice.streams import PacedSpeaker
 from voice.wav import interleave, write_wav
+from voice.wiring import load_engines, voice_call
 
 DEMO_SCRIPT = (
     "Hi, I would like to book a table for four people next Friday at seven thirty.",
@@ -72,24 +70,21 @@ async def run_demo(config: Config, out: Path, db: Path | None = None, user: str 
     if db is None:
         db = out.with_suffix(".db")
         delete_db(db)
-    brain = build_brain(config, db, "demo", ("user", user) if user else None)
     engines = load_engines(config)
     rate = config.audio.sample_rate
     script = list(DEMO_SCRIPT[:turns] if turns else DEMO_SCRIPT)
     lines = caller_lines(engines, script, rate, CALLER_LENGTH_SCALE)
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000)
     caller = ScriptedCaller(lines, speaker, rate, config.audio.chunk_ms, greeted=True)
-    session = Session(config, engines, brain, caller, speaker, print_event)
-    try:
-        history = await session.run()
-    finally:
-        await brain.close()
+    who = ("user", user) if user else None
+    async with voice_call(config, engines, caller, speaker, print_event, db=db, transport="demo", who=who) as call:
+        history = await call.run()
     traces = [turn.trace for turn in history if turn.trace is not None]
     print()
     print(latency_table(traces))
     path = write_wav(out, conversation_audio(caller, speaker, rate))
     print(f"\nconversation audio (caller left, Parley right): {path}")
-    for booking in brain.store.find(phone=DEMO_PHONE):
+    for booking in call.brain.store.find(phone=DEMO_PHONE):
         print(f"booked in {db}: {booking.party_size} people on {booking.day:%A %d %B} at {booking.at:%H:%M}, "
               f"for {booking.name}, phone {booking.phone}")
     return history

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dialogue.brains import build_brain
 from memory.db import delete_db, open_db
-from voice.agent import load_engines
 from voice.audio import AudioFormat
 from voice.bench import stats, with_noise
 from voice.caller import ScriptedCaller
@@ -30,10 +28,10 @@ from voice.events import (
 )
 from voice.reply import Engines
 from voice.report import write_report
-from voice.session import Session
 from voice.streams import PacedSpeaker
 from voice.wav import read_mono16
 from voice.wer import word_error_rate
+from voice.wiring import load_engines, voice_call
 
 PLAYBACK_SPEED = 4.0  # Parley's replies play faster than real time; the caller still speaks in real time
 
@@ -75,11 +73,9 @@ async def run_call(config: Config, engines: Engines, db: Path, lines: list[str],
         elif isinstance(event, BargeInEvent):
             barge_ins += 1
 
-    brain = build_brain(config, db, "eval", clock=lambda: now)
-    try:
-        await Session(config, engines, brain, caller, speaker, on_event).run()
-    finally:
-        await brain.close()
+    async with voice_call(config, engines, caller, speaker, on_event, db=db, transport="eval",
+                          clock=lambda: now) as call:
+        await call.run()
     return {"turns": [{"said": said, "heard": " ".join(h), "reply": " ".join(r), "trace": t, "audio": a}
                       for said, h, r, t, a in zip(lines, heard, replies, traces, audio)],
             "barge_ins": barge_ins}

@@ -13,9 +13,9 @@ import threading
 from pathlib import Path
 
 from voice import client
-from voice.agent import load_engines
 from voice.bench import stats, synthetic_utterances
 from voice.config import Config
+from voice.wiring import load_engines
 
 STAGGER_SECONDS = 0.3  # clients join a little apart, as people do, not in lock-step
 

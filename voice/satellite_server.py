@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from contextlib import aclosing
 from pathlib import Path
@@ -10,16 +9,21 @@ from pathlib import Path
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from dialogue.brains import build_brain
 from voice import protocol
 from voice.config import Config
 from voice.protocol import Bye, Hello, ProtocolError, Record, UserTurn
+from voice.wiring import open_brain
 
 
 async def serve_satellite(connection: ServerConnection, hello: Hello, config: Config, db: Path | None,
                           session_id: str) -> None:
     # The satellite records every turn itself (it may have to, offline), so this brain records none.
-    brain = await asyncio.to_thread(build_brain, config, db, "satellite", ("client", hello.client_id), None, False)
+    async with open_brain(config, db, "satellite", ("client", hello.client_id), records_turns=False) as brain:
+        await _converse(connection, hello, brain, session_id)
+    await connection.close(protocol.NORMAL, "bye")
+
+
+async def _converse(connection: ServerConnection, hello: Hello, brain, session_id: str) -> None:
     try:
         await _send(connection, {"type": "ready", "version": protocol.VERSION, "session": session_id, "audio": None})
         async for message in connection:
@@ -42,9 +46,6 @@ async def serve_satellite(connection: ServerConnection, hello: Hello, config: Co
                 await _send(connection, ProtocolError("bad_message", "not a satellite message").as_message())
     except ConnectionClosed:
         pass
-    finally:
-        await brain.close()
-    await connection.close(protocol.NORMAL, "bye")
 
 
 async def _answer(connection: ServerConnection, brain, turn: UserTurn) -> None:

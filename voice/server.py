@@ -20,16 +20,14 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from dialogue.brains import build_brain
 from voice import protocol
-from voice.agent import load_engines
 from voice.config import Config, ConfigError
 from voice.events import Event
 from voice.protocol import Bye, Hello, Played, ProtocolError
 from voice.reply import Engines
 from voice.satellite_server import serve_satellite
-from voice.session import Session
 from voice.websocket_io import ClientTooSlow, Outbox, WebSocketSource, WebSocketSpeaker
+from voice.wiring import load_engines, voice_call
 
 log = logging.getLogger(__name__)
 
@@ -154,18 +152,18 @@ class ParleyServer:
         config, outbox = self.config, Outbox()
         source = WebSocketSource(hello.audio, config.audio.sample_rate, config.audio.input_queue_chunks)
         speaker = WebSocketSpeaker(outbox, self.engines.tts.format, config.session.playback_ahead_ms / 1000)
-        brain = await asyncio.to_thread(build_brain, config, self.db, "websocket", ("client", hello.client_id))
 
         def on_event(event: Event) -> None:
             message = protocol.event_message(event)
             if message is not None:
                 outbox.event(message)
 
-        session = Session(config, self.engines, brain, source, speaker, on_event)
-        outbox.event(protocol.ready(session_id, speaker.format))
         close_code, reason = protocol.NORMAL, "call ended"
         try:
-            async with asyncio.TaskGroup() as group:
+            # The brain is closed as the call ends: what was said and heard is in memory before the socket goes.
+            async with voice_call(config, self.engines, source, speaker, on_event, db=self.db, transport="websocket",
+                                  who=("client", hello.client_id)) as session, asyncio.TaskGroup() as group:
+                outbox.event(protocol.ready(session_id, speaker.format))
                 group.create_task(outbox.send_all(connection))
                 group.create_task(_read(connection, source, speaker, outbox))
                 group.create_task(outbox.stuck())
@@ -177,8 +175,6 @@ class ParleyServer:
             pass
         except* ClientTooSlow as errors:
             close_code, reason = protocol.POLICY, str(errors.exceptions[0])
-        finally:
-            await brain.close()  # what was said and heard is in memory before the socket goes
         await connection.close(close_code, reason)
 
 

@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from dialogue.brains import build_brain
-from voice.agent import load_engines
 from voice.config import Config, ConfigError
 from voice.echo import EchoFilter, PlayedAudio
 from voice.events import (
@@ -24,8 +22,15 @@ from voice.events import (
     TurnFailedEvent,
     TurnLatencyEvent,
 )
-from voice.session import Session
-from voice.sound import DeviceError, SoundDeviceSource, SoundDeviceSpeaker, device_list, device_rate, find_device
+from voice.sound import (
+    DeviceError,
+    SoundDeviceSource,
+    SoundDeviceSpeaker,
+    device_list,
+    device_rate,
+    find_device,
+)
+from voice.wiring import load_engines, voice_call
 
 STATE_LABELS = {"listening": "listening", "hearing": "hearing you", "thinking": "thinking", "speaking": "speaking"}
 
@@ -96,11 +101,9 @@ def local_audio(config: Config) -> Iterator[tuple[SoundDeviceSource, SoundDevice
 async def talk(config: Config, db: Path | None, user: str | None, view: TerminalView) -> None:
     with local_audio(config) as (source, speaker):
         engines = load_engines(config)
-        brain = build_brain(config, db, "talk", ("user", user) if user else None)
-        try:
-            await Session(config, engines, brain, source, speaker, view).run()
-        finally:
-            await brain.close()  # Ctrl-C, a lost device or goodbye: what was said is saved first
+        who = ("user", user) if user else None
+        async with voice_call(config, engines, source, speaker, view, db=db, transport="talk", who=who) as call:
+            await call.run()
 
 
 def main(config: Config, db: Path | None, user: str | None) -> int:

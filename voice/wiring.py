@@ -1,0 +1,104 @@
+"""The one place that wires Parley: speech engines once per process; for each call a brain on the
+database, and a session between a source and a speaker. Every front end calls it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dialogue import phrases
+from dialogue.brain import Brain
+from dialogue.domain import load_domain
+from dialogue.reservation_brain import ReservationBrain
+from memory.callers import Callers, CallLog
+from memory.db import default_db_path, open_db
+from memory.people import Memory
+from memory.reservations import ReservationStore
+from voice.config import Config, ConfigError, LlmConfig
+from voice.events import Event
+from voice.reply import Engines
+from voice.session import Session
+from voice.speakable import speakable_pieces
+from voice.streams import AudioSink, AudioSource
+from voice.stt import FasterWhisperSTT
+from voice.tts import PiperTTS
+
+if TYPE_CHECKING:
+    from dialogue.llm_brain import LlmBrain
+
+NO_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client wants one
+
+
+def load_engines(config: Config) -> Engines:
+    """Load and warm up the speech models and the phrases said most; slow (seconds): once per process."""
+    tts = PiperTTS(config.tts)
+    tts.remember([piece for phrase in phrases.frequent(load_domain(config.dialogue.domain or None))
+                  for piece in speakable_pieces(phrase)])
+    return Engines(stt=FasterWhisperSTT(config.stt), tts=tts)
+
+
+def build_brain(config: Config, db: Path | None, transport: str, who: tuple[str, str] | None = None,
+                clock: Callable[[], datetime] | None = None, records_turns: bool = True) -> ReservationBrain | LlmBrain:
+    """The brain for one call over `transport`; `who` is how the caller identifies up front, if at all:
+    ("user", NAME) from --user, ("client", ID) from a browser or a satellite. Opens the database:
+    blocking, so a running event loop calls it through `open_brain`."""
+    domain = load_domain(config.dialogue.domain or None)
+    database = open_db(db or default_db_path())
+    store, memory = ReservationStore(database, domain.tables_per_slot), Memory(database)
+    person = memory.recognize(*who) if who else None
+    call = CallLog(memory, store, transport, person, records_turns)
+    caller = Callers(memory, store).as_caller(person) if person else None
+    brain = ReservationBrain(domain, store, clock, call, caller)
+    return llm_brain(brain, config.llm) if config.llm.base_url else brain
+
+
+def llm_brain(brain: ReservationBrain, llm: LlmConfig) -> LlmBrain:
+    from openai import (
+        AsyncOpenAI,  # imported only when an LLM is configured: it takes seconds
+    )
+
+    from dialogue.llm_brain import LlmBrain
+
+    if not llm.model:
+        raise ConfigError("llm.model: name the model the endpoint at llm.base_url serves")
+    deadline = llm.deadline_ms / 1000
+    client = AsyncOpenAI(base_url=llm.base_url, api_key=os.environ.get(llm.api_key_env) or NO_KEY,
+                         max_retries=0, timeout=deadline)
+    return LlmBrain(brain, client, llm.model, deadline)
+
+
+@asynccontextmanager
+async def open_brain(config: Config, db: Path | None, transport: str, who: tuple[str, str] | None = None,
+                     clock: Callable[[], datetime] | None = None,
+                     records_turns: bool = True) -> AsyncIterator[ReservationBrain | LlmBrain]:
+    """A call's brain, its database opened off the event loop; closed on the way out, whatever
+    ended the call (goodbye, Ctrl-C, a lost device or client), so what was said is saved."""
+    brain = await asyncio.to_thread(build_brain, config, db, transport, who, clock, records_turns)
+    async with closing_brain(brain):
+        yield brain
+
+
+@asynccontextmanager
+async def closing_brain(brain: Brain) -> AsyncIterator[Brain]:
+    try:
+        yield brain
+    finally:
+        await brain.close()
+
+
+@asynccontextmanager
+async def voice_call(config: Config, engines: Engines, source: AudioSource, speaker: AudioSink,
+                     on_event: Callable[[Event], None] = lambda event: None, *, brain: Brain | None = None,
+                     db: Path | None = None, transport: str = "voice", who: tuple[str, str] | None = None,
+                     clock: Callable[[], datetime] | None = None, streaming: bool = True,
+                     hang_up: bool = True) -> AsyncIterator[Session]:
+    """One voice call: a session between `source` and `speaker` on `brain`, or on a brain opened
+    on `db` for `transport`. The brain is closed when the block ends, whatever ended it."""
+    opened = closing_brain(brain) if brain is not None else open_brain(config, db, transport, who, clock)
+    async with opened as used:
+        yield Session(config, engines, used, source, speaker, on_event, streaming, hang_up)
