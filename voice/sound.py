@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from voice.audio import SUPPORTED_RATES, AudioChunk, AudioFormat, StreamResampler
+from voice.audio import SUPPORTED_RATES, AudioChunk, AudioFormat, resample
 from voice.echo import EchoFilter, PlayedAudio
 from voice.queues import DropOldestQueue, QueueClosed
 
@@ -69,7 +69,6 @@ class SoundDeviceSource:
         self.max_chunks = max_chunks
         self.echo = echo
         self.dropped = 0
-        self._resampler = StreamResampler(rate)
 
     async def chunks(self) -> AsyncIterator[AudioChunk]:
         sd, loop = sounddevice(), asyncio.get_running_loop()
@@ -103,7 +102,7 @@ class SoundDeviceSource:
         self.dropped += queue.put(pcm, captured_at)
 
     def _convert(self, pcm: bytes, captured_at: float) -> tuple[np.ndarray, bool]:
-        samples = self._resampler(downmix(np.frombuffer(pcm, dtype=np.int16), self.channels), self.device_rate)
+        samples = resample(downmix(np.frombuffer(pcm, dtype=np.int16), self.channels), self.device_rate, self.rate)
         return self.echo.process(samples, captured_at, self.rate) if self.echo else (samples, False)
 
 
@@ -123,7 +122,6 @@ class SoundDeviceSpeaker:
         self._queued = np.zeros(0, dtype=np.int16)
         self._lock = threading.Lock()
         self._heard_until = 0.0  # time.monotonic() when the last real sample given to the device plays
-        self._resampler = StreamResampler(self.rate)  # a reply's last few ms wait in it: the sentence's trailing silence
         self._stream = None
 
     def __enter__(self) -> SoundDeviceSpeaker:
@@ -137,7 +135,7 @@ class SoundDeviceSpeaker:
         self._stream.close(ignore_errors=True)
 
     async def play(self, chunk: AudioChunk) -> None:
-        samples = self._resampler(chunk.to_array(), chunk.format.rate)
+        samples = resample(chunk.to_array(), chunk.format.rate, self.rate)
         with self._lock:
             self._queued = np.concatenate([self._queued, samples])
             queued = len(self._queued) / self.rate
@@ -147,7 +145,6 @@ class SoundDeviceSpeaker:
     def flush(self) -> float:
         with self._lock:
             dropped, self._queued = len(self._queued), np.zeros(0, dtype=np.int16)
-        self._resampler.reset()
         return dropped / self.rate
 
     def busy(self) -> bool:
