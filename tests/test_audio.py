@@ -7,6 +7,7 @@ from voice.audio import (
     AudioChunk,
     AudioFormat,
     AudioFormatError,
+    StreamResampler,
     resample,
     resample_chunk,
 )
@@ -39,6 +40,24 @@ def test_resampling_keeps_pitch_and_duration(from_rate, to_rate):
     out = resample(tone(440, from_rate), from_rate, to_rate)
     assert len(out) == pytest.approx(to_rate, abs=1)
     assert dominant_frequency(out, to_rate) == pytest.approx(440, abs=2)
+
+
+def snr_db(signal: np.ndarray, ideal: np.ndarray, edge: int = 800) -> float:
+    """How far `signal` is from `ideal`, in dB, away from both ends (where any filter starts and stops)."""
+    n = min(len(signal), len(ideal))
+    signal, ideal = signal[edge : n - edge].astype(np.float64), ideal[edge : n - edge].astype(np.float64)
+    return 10 * np.log10(np.sum(ideal**2) / np.sum((signal - ideal) ** 2))
+
+
+@pytest.mark.parametrize("from_rate", [48000, 44100])
+def test_a_live_stream_resampled_block_by_block_is_as_clean_as_the_whole_signal(from_rate):
+    signal = (tone(440, from_rate) * 32767).astype(np.int16)
+    ideal = (tone(440, 16000) * 32767).astype(np.int16)
+    stream = StreamResampler(16000)
+    block = from_rate // 50  # 20 ms, as a microphone delivers it
+    blockwise = np.concatenate([stream(signal[i : i + block], from_rate) for i in range(0, len(signal), block)])
+    assert snr_db(blockwise, ideal) > snr_db(resample(signal, from_rate, 16000), ideal) - 1
+    assert snr_db(blockwise, ideal) > 50
 
 
 def test_downsampling_filters_what_cannot_be_represented():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import soxr
 
 SUPPORTED_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 
@@ -72,20 +73,11 @@ def int16_to_float(samples: np.ndarray) -> np.ndarray:
 
 
 def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """Mono int16 or float samples at `to_rate`, low-pass filtered first when downsampling."""
-    for rate in (from_rate, to_rate):
-        if rate not in SUPPORTED_RATES:
-            raise AudioFormatError(f"unsupported sample rate {rate} Hz (supported: {SUPPORTED_RATES})")
+    """A whole signal (mono int16 or float samples) at `to_rate`. Live audio goes through a StreamResampler."""
+    _require_supported(from_rate, to_rate)
     if from_rate == to_rate or len(samples) == 0:
         return samples
-    dtype = samples.dtype
-    x = int16_to_float(samples) if dtype == np.int16 else samples.astype(np.float32)
-    if to_rate < from_rate:
-        x = _low_pass(x, cutoff=0.45 * to_rate / from_rate)
-    n_out = int(round(len(x) * to_rate / from_rate))
-    positions = np.arange(n_out) * (from_rate / to_rate)
-    y = np.interp(positions, np.arange(len(x)), x).astype(np.float32)
-    return float_to_int16(y) if dtype == np.int16 else y
+    return soxr.resample(samples, from_rate, to_rate)
 
 
 def resample_chunk(chunk: AudioChunk, to_rate: int) -> AudioChunk:
@@ -94,9 +86,43 @@ def resample_chunk(chunk: AudioChunk, to_rate: int) -> AudioChunk:
     return AudioChunk.from_array(resample(chunk.to_array(), chunk.format.rate, to_rate), to_rate)
 
 
-def _low_pass(x: np.ndarray, cutoff: float, taps: int = 63) -> np.ndarray:
-    """Windowed-sinc FIR; `cutoff` is a fraction of the input sample rate (Nyquist is 0.5)."""
-    n = np.arange(taps) - (taps - 1) / 2
-    kernel = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(taps)
-    kernel /= kernel.sum()
-    return np.convolve(x, kernel.astype(np.float32), mode="same")
+class StreamResampler:
+    """One live stream's conversion to `rate`, block by block. The filter's state is carried from
+    block to block (soxr's streaming resampler), so block edges leave no artefacts; it holds back
+    a few milliseconds of the input until the next block brings what follows them."""
+
+    def __init__(self, rate: int):
+        _require_supported(rate)
+        self.rate = rate
+        self._from_rate = rate
+        self._stream: soxr.ResampleStream | None = None
+        self.held_seconds = 0.0  # input taken in but not yet given out
+
+    def __call__(self, samples: np.ndarray, from_rate: int) -> np.ndarray:
+        """Mono int16 samples at `from_rate`, continuing the stream, as int16 at `rate`."""
+        if from_rate == self.rate:
+            return samples
+        if self._stream is None or from_rate != self._from_rate:  # a new source rate starts a new stream
+            _require_supported(from_rate)
+            self._stream, self._from_rate = soxr.ResampleStream(from_rate, self.rate, 1, dtype="int16"), from_rate
+            self.held_seconds = 0.0
+        out = self._stream.resample_chunk(samples)
+        self.held_seconds += len(samples) / from_rate - len(out) / self.rate
+        return out
+
+    def chunk(self, chunk: AudioChunk) -> AudioChunk:
+        if chunk.format.rate == self.rate:
+            return chunk
+        return AudioChunk.from_array(self(chunk.to_array(), chunk.format.rate), self.rate)
+
+    def reset(self) -> None:
+        """Forget what is held back: after a flush it will never be played."""
+        if self._stream is not None:
+            self._stream.clear()
+        self.held_seconds = 0.0
+
+
+def _require_supported(*rates: int) -> None:
+    for rate in rates:
+        if rate not in SUPPORTED_RATES:
+            raise AudioFormatError(f"unsupported sample rate {rate} Hz (supported: {SUPPORTED_RATES})")

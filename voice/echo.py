@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice.audio import resample
+from voice.audio import StreamResampler
 
 ECHO_TAIL_SECONDS = 0.3  # a room (and the audio server) returns the voice up to this late
 SILENT_RMS = 30.0  # output quieter than this explains no echo
@@ -21,23 +21,34 @@ class PlayedBlock:
     starts: float  # time.monotonic() at which the DAC plays its first sample
     seconds: float
     rms: float
-    samples: np.ndarray  # int16 at the device's rate
+    reference: np.ndarray  # int16 at the pipeline's rate: what the echo canceller subtracts
+    reference_starts: float  # when the reference's first sample played (the resampler holds some back)
+    reference_ends: float
 
 
 class PlayedAudio:
     """What the speaker actually handed to the device, and when it is heard. Written by the audio
     callback (one small append per block), read by the echo filters on the event loop."""
 
-    def __init__(self, rate: int, keep_seconds: float = 5.0, block_seconds: float = 0.02):
+    def __init__(self, rate: int, reference_rate: int = 16000, keep_seconds: float = 5.0,
+                 block_seconds: float = 0.02):
         self.rate = rate
+        self.reference_rate = reference_rate
         self._blocks: deque[PlayedBlock] = deque(maxlen=int(keep_seconds / block_seconds))
         self._lock = threading.Lock()
+        # One stream for the reference, block after block: converting each block alone would put
+        # an artefact at every block edge into what the canceller subtracts. Converting a block
+        # takes microseconds, so the audio callback can afford it.
+        self._resampler = StreamResampler(reference_rate)
 
     def add(self, samples: np.ndarray, starts: float) -> None:
         rms = float(np.sqrt(np.mean(samples.astype(np.float32) ** 2))) if len(samples) else 0.0
-        block = PlayedBlock(starts, len(samples) / self.rate, rms, samples.copy())
+        seconds = len(samples) / self.rate
         with self._lock:
-            self._blocks.append(block)
+            reference = self._resampler(samples, self.rate)
+            reference_ends = starts + seconds - self._resampler.held_seconds
+            reference_starts = reference_ends - len(reference) / self.reference_rate
+            self._blocks.append(PlayedBlock(starts, seconds, rms, reference, reference_starts, reference_ends))
 
     def during(self, start: float, end: float) -> list[PlayedBlock]:
         with self._lock:
@@ -47,12 +58,15 @@ class PlayedAudio:
         """The highest block level heard between `start` and `end`: what echo could be in the mic then."""
         return max((b.rms for b in self.during(start, end)), default=0.0)
 
-    def samples(self, start: float, end: float, rate: int) -> np.ndarray:
-        """What played between `start` and `end`, at `rate`, silence where nothing did."""
+    def samples(self, start: float, end: float) -> np.ndarray:
+        """What played between `start` and `end`, at the reference rate, silence where nothing did."""
+        rate = self.reference_rate
         out = np.zeros(int(round((end - start) * rate)), dtype=np.int16)
-        for block in self.during(start, end):
-            audio = resample(block.samples, self.rate, rate)
-            at = int(round((block.starts - start) * rate))
+        with self._lock:
+            blocks = [b for b in self._blocks if b.reference_starts < end and b.reference_ends > start]
+        for block in blocks:
+            audio = block.reference
+            at = int(round((block.reference_starts - start) * rate))
             lo, hi = max(at, 0), min(at + len(audio), len(out))
             if hi > lo:
                 out[lo:hi] = audio[lo - at : hi - at]
@@ -105,7 +119,7 @@ class WebRtcEchoCanceller:
         self._processor = AudioProcessor(sample_rate=rate, echo_cancellation=True)
 
     def process(self, near: np.ndarray, captured_at: float, rate: int) -> np.ndarray:
-        far = self.played.samples(captured_at, captured_at + len(near) / rate, rate)
+        far = self.played.samples(captured_at, captured_at + len(near) / rate)
         return self._processor.process(near, far)
 
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from voice.audio import SUPPORTED_RATES, AudioChunk, AudioFormat, resample
+from voice.audio import SUPPORTED_RATES, AudioChunk, AudioFormat, StreamResampler
 from voice.echo import EchoFilter, PlayedAudio
 from voice.queues import DropOldestQueue, QueueClosed
 
@@ -69,6 +69,7 @@ class SoundDeviceSource:
         self.max_chunks = max_chunks
         self.echo = echo
         self.dropped = 0
+        self._resampler = StreamResampler(rate)
 
     async def chunks(self) -> AsyncIterator[AudioChunk]:
         sd, loop = sounddevice(), asyncio.get_running_loop()
@@ -95,15 +96,23 @@ class SoundDeviceSource:
                                       f"unplugged or taken away?") from None
                 except QueueClosed:
                     return
-                samples, echo = self._convert(pcm, captured_at)
-                yield AudioChunk(samples.tobytes(), AudioFormat(self.rate), echo)
+                converted = self._convert(pcm, captured_at)
+                if converted is not None:
+                    samples, echo = converted
+                    yield AudioChunk(samples.tobytes(), AudioFormat(self.rate), echo)
 
     def _arrived(self, queue: DropOldestQueue, pcm: bytes, captured_at: float) -> None:
         self.dropped += queue.put(pcm, captured_at)
 
-    def _convert(self, pcm: bytes, captured_at: float) -> tuple[np.ndarray, bool]:
-        samples = resample(downmix(np.frombuffer(pcm, dtype=np.int16), self.channels), self.device_rate, self.rate)
-        return self.echo.process(samples, captured_at, self.rate) if self.echo else (samples, False)
+    def _convert(self, pcm: bytes, captured_at: float) -> tuple[np.ndarray, bool] | None:
+        """The block at the pipeline's rate, through the echo filter; None while the resampler holds all of it."""
+        near = downmix(np.frombuffer(pcm, dtype=np.int16), self.channels)
+        samples = self._resampler(near, self.device_rate)
+        if not len(samples):
+            return None
+        # What comes out began before this block did: the resampler held the start of it back.
+        starts = captured_at + len(near) / self.device_rate - self._resampler.held_seconds - len(samples) / self.rate
+        return self.echo.process(samples, starts, self.rate) if self.echo else (samples, False)
 
 
 class SoundDeviceSpeaker:
@@ -122,6 +131,7 @@ class SoundDeviceSpeaker:
         self._queued = np.zeros(0, dtype=np.int16)
         self._lock = threading.Lock()
         self._heard_until = 0.0  # time.monotonic() when the last real sample given to the device plays
+        self._resampler = StreamResampler(self.rate)  # a reply's last few ms wait in it: the sentence's trailing silence
         self._stream = None
 
     def __enter__(self) -> SoundDeviceSpeaker:
@@ -135,7 +145,7 @@ class SoundDeviceSpeaker:
         self._stream.close(ignore_errors=True)
 
     async def play(self, chunk: AudioChunk) -> None:
-        samples = resample(chunk.to_array(), chunk.format.rate, self.rate)
+        samples = self._resampler(chunk.to_array(), chunk.format.rate)
         with self._lock:
             self._queued = np.concatenate([self._queued, samples])
             queued = len(self._queued) / self.rate
@@ -145,6 +155,7 @@ class SoundDeviceSpeaker:
     def flush(self) -> float:
         with self._lock:
             dropped, self._queued = len(self._queued), np.zeros(0, dtype=np.int16)
+        self._resampler.reset()
         return dropped / self.rate
 
     def busy(self) -> bool:

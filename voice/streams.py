@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from voice.audio import AudioChunk, AudioFormat, resample_chunk
+from voice.audio import AudioChunk, AudioFormat, StreamResampler
 
 
 class AudioSource(Protocol):
@@ -87,9 +87,10 @@ class PacedSpeaker:
         self._segments: list[_Segment] = []
         self._end = self.origin
         self.handed_seconds = 0.0  # all audio ever handed to play(), flushed or not
+        self._resampler = StreamResampler(fmt.rate)
 
     async def play(self, chunk: AudioChunk) -> None:
-        chunk = resample_chunk(chunk, self.format.rate)
+        chunk = self._resampler.chunk(chunk)
         now = self._loop.time()
         start = max(now, self._end)
         self._segments.append(_Segment(start, chunk))
@@ -111,6 +112,7 @@ class PacedSpeaker:
             kept.append(segment)
         self._segments = kept
         self._end = min(self._end, now)
+        self._resampler.reset()
         return dropped
 
     def busy(self) -> bool:

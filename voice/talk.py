@@ -89,8 +89,8 @@ def local_audio(config: Config) -> Iterator[tuple[SoundDeviceSource, SoundDevice
     microphone = find_device(settings.input_device, "input")
     speaker_device = find_device(settings.output_device, "output")
     print(f"microphone: {microphone['name']}; speaker: {speaker_device['name']}; echo: {settings.echo}", flush=True)
-    played = PlayedAudio(device_rate(speaker_device, "output"))
     rate = config.audio.sample_rate
+    played = PlayedAudio(device_rate(speaker_device, "output"), rate)
     echo = EchoFilter(settings.echo, played, rate, settings.echo_margin_db)
     source = SoundDeviceSource(microphone, rate, settings.block_ms, config.audio.input_queue_chunks, echo)
     with SoundDeviceSpeaker(speaker_device, settings.block_ms, config.session.playback_ahead_ms / 1000,

@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-from voice.audio import AudioChunk, AudioFormat, resample_chunk
+from voice.audio import AudioChunk, AudioFormat, StreamResampler
 from voice.queues import DropOldestQueue, QueueClosed
 
 OUTBOX_ITEMS = 256  # messages waiting to be sent; reply audio is paced, so only a stuck client fills it
@@ -58,6 +58,7 @@ class WebSocketSource:
         self.rate = rate
         self._queue = DropOldestQueue(max_chunks)
         self._odd_byte = b""
+        self._resampler = StreamResampler(rate)
         self.dropped = 0
 
     def feed(self, pcm: bytes) -> None:
@@ -65,8 +66,9 @@ class WebSocketSource:
         whole = len(pcm) - len(pcm) % 2
         self._odd_byte = pcm[whole:]
         if whole:
-            chunk = resample_chunk(AudioChunk(pcm[:whole], self.format), self.rate)
-            self.dropped += self._queue.put(chunk)
+            chunk = self._resampler.chunk(AudioChunk(pcm[:whole], self.format))
+            if chunk.audio:  # a stream's first frames can all stay in the resampler
+                self.dropped += self._queue.put(chunk)
 
     def close(self) -> None:
         self._queue.close()
@@ -96,9 +98,10 @@ class WebSocketSpeaker:
         self._end = self._loop.time()  # when all audio sent could at the earliest have been played
         self.handed_seconds = 0.0  # audio sent, less what a flush dropped
         self._report: tuple[float, float] | None = None  # (seconds played, loop time of the report)
+        self._resampler = StreamResampler(fmt.rate)
 
     async def play(self, chunk: AudioChunk) -> None:
-        chunk = resample_chunk(chunk, self.format.rate)
+        chunk = self._resampler.chunk(chunk)
         now = self._loop.time()
         self._end = max(now, self._end) + chunk.seconds
         self.handed_seconds += chunk.seconds
@@ -122,6 +125,7 @@ class WebSocketSpeaker:
         self.handed_seconds = played
         self._end = min(self._end, self._loop.time())
         self._report = (played, self._loop.time())
+        self._resampler.reset()
         self._outbox.event({"type": "flush", "played": round(played, 3)})
         return dropped
 
