@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from voice.config import ConfigError, merge_tables, read_toml
+from configs.files import ConfigError, merge_tables, read_toml
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

@@ -5,55 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
-from typing import Protocol
 
 from dialogue import phrases
 from dialogue.domain import Domain
 from dialogue.nlu import Clock, Understanding, name_from_words, understand
 from dialogue.turn_end import Listening
+from dialogue.types import Booking, Calendar, Caller, Directory
 
 SLOTS = ("party_size", "day", "at", "name", "phone")
 MAX_MISUNDERSTANDINGS = 3  # then start over with the options; twice that ends the call
-
-
-@dataclass(frozen=True)
-class Booking:
-    party_size: int
-    day: date
-    at: time
-    name: str
-    phone: str
-    notes: tuple[str, ...] = ()
-    id: int | None = None
-
-
-class Calendar(Protocol):
-    """What the manager may ask of the bookings store; reads only, the store's writes are actions."""
-
-    def free_tables(self, day: date, at: time, ignoring: int | None = None) -> int: ...
-
-    def find(self, phone: str | None = None, name: str | None = None, today: date | None = None) -> list[Booking]: ...
-
-
-@dataclass(frozen=True)
-class Caller:
-    """A caller Parley remembers, as the dialogue sees them."""
-
-    person_id: int
-    name: str | None
-    phone: str | None
-    usual_party_size: int | None = None
-    notes: tuple[str, ...] = ()
-    last_booking: Booking | None = None
-    pause_ms: int | None = None  # the longest pause they make inside a turn, learned over calls
-
-
-class Directory(Protocol):
-    """What the manager may ask of memory; reads only, the writes are actions."""
-
-    def caller(self, phone: str | None = None, name: str | None = None) -> Caller | None: ...
-
-    def recall(self, person_id: int, query: str) -> list[str]: ...
 
 
 # Events in.

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from dialogue.domain import Domain
 from dialogue.manager import (
-    Caller,
     Cancel,
     Commit,
     CommitFailed,
@@ -24,9 +23,7 @@ from dialogue.manager import (
     UserSaid,
 )
 from dialogue.turn_end import Listening
-from memory.callers import Callers, CallLog
-from memory.db import StoreError
-from memory.reservations import ReservationStore
+from dialogue.types import BookingStore, Caller, CallRecord, Directory, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +32,13 @@ class ReservationBrain:
     """One call. Database work runs on one writer thread (one connection, writes in order); what
     only memory needs (the turn record, facts learned) runs in the background, after the reply."""
 
-    def __init__(self, domain: Domain, store: ReservationStore, clock: Callable[[], datetime] | None = None,
-                 call: CallLog | None = None, caller: Caller | None = None):
+    def __init__(self, domain: Domain, store: BookingStore, clock: Callable[[], datetime] | None = None,
+                 call: CallRecord | None = None, caller: Caller | None = None, directory: Directory | None = None):
         self.domain = domain
         self.store = store
         self.clock = clock or domain.now
         self.call = call
-        callers = Callers(call.memory, store) if call else None
-        self.manager = DialogueManager(domain, store, callers, caller)
+        self.manager = DialogueManager(domain, store, directory, caller)
         self.ended = False
         self.memory_errors: list[str] = []
         self.memory_ms: list[float] = []  # how long each piece of background memory work took

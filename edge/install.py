@@ -9,7 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from voice.config import ConfigError
+from configs.files import ConfigError
 
 UNIT_DIR = Path("/etc/systemd/system")
 ENV_DIR = Path("/etc/parley")

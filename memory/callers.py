@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dialogue.manager import Booking, Caller
 from dialogue.nlu import Understanding
+from dialogue.types import Booking, Caller
 from memory.people import Memory, Person
 from memory.reservations import ReservationStore
 

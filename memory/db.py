@@ -9,9 +9,7 @@ from pathlib import Path
 import platformdirs
 import sqlite_utils
 
-
-class StoreError(RuntimeError):
-    """The database cannot be used (read-only, full, corrupt, too new); the message says why."""
+from dialogue.types import StoreError
 
 
 def default_db_path() -> Path:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 
 import sqlite_utils
 
-from dialogue.manager import Booking
+from dialogue.types import Booking
 from memory.db import immediate
 
 

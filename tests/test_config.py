@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from voice.config import ConfigError, load_config
+from configs.files import ConfigError
+from voice.config import load_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from dialogue.domain import load_domain
-from dialogue.manager import Booking
 from dialogue.reservation_brain import ReservationBrain
+from dialogue.types import Booking
 from memory.db import open_db
 from memory.reservations import ReservationStore
 

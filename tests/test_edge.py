@@ -11,9 +11,10 @@ from importlib import resources
 
 import pytest
 
+from configs.files import ConfigError
 from edge import install
 from edge.calibrate import Measurements, profile
-from voice.config import ConfigError, load_config
+from voice.config import load_config
 
 
 def test_every_packaged_profile_is_a_valid_config():

@@ -10,7 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from memory.db import StoreError, open_db, schema_version
+from dialogue.types import StoreError
+from memory.db import open_db, schema_version
 from memory.people import Memory
 from voice.config import load_config
 from voice.wiring import build_brain

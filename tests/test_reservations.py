@@ -1,8 +1,8 @@
 import threading
 from datetime import date, time
 
-from dialogue.manager import Booking
-from memory.db import StoreError, open_db
+from dialogue.types import Booking, StoreError
+from memory.db import open_db
 from memory.reservations import ReservationStore
 
 DAY, AT = date(2026, 12, 4), time(19, 30)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
-from memory.db import StoreError
+from configs.files import ConfigError
+from dialogue.types import StoreError
 from voice.audio import AudioFormatError
-from voice.config import ConfigError, load_config
+from voice.config import load_config
 from voice.models import ModelNotFoundError
 
 
@@ -48,21 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     talk.add_argument("--echo", choices=["webrtc", "gate", "off"], help="how Parley keeps from hearing itself")
     commands.add_parser("devices", parents=[common], help="the audio devices `parley talk` can use")
 
-    edge = commands.add_parser("edge", help="run on an edge device").add_subparsers(dest="edge_command", required=True)
-    satellite = edge.add_parser("satellite", parents=[common],
-                                help="speech on this device, dialogue and memory on `parley serve` (PARLEY_TOKEN)")
-    satellite.add_argument("--server", required=True, help="the server's WebSocket, e.g. ws://192.168.1.10:8780/ws")
-    satellite.add_argument("--device-id", help="how the server knows this device (default: from the host name)")
-    satellite.add_argument("--home", type=Path, help="where the journal and offline memory live")
-    calibrate = edge.add_parser("calibrate", parents=[common], help="measure this device, write the profile that fits")
-    calibrate.add_argument("--out", type=Path, help="where to write the profile (TOML); default: print it")
-    edge_bench = edge.add_parser("bench", parents=[common], help="turn latency as a satellite, against all on the device")
-    edge_bench.add_argument("--turns", type=int, default=12, help="utterances")
-    edge_bench.add_argument("--json", action="store_true", help="print one JSON document")
-    install = edge.add_parser("install", parents=[common], help="a systemd unit for a satellite or a server")
-    install.add_argument("--role", choices=["satellite", "server"], default="satellite")
-    install.add_argument("--server", help="the satellite's server, e.g. ws://192.168.1.10:8780/ws")
-    install.add_argument("--dry-run", action="store_true", help="print the unit and environment file, write nothing")
+    for plugin in command_plugins().values():
+        plugin.add_parser(commands, common)
 
     server = commands.add_parser("serve", parents=[common], help="the web page and the WebSocket, on one port")
     server.add_argument("--host", default="127.0.0.1", help="where to listen; off loopback PARLEY_TOKEN must be set")
@@ -88,22 +77,10 @@ def with_talk_options(config, args):
     return dataclasses.replace(config, talk=dataclasses.replace(config.talk, **chosen))
 
 
-def edge(args, config) -> int:
-    if args.edge_command == "calibrate":
-        from edge.calibrate import main as calibrate
-
-        return calibrate(config, args.out)
-    if args.edge_command == "bench":
-        from edge.bench import main as bench
-
-        return bench(config, args.config, args.turns, args.json)
-    if args.edge_command == "install":
-        from edge.install import main as install
-
-        return install(args.role, args.server, args.config, args.dry_run)
-    from edge.cli import satellite
-
-    return satellite(with_talk_options(config, args), args.server, args.device_id, args.home)
+def command_plugins() -> dict:
+    """Subcommands that other packages add (`parley edge`), found by entry point, so this CLI
+    imports none of them: each has `add_parser(commands, common)` and `run(args, config)`."""
+    return {point.name: point.load() for point in entry_points(group="parley.commands")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             from voice.talk import devices
 
             return devices()
-        if args.command == "edge":
-            return edge(args, config)
+        plugins = command_plugins()
+        if args.command in plugins:
+            return plugins[args.command].run(args, config)
         if args.command == "serve":
             from voice.server import main as serve
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from configs.files import ConfigError
 from memory.db import delete_db, open_db
 from voice.audio import AudioFormat
 from voice.bench import stats, with_noise
 from voice.caller import ScriptedCaller
-from voice.config import Config, ConfigError, load_config
+from voice.config import Config, load_config
 from voice.demo import CALLER_LENGTH_SCALE, caller_lines
 from voice.events import (
     AgentTextEvent,

@@ -20,8 +20,9 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from configs.files import ConfigError
 from voice import protocol
-from voice.config import Config, ConfigError
+from voice.config import Config
 from voice.events import Event
 from voice.protocol import Bye, Hello, Played, ProtocolError
 from voice.reply import Engines

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from voice.config import Config, ConfigError
+from configs.files import ConfigError
+from voice.config import Config
 from voice.echo import EchoFilter, PlayedAudio
 from voice.events import (
     AgentTextEvent,

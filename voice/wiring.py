@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from configs.files import ConfigError
 from dialogue import phrases
 from dialogue.brain import Brain
 from dialogue.domain import load_domain
@@ -19,7 +20,7 @@ from memory.callers import Callers, CallLog
 from memory.db import default_db_path, open_db
 from memory.people import Memory
 from memory.reservations import ReservationStore
-from voice.config import Config, ConfigError, LlmConfig
+from voice.config import Config, LlmConfig
 from voice.events import Event
 from voice.reply import Engines
 from voice.session import Session
@@ -52,8 +53,8 @@ def build_brain(config: Config, db: Path | None, transport: str, who: tuple[str,
     store, memory = ReservationStore(database, domain.tables_per_slot), Memory(database)
     person = memory.recognize(*who) if who else None
     call = CallLog(memory, store, transport, person, records_turns)
-    caller = Callers(memory, store).as_caller(person) if person else None
-    brain = ReservationBrain(domain, store, clock, call, caller)
+    callers = Callers(memory, store)
+    brain = ReservationBrain(domain, store, clock, call, callers.as_caller(person) if person else None, callers)
     return llm_brain(brain, config.llm) if config.llm.base_url else brain
 
 
