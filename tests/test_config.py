@@ -69,3 +69,17 @@ def test_the_restaurant_keeps_its_own_time_zone(tmp_path):
     path.write_text('[restaurant]\ntimezone = "Mars/Olympus_Mons"\n')
     with pytest.raises(ConfigError, match="not a known time zone"):
         load_domain(path)
+
+
+def test_a_value_outside_its_choices_is_named_with_the_file_before_any_call(tmp_path):
+    with pytest.raises(ConfigError, match=r"parley\.toml: 'vad\.frame_ms' must be one of 10, 20, 30, not 25"):
+        load_config(write(tmp_path, "[vad]\nframe_ms = 25\n"))
+    with pytest.raises(ConfigError, match=r"'talk\.echo' must be one of 'webrtc', 'gate', 'off', not 'loud'"):
+        load_config(write(tmp_path, '[talk]\necho = "loud"\n'))
+    with pytest.raises(ConfigError, match=r"'stt\.compute_type' must be one of .*'int8'.*not 'int9'"):
+        load_config(write(tmp_path, '[stt]\ncompute_type = "int9"\n'))
+
+
+def test_an_llm_endpoint_without_a_model_is_refused_at_start(tmp_path):
+    with pytest.raises(ConfigError, match=r"parley\.toml: 'llm\.model' must name the model"):
+        load_config(write(tmp_path, '[llm]\nbase_url = "http://127.0.0.1:8080/v1"\n'))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import typing
 from importlib.metadata import entry_points
 from pathlib import Path
 
 from configs.files import ConfigError
 from dialogue.types import StoreError
 from voice.audio import AudioFormatError
-from voice.config import load_config
+from voice.config import EchoMode, load_config
 from voice.models import ModelNotFoundError
 
 
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     talk = commands.add_parser("talk", parents=[common], help="talk through the local microphone and speaker")
     talk.add_argument("--input-device", help="a microphone's name or number from `parley devices`")
     talk.add_argument("--output-device", help="a speaker's name or number from `parley devices`")
-    talk.add_argument("--echo", choices=["webrtc", "gate", "off"], help="how Parley keeps from hearing itself")
+    talk.add_argument("--echo", choices=typing.get_args(EchoMode), help="how Parley keeps from hearing itself")
     commands.add_parser("devices", parents=[common], help="the audio devices `parley talk` can use")
 
     for plugin in command_plugins().values():

@@ -7,9 +7,12 @@ import typing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from configs.files import merge_tables, read_toml
+from configs.files import ConfigError, merge_tables, read_toml
+
+EchoMode = Literal["webrtc", "gate", "off"]
+ComputeType = Literal["int8", "int8_float32", "int8_float16", "int16", "float16", "float32", "default", "auto"]
 
 
 @dataclass(frozen=True)
@@ -21,8 +24,8 @@ class AudioConfig:
 
 @dataclass(frozen=True)
 class VadConfig:
-    aggressiveness: int
-    frame_ms: int
+    aggressiveness: Literal[0, 1, 2, 3]  # webrtcvad's modes
+    frame_ms: Literal[10, 20, 30]  # the frame lengths webrtcvad takes
     start_ms: int
     end_silence_ms: int
     pause_ms: int
@@ -35,7 +38,7 @@ class VadConfig:
 @dataclass(frozen=True)
 class SttConfig:
     model: str
-    compute_type: str
+    compute_type: ComputeType  # CTranslate2's
     cpu_threads: int
     language: str
     beam_size: int
@@ -57,7 +60,7 @@ class SessionConfig:
 
 @dataclass(frozen=True)
 class TalkConfig:
-    echo: str
+    echo: EchoMode
     echo_margin_db: float
     input_device: str
     output_device: str
@@ -94,15 +97,24 @@ def load_config(path: Path | str | None = None) -> Config:
     table = read_toml(resources.files("configs") / "default.toml")
     if path is not None:
         merge_tables(table, read_toml(Path(path)), str(path))
-    return _build(Config, table)
+    source = str(path) if path is not None else "configs/default.toml"
+    config = _build(Config, table, source)
+    if config.llm.base_url and not config.llm.model:  # else every call would fail, not the start
+        raise ConfigError(f"{source}: 'llm.model' must name the model the endpoint at llm.base_url serves")
+    return config
 
 
-def _build(cls, table: dict[str, Any]):
-    """An instance of dataclass `cls` from a complete table."""
+def _build(cls, table: dict[str, Any], source: str, prefix: str = ""):
+    """An instance of dataclass `cls` from a complete table; a value outside a Literal's choices
+    is an error naming the key and the file, before any call starts."""
     hints = typing.get_type_hints(cls)
     values = {}
     for f in dataclasses.fields(cls):
-        hint = hints[f.name]
-        value = table[f.name]
-        values[f.name] = _build(hint, value) if dataclasses.is_dataclass(hint) else value
+        hint, value, name = hints[f.name], table[f.name], f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(hint):
+            value = _build(hint, value, source, f"{name}.")
+        elif typing.get_origin(hint) is Literal and value not in typing.get_args(hint):
+            choices = ", ".join(repr(choice) for choice in typing.get_args(hint))
+            raise ConfigError(f"{source}: '{name}' must be one of {choices}, not {value!r}")
+        values[f.name] = value
     return cls(**values)

@@ -135,8 +135,6 @@ class EchoFilter:
     - "off": nothing; for headphones.
     """
 
-    MODES = ("webrtc", "gate", "off")
-
     def __init__(self, mode: str, played: PlayedAudio, rate: int, margin_db: float):
         self.gate = EchoGate(played, margin_db) if mode in ("webrtc", "gate") else None
         self.canceller = WebRtcEchoCanceller(played, rate) if mode == "webrtc" else None

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from configs.files import ConfigError
 from voice.config import Config
 from voice.echo import EchoFilter, PlayedAudio
 from voice.events import (
@@ -85,8 +84,6 @@ class TerminalView:
 def local_audio(config: Config) -> Iterator[tuple[SoundDeviceSource, SoundDeviceSpeaker]]:
     """The configured microphone (through the echo filter) and speaker, open for the block."""
     settings = config.talk
-    if settings.echo not in EchoFilter.MODES:
-        raise ConfigError(f"talk.echo: {settings.echo!r} is not one of {', '.join(EchoFilter.MODES)}")
     microphone = find_device(settings.input_device, "input")
     speaker_device = find_device(settings.output_device, "output")
     print(f"microphone: {microphone['name']}; speaker: {speaker_device['name']}; echo: {settings.echo}", flush=True)

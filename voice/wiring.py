@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from configs.files import ConfigError
 from dialogue import phrases
 from dialogue.brain import Brain
 from dialogue.domain import load_domain
@@ -65,8 +64,6 @@ def llm_brain(brain: ReservationBrain, llm: LlmConfig) -> LlmBrain:
 
     from dialogue.llm_brain import LlmBrain
 
-    if not llm.model:
-        raise ConfigError("llm.model: name the model the endpoint at llm.base_url serves")
     deadline = llm.deadline_ms / 1000
     client = AsyncOpenAI(base_url=llm.base_url, api_key=os.environ.get(llm.api_key_env) or NO_KEY,
                          max_retries=0, timeout=deadline)
