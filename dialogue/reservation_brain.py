@@ -23,7 +23,7 @@ from dialogue.manager import (
     UserSaid,
 )
 from dialogue.turn_end import Listening
-from dialogue.types import BookingStore, Caller, CallRecord, Directory, StoreError
+from dialogue.types import BookingStore, Calendar, Caller, CallRecord, Directory, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,15 @@ class ReservationBrain:
     only memory needs (the turn record, facts learned) runs in the background, after the reply."""
 
     def __init__(self, domain: Domain, store: BookingStore, clock: Callable[[], datetime] | None = None,
-                 call: CallRecord | None = None, caller: Caller | None = None, directory: Directory | None = None):
+                 call: CallRecord | None = None, caller: Caller | None = None, directory: Directory | None = None,
+                 calendar: Calendar | None = None):
         self.domain = domain
         self.store = store
         self.clock = clock or domain.now
         self.call = call
-        self.manager = DialogueManager(domain, store, directory, caller)
+        # The manager reads on the event loop while the writer thread writes: given a calendar on a
+        # connection of its own, a read never lands inside the writer's open transaction.
+        self.manager = DialogueManager(domain, calendar or store, directory, caller)
         self.ended = False
         self.memory_errors: list[str] = []
         self.memory_ms: list[float] = []  # how long each piece of background memory work took

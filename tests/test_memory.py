@@ -6,12 +6,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime
+from datetime import date, datetime, time
 
 import pytest
 
-from dialogue.types import StoreError
-from memory.db import open_db, schema_version
+from dialogue.types import Booking, StoreError
+from memory.db import immediate, open_db, schema_version
 from memory.people import Memory
 from voice.config import load_config
 from voice.wiring import build_brain
@@ -233,3 +233,17 @@ def test_a_callers_pause_habit_is_learned_and_shapes_the_next_call(tmp_path):
         return listening
 
     assert asyncio.run(next_call()).pause_ms == 520
+
+
+def test_the_event_loop_reads_on_a_connection_of_its_own(tmp_path):
+    """A read during the writer thread's open transaction does not see its half-done write."""
+    brain = build_brain(load_config(), tmp_path / "p.db", "chat", clock=lambda: NOW)
+    booking = Booking(2, date(2026, 12, 4), time(19, 30), "Sam Lee", "5551234")
+    with immediate(brain.store.db):  # the writer's transaction, not yet committed
+        brain.store.table.insert({"party_size": 2, "day": "2026-12-04", "at": "19:30", "name": "Sam Lee",
+                                  "phone": "5551234", "status": "booked", "notes": "[]", "created": "x",
+                                  "updated": "x"})
+        assert brain.manager.calendar.free_tables(booking.day, booking.at) == brain.domain.tables_per_slot
+        assert brain.store.free_tables(booking.day, booking.at) == brain.domain.tables_per_slot - 1
+    assert brain.manager.calendar.free_tables(booking.day, booking.at) == brain.domain.tables_per_slot - 1
+    asyncio.run(brain.close())

@@ -48,12 +48,17 @@ def build_brain(config: Config, db: Path | None, transport: str, who: tuple[str,
     ("user", NAME) from --user, ("client", ID) from a browser or a satellite. Opens the database:
     blocking, so a running event loop calls it through `open_brain`."""
     domain = load_domain(config.dialogue.domain or None)
-    database = open_db(db or default_db_path())
-    store, memory = ReservationStore(database, domain.tables_per_slot), Memory(database)
+    path = db or default_db_path()
+    # Two connections (WAL allows it): the brain's writer thread writes on one, in transactions;
+    # the event loop reads on the other, so its reads never share the writer's connection.
+    writes, reads = open_db(path), open_db(path)
+    store, memory = ReservationStore(writes, domain.tables_per_slot), Memory(writes)
     person = memory.recognize(*who) if who else None
     call = CallLog(memory, store, transport, person, records_turns)
-    callers = Callers(memory, store)
-    brain = ReservationBrain(domain, store, clock, call, callers.as_caller(person) if person else None, callers)
+    calendar = ReservationStore(reads, domain.tables_per_slot)
+    callers = Callers(Memory(reads), calendar)
+    brain = ReservationBrain(domain, store, clock, call, callers.as_caller(person) if person else None, callers,
+                             calendar)
     return llm_brain(brain, config.llm) if config.llm.base_url else brain
 
 
