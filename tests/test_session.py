@@ -182,14 +182,3 @@ def test_a_pause_then_more_speech_never_gets_a_reply_to_the_partial_turn(config,
     assert "table for" in heard.lower() and "people on friday" in heard.lower()
     # The 600 ms gap, plus the quiet Piper leaves around a phrase, as memory will learn it.
     assert any(600 <= pause < 1000 for pause in brain.pauses), brain.pauses
-
-
-def test_the_endpoint_waits_by_what_the_turn_sounds_like_and_who_is_speaking(config):
-    from dialogue.turn_end import Listening
-
-    session = Session(config, Engines(stt=ScriptedSTT([]), tts=ToneTTS()), ScriptedBrain([]), None, None)
-    vad = config.vad
-    assert session._wait_ms(False, Listening()) == vad.unfinished_wait_ms
-    assert session._wait_ms(True, Listening()) == vad.finished_wait_ms
-    assert session._wait_ms(True, Listening("yes_no")) < vad.finished_wait_ms < session._wait_ms(True, Listening("name"))
-    assert session._wait_ms(True, Listening(pause_ms=500)) == 600  # this caller thinks in long pauses

@@ -11,7 +11,6 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from dialogue.brain import Brain
-from dialogue.turn_end import Listening, sounds_finished
 from voice.audio import AudioChunk
 from voice.config import Config
 from voice.events import (
@@ -29,18 +28,22 @@ from voice.events import (
 from voice.queues import DropOldestQueue, QueueClosed
 from voice.reply import Engines, ReplyRun, speak_greeting, speak_reply, timed_transcribe
 from voice.streams import AudioSink, AudioSource
-from voice.vad import (
-    Endpointer,
-    SpeechEnded,
-    SpeechPaused,
-    SpeechResumed,
-    SpeechStarted,
+from voice.turn_taking import (
+    Action,
+    BargeIn,
+    Partial,
+    PauseHeard,
+    Respond,
+    Transcribe,
+    Transcribed,
+    TurnTaker,
+    Wait,
 )
+from voice.vad import Endpointer, SpeechStarted
 
 log = logging.getLogger(__name__)
 
 HISTORY_SECONDS = 60  # input audio kept for the turn being spoken; longer turns are cut
-WAIT_SCALE = {"yes_no": 0.6, "name": 1.5}  # a yes needs little thought; a spelled name has gaps
 
 
 @dataclass
@@ -126,8 +129,8 @@ class Session:
         # Without speculation (the naive baseline) every turn waits end_silence_ms; with it, a turn
         # waits as long as an unfinished one might, until its transcript says otherwise.
         self.endpointer = Endpointer(config.vad, rate, default_wait_ms=config.vad.unfinished_wait_ms if streaming else None)
-        self._speculation: Speculation | None = None
-        self._waiting_pause: SpeechPaused | None = None  # a pause whose STT waits for the running one
+        self.turns = TurnTaker(config.vad, speculate=streaming, barge_in=config.session.barge_in)
+        self._speculation: Speculation | None = None  # the latest speculative transcription
         self.history: list[Turn] = []
         self.dropped_chunks = 0
         self._audio = AudioHistory(rate)
@@ -147,7 +150,8 @@ class Session:
             await self._barge_in()  # the source failed or we were cancelled: stop talking, keep what was heard
             raise
         finally:
-            self._speculation = self._waiting_pause = None  # the input is over: a late transcript ends nothing
+            self.turns.input_over()  # a late transcript ends nothing
+            self._speculation = None
         if self._reply is not None:
             await asyncio.wait([self._reply.task])
         while self.speaker.busy():
@@ -177,68 +181,43 @@ class Session:
             heard = AudioChunk(bytes(len(chunk.audio)), chunk.format) if chunk.echo else chunk  # echo is quiet
             for event in self.endpointer.feed(heard):
                 if isinstance(event, SpeechStarted):
-                    await self._on_speech_started(event)
-                elif isinstance(event, SpeechPaused):
-                    self._on_pause(event)
-                elif isinstance(event, SpeechResumed):
-                    self._on_resume(event)
-                else:
-                    self._on_speech_ended(event)
+                    self.on_event(SpeechStartedEvent(event.sample))
+                    self.on_event(StateEvent("hearing"))
+                for action in self.turns.handle(event, self._agent_talking()):
+                    if isinstance(action, BargeIn):
+                        await self._barge_in()
+                    else:
+                        self._act(action)
 
-    async def _on_speech_started(self, event: SpeechStarted) -> None:
-        self.on_event(SpeechStartedEvent(event.sample))
-        self.on_event(StateEvent("hearing"))
-        if self.config.session.barge_in and self._agent_talking():
-            await self._barge_in()
+    def _act(self, action: Action) -> None:
+        """Carry out what the turn-taker decided (all but a barge-in, which is awaited)."""
+        if isinstance(action, Transcribe):
+            self._speculate(action)
+        elif isinstance(action, Wait):
+            ended = self.endpointer.wait(action.ms)
+            for then in self.turns.handle(ended) if ended is not None else []:
+                self._act(then)
+        elif isinstance(action, Respond):
+            self._respond(action)
+        elif isinstance(action, PauseHeard):
+            self.brain.pause_heard(action.ms)
+        elif isinstance(action, Partial):
+            self.on_event(PartialTranscriptEvent(action.text))
 
     # --- speculation: work starts on the pause, the reply waits for the endpoint ----------------
 
-    def _on_pause(self, event: SpeechPaused) -> None:
-        if not self.streaming:
-            return
-        if self._speculation is not None and not self._speculation.task.done():
-            self._waiting_pause = event  # one STT at a time, or both run at half speed
-            return
-        self._speculate(event)
-
-    def _speculate(self, event: SpeechPaused) -> None:
-        audio = self._turn_audio(event.start, event.end)
+    def _speculate(self, span: Transcribe) -> None:
+        audio = self._turn_audio(span.start, span.end)
         task = asyncio.create_task(asyncio.to_thread(timed_transcribe, self.engines.stt, audio))
-        speculation = Speculation(event.start, event.end, task)
+        speculation = Speculation(span.start, span.end, task)
         self._speculation = speculation
-        task.add_done_callback(lambda _: self._judge(speculation))
+        task.add_done_callback(lambda _: self._transcribed(speculation))
 
-    def _on_resume(self, event: SpeechResumed) -> None:
-        self._waiting_pause = None
-        self.brain.pause_heard(event.pause_ms)
-
-    def _judge(self, speculation: Speculation) -> None:
-        """The speculative transcript is in: does the turn sound finished? Then wait less."""
-        waiting, self._waiting_pause = self._waiting_pause, None
-        if waiting is not None and waiting.end > speculation.end:
-            self._speculate(waiting)  # the user spoke on and paused again meanwhile
-            return
-        current = speculation is self._speculation and self.endpointer.last_voiced_end == speculation.end
-        current = current and self.endpointer.in_speech
-        if not current or speculation.task.cancelled() or speculation.task.exception() is not None:
-            return
-        listening = self.brain.listening()
-        text, _seconds = speculation.task.result()
-        if text:
-            self.on_event(PartialTranscriptEvent(text))
-        finished = sounds_finished(text, listening.expect)
-        ended = self.endpointer.wait(self._wait_ms(finished, listening))
-        if ended is not None:
-            self._on_speech_ended(ended)
-
-    def _wait_ms(self, finished: bool, listening: Listening) -> int:
-        vad = self.config.vad
-        if not finished:
-            return vad.unfinished_wait_ms
-        wait = vad.finished_wait_ms * WAIT_SCALE.get(listening.expect, 1.0)
-        if listening.pause_ms:  # this caller is known to pause this long mid-turn: don't cut them off
-            wait = max(wait, min(listening.pause_ms + 100, vad.unfinished_wait_ms))
-        return int(wait)
+    def _transcribed(self, speculation: Speculation) -> None:
+        task = speculation.task
+        text = None if task.cancelled() or task.exception() is not None else task.result()[0]
+        for action in self.turns.handle(Transcribed(speculation.end, text, self.brain.listening())):
+            self._act(action)
 
     def _turn_audio(self, start: int, end: int) -> AudioChunk:
         preroll = self.config.vad.preroll_ms * self.config.audio.sample_rate // 1000
@@ -247,16 +226,16 @@ class Session:
 
     # --- the reply --------------------------------------------------------------------------
 
-    def _on_speech_ended(self, event: SpeechEnded) -> None:
-        self.on_event(EndpointEvent(event.start, event.end))
+    def _respond(self, turn: Respond) -> None:
+        self.on_event(EndpointEvent(turn.start, turn.end))
         self.on_event(StateEvent("thinking"))
-        speculation, self._speculation, self._waiting_pause = self._speculation, None, None
-        same_turn = speculation is not None and speculation.end == event.end
-        audio = self._turn_audio(event.start, event.end)
-        last_speech = self._arrivals.time_of(event.end)
+        speculation, self._speculation = self._speculation, None
+        speculated = turn.speculated and speculation is not None and speculation.end == turn.end
+        audio = self._turn_audio(turn.start, turn.end)
+        last_speech = self._arrivals.time_of(turn.end)
         previous = self._reply.task if self._reply else None
         run = ReplyRun(audio=audio, last_speech_at=last_speech, spoken=SpokenReply(),
-                       transcript=speculation.task if same_turn else None)
+                       transcript=speculation.task if speculated else None)
         run.task = asyncio.create_task(self._reply_after(previous, run))
         self._reply = run
 

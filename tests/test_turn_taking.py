@@ -1,0 +1,91 @@
+"""The turn-taker alone: VAD events and transcripts as plain values, actions out; no audio, no clock."""
+
+import pytest
+
+from dialogue.turn_end import Listening
+from voice.turn_taking import BargeIn, Partial, PauseHeard, Respond, Transcribe, Transcribed, TurnTaker, Wait
+from voice.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
+
+ASKING = Listening()
+
+
+@pytest.fixture
+def turns(config):
+    return TurnTaker(config.vad)
+
+
+def test_a_pause_is_transcribed_and_a_finished_turn_waits_little(turns, config):
+    assert turns.handle(SpeechStarted(0)) == []
+    assert turns.handle(SpeechPaused(0, 16000)) == [Transcribe(0, 16000)]
+    assert turns.handle(Transcribed(16000, "What time do you open on Sunday?", ASKING)) == [
+        Partial("What time do you open on Sunday?"), Wait(config.vad.finished_wait_ms)]
+    assert turns.handle(SpeechEnded(0, 16000)) == [Respond(0, 16000, speculated=True)]
+
+
+def test_an_unfinished_turn_waits_the_longest(turns, config):
+    turns.handle(SpeechStarted(0))
+    turns.handle(SpeechPaused(0, 8000))
+    assert turns.handle(Transcribed(8000, "A table for", ASKING)) == [Partial("A table for"),
+                                                                      Wait(config.vad.unfinished_wait_ms)]
+
+
+def test_the_wait_follows_what_the_dialogue_expects_and_who_is_speaking(turns, config):
+    vad = config.vad
+
+    def wait_after(text: str, listening: Listening) -> int:
+        turns.handle(SpeechStarted(0))
+        turns.handle(SpeechPaused(0, 8000))
+        *_, wait = turns.handle(Transcribed(8000, text, listening))
+        turns.handle(SpeechEnded(0, 8000))
+        return wait.ms
+
+    assert wait_after("Yes.", Listening("yes_no")) < vad.finished_wait_ms
+    assert wait_after("Sam Lee.", Listening("name")) > vad.finished_wait_ms
+    assert wait_after("Tomorrow at seven.", Listening(pause_ms=500)) == 600  # this caller thinks in long pauses
+
+
+def test_a_transcript_taken_before_the_user_went_on_decides_nothing(turns):
+    turns.handle(SpeechStarted(0))
+    turns.handle(SpeechPaused(0, 8000))
+    assert turns.handle(SpeechResumed(9000, pause_ms=62.5)) == [PauseHeard(62.5)]
+    assert turns.handle(Transcribed(8000, "I'd like a table.", ASKING)) == []
+    assert turns.handle(SpeechEnded(0, 20000)) == [Respond(0, 20000, speculated=False)]
+
+
+def test_one_speculation_at_a_time_and_a_later_pause_goes_next(turns, config):
+    turns.handle(SpeechStarted(0))
+    assert turns.handle(SpeechPaused(0, 8000)) == [Transcribe(0, 8000)]
+    turns.handle(SpeechResumed(9000, pause_ms=60))
+    assert turns.handle(SpeechPaused(0, 16000)) == []  # waits for the running one
+    assert turns.handle(Transcribed(8000, "A table", ASKING)) == [Transcribe(0, 16000)]
+    assert turns.handle(Transcribed(16000, "A table for two.", ASKING))[-1] == Wait(config.vad.finished_wait_ms)
+
+
+def test_a_transcript_after_the_turn_or_the_input_ended_ends_nothing(turns):
+    turns.handle(SpeechStarted(0))
+    turns.handle(SpeechPaused(0, 8000))
+    assert turns.handle(SpeechEnded(0, 8000)) == [Respond(0, 8000, speculated=True)]
+    assert turns.handle(Transcribed(8000, "Hello.", ASKING)) == []
+    turns.handle(SpeechStarted(20000))
+    turns.handle(SpeechPaused(20000, 30000))
+    turns.input_over()
+    assert turns.handle(Transcribed(30000, "Goodbye.", ASKING)) == []
+
+
+def test_a_failed_transcript_changes_no_wait(turns):
+    turns.handle(SpeechStarted(0))
+    turns.handle(SpeechPaused(0, 8000))
+    assert turns.handle(Transcribed(8000, None, ASKING)) == []
+
+
+def test_the_user_starting_to_talk_over_parley_barges_in_unless_turned_off(config):
+    assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=True) == [BargeIn()]
+    assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=False) == []
+    assert TurnTaker(config.vad, barge_in=False).handle(SpeechStarted(0), agent_talking=True) == []
+
+
+def test_the_naive_baseline_never_speculates(config):
+    turns = TurnTaker(config.vad, speculate=False)
+    turns.handle(SpeechStarted(0))
+    assert turns.handle(SpeechPaused(0, 8000)) == []
+    assert turns.handle(SpeechEnded(0, 8000)) == [Respond(0, 8000, speculated=False)]
