@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator
@@ -26,6 +27,8 @@ from voice import protocol
 LINK_LOST = "Sorry, I've lost my line to the restaurant, but I can still help."
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # between reconnection attempts, the last repeated
 REPLY_SECONDS = 3.0  # a server that has sent nothing of a reply for this long is taken as gone
+
+log = logging.getLogger(__name__)
 
 
 class LinkDown(Exception):
@@ -78,7 +81,7 @@ class Link:
         self._replies: dict[int, asyncio.Queue] = {}
         self._sending = asyncio.Lock()
         self._sent: set[str] = set()  # origins sent on this connection, awaiting their ack
-        self.last_end: dict = {}  # the server's reply_end for the last reply
+        self.last_end: protocol.ReplyEnd | None = None  # the server's end of the last reply
 
     async def run(self) -> None:
         """Connect, and reconnect whenever the link drops, until cancelled."""
@@ -97,25 +100,29 @@ class Link:
             attempt += 1
 
     async def _hello(self, ws) -> None:
-        await ws.send(json.dumps({"type": "hello", "version": protocol.VERSION, "mode": "text",
-                                  "client_id": self.device_id, "token": self.token}))
-        ready = json.loads(await ws.recv())
-        if ready.get("type") != "ready":
-            raise LinkDown(ready.get("message", "refused"))
+        await ws.send(protocol.Hello(self.device_id, None, self.token).encode())
+        try:
+            ready = protocol.parse_for_satellite(await ws.recv())
+        except (protocol.ProtocolError, ValueError) as error:
+            raise LinkDown(str(error)) from None
+        if not isinstance(ready, protocol.Ready):
+            raise LinkDown(f"expected ready, got {ready}")
 
     async def _serve(self, ws) -> None:
         self._ws, self._sent = ws, set()
         await self.flush()  # what was said offline first, in order
         self.connected.set()
-        async for message in ws:
-            self._dispatch(json.loads(message))
+        async for text in ws:
+            try:
+                self._dispatch(protocol.parse_for_satellite(text))
+            except (protocol.ProtocolError, ValueError) as error:
+                log.warning("server message ignored: %s", error)
 
-    def _dispatch(self, message: dict) -> None:
-        kind = message.get("type")
-        if kind == "recorded":
-            self.journal.acked(message["origin"])
-        elif kind in ("agent", "reply_end") and message.get("seq") in self._replies:
-            self._replies[message["seq"]].put_nowait(message)
+    def _dispatch(self, message: protocol.SatelliteMessage) -> None:
+        if isinstance(message, protocol.Recorded):
+            self.journal.acked(message.origin)
+        elif isinstance(message, protocol.Agent | protocol.ReplyEnd) and message.seq in self._replies:
+            self._replies[message.seq].put_nowait(message)
 
     def _down(self) -> None:
         if self.connected.is_set() and not asyncio.current_task().cancelling():  # closing is no drop
@@ -133,7 +140,7 @@ class Link:
                     return
                 if origin not in self._sent:
                     self._sent.add(origin)
-                    await self._ws.send(json.dumps({"type": "record", "origin": origin, "turn": turn}))
+                    await self._ws.send(protocol.Record(origin, turn).encode())
 
     async def ask(self, seq: int, text: str) -> AsyncIterator[str]:
         """The server's reply to one user turn, as it streams; LinkDown if it cannot finish."""
@@ -141,7 +148,7 @@ class Link:
             raise LinkDown("offline")
         queue = self._replies[seq] = asyncio.Queue()
         try:
-            await self._ws.send(json.dumps({"type": "user_turn", "seq": seq, "text": text}))
+            await self._ws.send(protocol.UserTurn(seq, text).encode())
             while True:
                 try:
                     async with asyncio.timeout(REPLY_SECONDS):  # not wait_for: it can swallow a cancel on 3.11
@@ -150,10 +157,10 @@ class Link:
                     message = None
                 if message is None:
                     raise LinkDown("the server went away mid-reply")
-                if message["type"] == "reply_end":
+                if isinstance(message, protocol.ReplyEnd):
                     self.last_end = message
                     return
-                yield message["text"]
+                yield message.text
         except ConnectionClosed:
             raise LinkDown("the server went away mid-reply") from None
         finally:
@@ -200,7 +207,7 @@ class SatelliteBrain:
             async for part in self.link.ask(seq, transcript):
                 yield part
             end = self.link.last_end
-            self._listening, self._server_ended = Listening(expect=end.get("expect")), bool(end.get("ended"))
+            self._listening, self._server_ended = Listening(expect=end.expect), end.ended
             self._told_offline = False
             return
         except LinkDown:

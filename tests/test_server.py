@@ -307,3 +307,26 @@ def test_the_server_side_speaker_believes_the_client_but_never_past_what_could_h
 
     at_once, reported, dropped, busy = asyncio.run(scenario())
     assert at_once < 0.05 and 0.09 < reported < 0.15 and 0.85 < dropped < 0.91 and not busy
+
+
+def test_every_message_a_client_or_satellite_sends_encodes_to_what_the_server_parses():
+    from voice.audio import AudioFormat
+    from voice.protocol import Bye, Hello, Played, Record, UserTurn, parse
+
+    sent = [Hello("browser-1", AudioFormat(48000), "t0k3n"), Hello("satellite-kitchen", None, "t0k3n"),
+            Played(2.5), Bye(), UserTurn(3, "A table for two."),
+            Record("7:3:user", {"role": "user", "text": "A table for two.", "heard": "A table for two."})]
+    assert [parse(message.encode()) for message in sent] == sent
+
+
+def test_every_message_a_satellite_receives_decodes_to_its_type_and_an_error_says_why():
+    import pytest
+
+    from voice.protocol import Agent, ProtocolError, Ready, Recorded, ReplyEnd, parse_for_satellite
+
+    received = [Ready("s1", None), Agent(3, "For two, "), ReplyEnd(3, "yes_no", False), Recorded("7:3:user")]
+    assert [parse_for_satellite(message.encode()) for message in received] == received
+    with pytest.raises(ProtocolError, match="a valid access token is required"):
+        parse_for_satellite('{"type": "error", "code": "bad_token", "message": "a valid access token is required"}')
+    with pytest.raises(ProtocolError, match="not a message for a satellite"):
+        parse_for_satellite('{"type": "agent", "text": "no seq"}')

@@ -11,6 +11,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from voice import protocol
+from voice.audio import AudioFormat
 from voice.caller import ScriptedCaller
 
 REPORT_SECONDS = 0.1
@@ -72,8 +73,7 @@ async def call(url: str, caller_lines: list[np.ndarray], client_id: str, rate: i
     """One call: hello, the caller's lines each after Parley's reply has played, then bye."""
     result = ClientCall()
     async with connect(url, max_size=2**24) as ws:
-        await ws.send(json.dumps({"type": "hello", "version": protocol.VERSION, "client_id": client_id,
-                                  "audio": {"rate": rate, "width": 2, "channels": 1}}))
+        await ws.send(protocol.Hello(client_id, AudioFormat(rate)).encode())
         ready = json.loads(await ws.recv())
         result.messages.append(ready)
         if ready["type"] != "ready":
@@ -87,7 +87,7 @@ async def call(url: str, caller_lines: list[np.ndarray], client_id: str, rate: i
                 receiving = group.create_task(_receive(ws, player, result, timing))
                 reporting = group.create_task(_report(ws, player))
                 await _send(ws, caller, timing)
-                await ws.send(json.dumps({"type": "bye"}))
+                await ws.send(protocol.Bye().encode())
                 await receiving
                 reporting.cancel()
         except* ConnectionClosed:
@@ -126,4 +126,4 @@ async def _receive(ws, player: ClientPlayer, result: ClientCall, timing: _Timing
 async def _report(ws, player: ClientPlayer) -> None:
     while True:
         await asyncio.sleep(REPORT_SECONDS)
-        await ws.send(json.dumps({"type": "played", "seconds": round(player.played(), 3)}))
+        await ws.send(protocol.Played(round(player.played(), 3)).encode())

@@ -43,8 +43,19 @@ class ProtocolError(Exception):
         return {"type": "error", "code": self.code, "message": str(self), "fatal": self.close_code is not None}
 
 
+class Message:
+    """A message of the protocol: `message()` is its JSON object, `encode()` the text frame."""
+
+    def message(self) -> dict:
+        return {"type": _TYPES[type(self)], **dataclasses.asdict(self)}
+
+    def encode(self) -> str:
+        return json.dumps(self.message())
+
+
+# Client to server.
 @dataclass(frozen=True)
-class Hello:
+class Hello(Message):
     client_id: str
     audio: AudioFormat | None  # None for a satellite: text only
     token: str = ""
@@ -53,19 +64,23 @@ class Hello:
     def satellite(self) -> bool:
         return self.audio is None
 
+    def message(self) -> dict:
+        mode = {"mode": "text"} if self.audio is None else {"audio": dataclasses.asdict(self.audio)}
+        return {"type": "hello", "version": VERSION, "client_id": self.client_id, "token": self.token, **mode}
+
 
 @dataclass(frozen=True)
-class Played:
+class Played(Message):
     seconds: float  # reply audio played since the connection opened, in total
 
 
 @dataclass(frozen=True)
-class Bye:
+class Bye(Message):
     pass
 
 
 @dataclass(frozen=True)
-class UserTurn:
+class UserTurn(Message):
     """A satellite's transcript of one user turn, to be answered."""
 
     seq: int
@@ -73,11 +88,49 @@ class UserTurn:
 
 
 @dataclass(frozen=True)
-class Record:
+class Record(Message):
     """A turn as a satellite recorded it (said online or offline), for the server's memory."""
 
     origin: str  # unique on the satellite, e.g. "12:user"
     turn: dict  # role, text, heard, interrupted, trace, at
+
+
+# Server to a satellite (a browser's messages from the server are `event_message`'s).
+@dataclass(frozen=True)
+class Ready(Message):
+    session: str
+    audio: AudioFormat | None  # the reply audio's format; None for a satellite
+
+    def message(self) -> dict:
+        audio = dataclasses.asdict(self.audio) if self.audio else None
+        return {"type": "ready", "version": VERSION, "session": self.session, "audio": audio}
+
+
+@dataclass(frozen=True)
+class Agent(Message):
+    """The next part of the reply to turn `seq`, as the brain streams it."""
+
+    seq: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplyEnd(Message):
+    """The reply to turn `seq` is complete; what the next turn should be; whether the call is over."""
+
+    seq: int
+    expect: str | None
+    ended: bool
+
+
+@dataclass(frozen=True)
+class Recorded(Message):
+    origin: str
+
+
+_TYPES = {Hello: "hello", Played: "played", Bye: "bye", UserTurn: "user_turn", Record: "record", Ready: "ready",
+          Agent: "agent", ReplyEnd: "reply_end", Recorded: "recorded"}
+SatelliteMessage = Ready | Agent | ReplyEnd | Recorded
 
 
 ClientMessage = Hello | Played | Bye | UserTurn | Record
@@ -152,8 +205,25 @@ def _token(message: dict) -> str:
     return token if isinstance(token, str) else ""
 
 
-def ready(session_id: str, output: AudioFormat) -> dict:
-    return {"type": "ready", "version": VERSION, "session": session_id, "audio": dataclasses.asdict(output)}
+def parse_for_satellite(text: str) -> SatelliteMessage:
+    """One JSON text frame from the server to a satellite; ProtocolError for anything else (an
+    `error` from the server comes back as a ProtocolError carrying its code and message)."""
+    message = json.loads(text)
+    kind = message.get("type") if isinstance(message, dict) else None
+    if kind == "error":
+        raise ProtocolError(str(message.get("code")), str(message.get("message", "refused")))
+    try:
+        if kind == "ready":
+            return Ready(message["session"], None)
+        if kind == "agent":
+            return Agent(message["seq"], message["text"])
+        if kind == "reply_end":
+            return ReplyEnd(message["seq"], message.get("expect"), bool(message.get("ended")))
+        if kind == "recorded":
+            return Recorded(message["origin"])
+    except (KeyError, TypeError):
+        pass
+    raise ProtocolError("bad_message", f"not a message for a satellite: {text[:80]!r}")
 
 
 def event_message(event: Event) -> dict | None:

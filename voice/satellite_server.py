@@ -25,7 +25,7 @@ async def serve_satellite(connection: ServerConnection, hello: Hello, config: Co
 
 async def _converse(connection: ServerConnection, hello: Hello, brain, session_id: str) -> None:
     try:
-        await _send(connection, {"type": "ready", "version": protocol.VERSION, "session": session_id, "audio": None})
+        await connection.send(protocol.Ready(session_id, None).encode())
         async for message in connection:
             if isinstance(message, bytes):
                 await _send(connection, ProtocolError("text_only", "a satellite sends text, not audio").as_message())
@@ -39,7 +39,7 @@ async def _converse(connection: ServerConnection, hello: Hello, brain, session_i
                 await _answer(connection, brain, parsed)
             elif isinstance(parsed, Record):
                 await brain.record(parsed.turn, f"{hello.client_id}:{parsed.origin}")
-                await _send(connection, {"type": "recorded", "origin": parsed.origin})
+                await connection.send(protocol.Recorded(parsed.origin).encode())
             elif isinstance(parsed, Bye):
                 break
             else:
@@ -51,9 +51,8 @@ async def _converse(connection: ServerConnection, hello: Hello, brain, session_i
 async def _answer(connection: ServerConnection, brain, turn: UserTurn) -> None:
     async with aclosing(brain.reply(turn.text)) as parts:
         async for part in parts:
-            await _send(connection, {"type": "agent", "seq": turn.seq, "text": part})
-    await _send(connection, {"type": "reply_end", "seq": turn.seq, "expect": brain.listening().expect,
-                             "ended": brain.ended})
+            await connection.send(protocol.Agent(turn.seq, part).encode())
+    await connection.send(protocol.ReplyEnd(turn.seq, brain.listening().expect, brain.ended).encode())
 
 
 async def _send(connection: ServerConnection, message: dict) -> None:

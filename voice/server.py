@@ -164,7 +164,7 @@ class ParleyServer:
             # The brain is closed as the call ends: what was said and heard is in memory before the socket goes.
             async with voice_call(config, self.engines, source, speaker, on_event, db=self.db, transport="websocket",
                                   who=("client", hello.client_id)) as session, asyncio.TaskGroup() as group:
-                outbox.event(protocol.ready(session_id, speaker.format))
+                outbox.event(protocol.Ready(session_id, speaker.format).message())
                 group.create_task(outbox.send_all(connection))
                 group.create_task(_read(connection, source, speaker, outbox))
                 group.create_task(outbox.stuck())
