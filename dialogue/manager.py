@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from datetime import date, datetime, time
 
 from dialogue import phrases
@@ -14,6 +15,24 @@ from dialogue.types import Booking, Calendar, Caller, Directory
 
 SLOTS = ("party_size", "day", "at", "name", "phone")
 MAX_MISUNDERSTANDINGS = 3  # then start over with the options; twice that ends the call
+
+
+class Expecting(StrEnum):
+    """What the manager asked last, so that the next answer is read as the answer to it."""
+
+    PARTY_SIZE = "party_size"
+    DAY = "day"
+    AT = "at"
+    NAME = "name"
+    PHONE = "phone"
+    CONFIRM = "confirm"
+    CORRECTION = "correction"
+    PHONE_LOOKUP = "phone_lookup"
+    CHANGE_WHAT = "change_what"
+    ANYTHING_ELSE = "anything_else"
+    IDENTITY = "identity"  # "have you booked with us before?"
+    IDENTIFY = "identify"  # the number they book with, before telling them anything
+    CONFIRM_FORGET = "confirm_forget"
 
 
 # Events in.
@@ -123,7 +142,7 @@ class DialogueManager:
         self.heard: Understanding | None = None  # the last utterance, as understood
         self.task: str | None = None  # book, change, cancel, check
         self.draft = Draft()
-        self.expecting: str | None = None  # a slot, "confirm", "phone_lookup", "change_what", "anything_else"
+        self.expecting: Expecting | None = None
         self.existing: Booking | None = None
         self.misunderstood = 0
         self.last_said = ""
@@ -149,12 +168,13 @@ class DialogueManager:
         """Memory has deleted everything about the caller."""
         self.caller = self.candidate = None
         self._reset()
-        self.expecting = "anything_else"
+        self.expecting = Expecting.ANYTHING_ELSE
         return self._say("Done. I've forgotten everything about you.", "Is there anything else I can do for you?")
 
     def listening(self) -> Listening:
-        expect = {"confirm": "yes_no", "identity": "yes_no", "confirm_forget": "yes_no", "anything_else": "yes_no",
-                  "phone": "digits", "phone_lookup": "digits", "identify": "digits", "name": "name"}
+        expect = {Expecting.CONFIRM: "yes_no", Expecting.IDENTITY: "yes_no", Expecting.CONFIRM_FORGET: "yes_no",
+                  Expecting.ANYTHING_ELSE: "yes_no", Expecting.PHONE: "digits", Expecting.PHONE_LOOKUP: "digits",
+                  Expecting.IDENTIFY: "digits", Expecting.NAME: "name"}
         return Listening(expect.get(self.expecting), self.caller.pause_ms if self.caller else None)
 
     def greeting(self) -> str:
@@ -168,7 +188,7 @@ class DialogueManager:
         done = phrases.cancelled if self.task == "cancel" else phrases.booked
         text = done(booking, self.now.date())
         self._reset()
-        self.expecting = "anything_else"
+        self.expecting = Expecting.ANYTHING_ELSE
         return self._say(text, "Is there anything else I can do for you?")
 
     # --- the turn -------------------------------------------------------------------------
@@ -189,7 +209,7 @@ class DialogueManager:
                 return self._memory_request(request, u)
         if "repeat" in intents:
             return self._say(self.last_said or phrases.greeting(self.domain))
-        if "goodbye" in intents and self.expecting != "confirm":
+        if "goodbye" in intents and self.expecting != Expecting.CONFIRM:
             return [*self._say(phrases.goodbye()), EndCall()]
         resume = self.question()
         if "hours" in intents and "book" not in intents:
@@ -200,7 +220,7 @@ class DialogueManager:
             return self._say(phrases.HELP, resume)
         if intents == ["other"]:
             return self._say(phrases.OUT_OF_DOMAIN, resume or "How can I help?")
-        if self.expecting == "anything_else" and "no" in intents:
+        if self.expecting == Expecting.ANYTHING_ELSE and "no" in intents:
             return [*self._say(phrases.goodbye()), EndCall()]
         if intents in (["thanks"], ["greeting"], ["thanks", "greeting"]) and self.task is None:
             if "greeting" in intents:
@@ -209,14 +229,14 @@ class DialogueManager:
         return None
 
     def _confirmation(self, u: Understanding) -> list[Action] | None:
-        if self.expecting != "confirm":
+        if self.expecting != Expecting.CONFIRM:
             return None
         if self._apply(u):
             return self._next()
         if "yes" in u.intents:
             return self._act()
         if "no" in u.intents:
-            self.expecting = "correction"
+            self.expecting = Expecting.CORRECTION
             return self._say("No problem. What should I change?")
         return None
 
@@ -231,16 +251,16 @@ class DialogueManager:
                     return self._next()
                 if u.phone or (self.caller and self.caller.phone):
                     return self._look_up(u.phone or self.caller.phone, None)
-                self.expecting = "phone_lookup"
+                self.expecting = Expecting.PHONE_LOOKUP
                 return self._say(phrases.ask_lookup(task))
         return None
 
     def _slots(self, u: Understanding) -> list[Action] | None:
-        if self.expecting == "phone_lookup":
+        if self.expecting == Expecting.PHONE_LOOKUP:
             if u.phone or u.name:
                 return self._look_up(u.phone, u.name)
             return None
-        if self.expecting == "change_what":
+        if self.expecting == Expecting.CHANGE_WHAT:
             if self._apply(u):
                 return self._next()
             return None
@@ -251,7 +271,7 @@ class DialogueManager:
                 self._apply(u)
                 return self._next()
             return None
-        if self.expecting == "party_size" and self.suggested and "no" in u.intents and not u.bare_number:
+        if self.expecting == Expecting.PARTY_SIZE and self.suggested and "no" in u.intents and not u.bare_number:
             self.suggested = None
             return self._say("No problem.", phrases.ask("party_size", 0, self.draft))
         if self._apply(u):
@@ -266,9 +286,9 @@ class DialogueManager:
         expecting = self.expecting
         if u.party_size:
             draft.party_size = u.party_size
-        elif u.bare_number and expecting in ("party_size", "confirm", "correction", "change_what"):
+        elif u.bare_number and expecting in (Expecting.PARTY_SIZE, Expecting.CONFIRM, Expecting.CORRECTION, Expecting.CHANGE_WHAT):
             draft.party_size = u.bare_number
-        elif expecting == "party_size" and self.suggested and "yes" in u.intents:
+        elif expecting == Expecting.PARTY_SIZE and self.suggested and "yes" in u.intents:
             draft.party_size = self.suggested
         if u.day:
             draft.day = u.day
@@ -276,11 +296,11 @@ class DialogueManager:
                 draft.clock, draft.at = Clock(draft.at.hour, draft.at.minute, "pm" if draft.at.hour >= 12 else "am"), None
         if u.clock:
             draft.clock, draft.at = u.clock, None
-        elif u.bare_number and expecting == "at":
+        elif u.bare_number and expecting == Expecting.AT:
             draft.clock, draft.at = Clock(u.bare_number), None
         if u.name:
             draft.name = u.name
-        elif expecting == "name" and len(u.text.split()) <= 4 and not u.text.rstrip().endswith("?"):
+        elif expecting == Expecting.NAME and len(u.text.split()) <= 4 and not u.text.rstrip().endswith("?"):
             draft.name = name_from_words(u.text) or draft.name
         if u.phone:
             draft.phone = u.phone
@@ -312,29 +332,29 @@ class DialogueManager:
             slot = "day"
         if slot == "party_size" and self.caller and self.caller.usual_party_size:
             self.suggested = self.caller.usual_party_size
-            self.expecting = slot
+            self.expecting = Expecting(slot)
             return self._say(f"A table for {self.suggested} again, like last time?")
         if slot == "phone" and self._known_by_name():
-            self.expecting = "identity"
+            self.expecting = Expecting.IDENTITY
             return self._say(f"Are you the {self.candidate.name} who has booked with us before, "
                              f"on the number ending {' '.join(self.candidate.phone[-2:])}?")
         if slot:
-            self.expecting = slot
+            self.expecting = Expecting(slot)
             return self._say(phrases.ask(slot, self.turn, self.draft))
-        self.expecting = "confirm"
+        self.expecting = Expecting.CONFIRM
         return self._say(phrases.confirm(self.task, self.draft.booking(), self.now.date()))
 
     def _problem(self) -> list[Action] | None:
         draft, domain, today = self.draft, self.domain, self.now.date()
         if draft.party_size is not None and not 1 <= draft.party_size <= domain.seats_per_table:
             draft.party_size = None
-            self.expecting = "party_size"
+            self.expecting = Expecting.PARTY_SIZE
             return self._say(f"Our largest table seats {domain.seats_per_table}.", "How many people will it be?")
         if draft.day is not None:
             reason = self._day_problem(draft.day, today)
             if reason:
                 draft.day = None
-                self.expecting = "day"
+                self.expecting = Expecting.DAY
                 return self._say(reason, "Which other day would suit you?")
         if draft.day is not None and draft.at is not None:
             return self._time_problem()
@@ -354,16 +374,16 @@ class DialogueManager:
         seatings = self.domain.seating_times(draft.day)
         if draft.at not in seatings:
             asked, draft.at = draft.at, None
-            self.expecting = "at"
+            self.expecting = Expecting.AT
             return self._say(phrases.outside_hours(asked, draft.day, seatings, self.now.date()), self._offer_times())
         if datetime.combine(draft.day, draft.at) <= self.now:
             draft.at = None
-            self.expecting = "at"
+            self.expecting = Expecting.AT
             return self._say("That time has already passed.", self._offer_times())
         ignoring = self.existing.id if self.existing else None
         if self.calendar.free_tables(draft.day, draft.at, ignoring) < 1:
             asked, draft.at = draft.at, None
-            self.expecting = "at"
+            self.expecting = Expecting.AT
             return self._say(f"We're fully booked at {phrases.clock(asked)}.", self._offer_times(near=asked))
         return None
 
@@ -372,10 +392,10 @@ class DialogueManager:
         ignoring = self.existing.id if self.existing else None
         free = [t for t in self.domain.seating_times(day)
                 if datetime.combine(day, t) > self.now and self.calendar.free_tables(day, t, ignoring) > 0]
-        self.expecting = "at"
+        self.expecting = Expecting.AT
         if not free:
             self.draft.day = None
-            self.expecting = "day"
+            self.expecting = Expecting.DAY
             return f"There's nothing free on {phrases.day(day, self.now.date())}. Which other day would suit you?"
         if near is not None:
             minutes = lambda t: abs(t.hour * 60 + t.minute - near.hour * 60 - near.minute)  # noqa: E731
@@ -387,19 +407,19 @@ class DialogueManager:
     def _look_up(self, phone: str | None, name: str | None) -> list[Action]:
         found = self.calendar.find(phone=phone, name=name, today=self.now.date())
         if not found:
-            self.expecting = "phone_lookup"
+            self.expecting = Expecting.PHONE_LOOKUP
             return self._say("I can't find a booking under that.", "Could you give me the phone number you booked with?")
         self.existing = found[0]
         described = phrases.describe(found[0], self.now.date())
         if self.task == "check":
             self.task = None
-            self.expecting = "anything_else"
+            self.expecting = Expecting.ANYTHING_ELSE
             return self._say(f"Yes, I have {described}.", "Anything else?")
         if self.task == "cancel":
-            self.expecting = "confirm"
+            self.expecting = Expecting.CONFIRM
             return self._say(f"I have {described}.", "Shall I cancel it?")
         self.draft = Draft.of(found[0])
-        self.expecting = "change_what"
+        self.expecting = Expecting.CHANGE_WHAT
         return self._say(f"I have {described}.", "What would you like to change?")
 
     def _act(self) -> list[Action]:
@@ -425,14 +445,14 @@ class DialogueManager:
         if self.expecting in SLOTS:
             return phrases.ask(self.expecting, 0, self.draft)
         return {
-            "confirm": "Shall I go ahead?",
-            "phone_lookup": "What's the phone number on the booking?",
-            "change_what": "What would you like to change?",
-            "correction": "What should I change?",
-            "anything_else": "Is there anything else I can do for you?",
-            "identify": "What's the phone number you book with?",
-            "identity": "Have you booked with us before?",
-            "confirm_forget": "Shall I forget everything about you?",
+            Expecting.CONFIRM: "Shall I go ahead?",
+            Expecting.PHONE_LOOKUP: "What's the phone number on the booking?",
+            Expecting.CHANGE_WHAT: "What would you like to change?",
+            Expecting.CORRECTION: "What should I change?",
+            Expecting.ANYTHING_ELSE: "Is there anything else I can do for you?",
+            Expecting.IDENTIFY: "What's the phone number you book with?",
+            Expecting.IDENTITY: "Have you booked with us before?",
+            Expecting.CONFIRM_FORGET: "Shall I forget everything about you?",
         }.get(self.expecting, "")
 
     # --- memory: recognition, preferences, recall, forgetting --------------------------------
@@ -479,11 +499,11 @@ class DialogueManager:
         if self.directory is None:
             return self._say("I'm sorry, this line keeps no memory of callers.", self.question())
         if self.caller is None:
-            self.pending, self.expecting = request, "identify"
+            self.pending, self.expecting = request, Expecting.IDENTIFY
             return self._say("Sure. First, what's the phone number you book with?")
         caller, back = self.caller, self.question() or "Anything else?"
         if request == "forget":
-            self.expecting = "confirm_forget"
+            self.expecting = Expecting.CONFIRM_FORGET
             return self._say("Shall I forget everything I know about you, your bookings included?")
         if request == "recall":
             if caller.last_booking is None:
@@ -496,25 +516,25 @@ class DialogueManager:
 
     def _memory_answers(self, u: Understanding) -> list[Action] | None:
         """Answers to the questions memory asks: who are you, is that you, really forget?"""
-        if self.expecting == "identify" and u.phone:
+        if self.expecting == Expecting.IDENTIFY and u.phone:
             request, self.pending = self.pending, None
             self.expecting = None
             if self.caller is None:
                 return self._say("I don't have anything under that number.", "Is there anything else I can do for you?")
             return self._memory_request(request, u)
-        if self.expecting == "identity" and ("yes" in u.intents or "no" in u.intents) and not u.phone:
+        if self.expecting == Expecting.IDENTITY and ("yes" in u.intents or "no" in u.intents) and not u.phone:
             candidate, self.candidate = self.candidate, None
             if "yes" in u.intents:
                 self.draft.phone = candidate.phone
                 self._welcome(candidate)
                 return self._next()
-            self.expecting = "phone"
+            self.expecting = Expecting.PHONE
             return self._say("Sorry, my mistake.", phrases.ask("phone", 0, self.draft))
-        if self.expecting == "confirm_forget":
+        if self.expecting == Expecting.CONFIRM_FORGET:
             if "yes" in u.intents:
                 return [Forget(self.caller)]
             if "no" in u.intents:
-                self.expecting = "anything_else"
+                self.expecting = Expecting.ANYTHING_ELSE
                 return self._say("All right, I'll keep everything as it is.", "Anything else?")
         return None
 
