@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from datetime import date, datetime, time
+from enum import StrEnum
 
 from dialogue import phrases
 from dialogue.domain import Domain

@@ -10,10 +10,11 @@ import tempfile
 from pathlib import Path
 
 from edge.run import satellite_brain
-from voice.bench import run_pipeline, synthetic_utterances
+from voice.app.measure.bench import run_pipeline
+from voice.app.measure.load import start_server
+from voice.app.measure.utterances import synthetic_utterances
+from voice.app.wiring import load_engines
 from voice.config import Config
-from voice.load import start_server
-from voice.wiring import load_engines
 
 
 async def run_edge_bench(config: Config, config_path: Path | None, turns: int) -> dict:

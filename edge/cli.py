@@ -9,7 +9,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from configs.files import ConfigError
-from voice.cli import with_talk_options
+from voice.app.cli import with_talk_options
 from voice.config import Config
 
 
@@ -20,8 +20,8 @@ def satellite(config: Config, server: str, device_id: str | None, home: Path | N
     home = home or Path(user_data_dir("parley")) / "satellite"
     # Imported here: `parley` loads this module for every command, and these bring the models' libraries.
     from edge.run import default_device_id, run_satellite
-    from voice.talk import TerminalView, in_terminal, local_audio
-    from voice.wiring import load_engines
+    from voice.app.commands.talk import TerminalView, in_terminal, local_audio
+    from voice.app.wiring import load_engines
 
     async def call() -> None:
         with local_audio(config) as (source, speaker):

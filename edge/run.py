@@ -10,10 +10,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from edge.satellite import LINK_LOST, Journal, Link, SatelliteBrain
+from voice.app.wiring import build_brain, voice_call
 from voice.config import Config
 from voice.reply import Engines
 from voice.speakable import speakable_pieces
-from voice.wiring import build_brain, voice_call
 
 
 def default_device_id() -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from voice.app.wiring import load_engines
 from voice.config import load_config
-from voice.wiring import load_engines
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +21,7 @@ def engines(config):
 @pytest.fixture(scope="session")
 def speak(engines, config):
     """Text to int16 speech at the pipeline's rate, through the real Piper voice."""
-    from voice.demo import caller_lines
+    from voice.app.measure.utterances import caller_lines
 
     def speak(text: str, length_scale: float = 1.0):
         [audio] = caller_lines(engines, [text], config.audio.sample_rate, length_scale)

@@ -28,7 +28,7 @@ def test_every_packaged_profile_is_a_valid_config():
 
 def test_calibration_on_one_core_writes_a_one_core_profile(tmp_path):
     out = tmp_path / "device.toml"
-    command = [sys.executable, "-m", "voice.cli", "edge", "calibrate", "--out", str(out)]
+    command = [sys.executable, "-m", "voice.app.cli", "edge", "calibrate", "--out", str(out)]
     result = subprocess.run(["taskset", "-c", "0", *command], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     text = out.read_text()
@@ -63,7 +63,7 @@ def test_install_writes_a_unit_systemd_accepts_and_a_private_environment_file(tm
 
 
 def test_edge_bench_answers_every_turn_on_the_device_and_through_the_server():
-    result = subprocess.run([sys.executable, "-m", "voice.cli", "edge", "bench", "--turns", "2", "--json"],
+    result = subprocess.run([sys.executable, "-m", "voice.app.cli", "edge", "bench", "--turns", "2", "--json"],
                             capture_output=True, text=True, timeout=400)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

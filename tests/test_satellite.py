@@ -8,10 +8,10 @@ import threading
 
 from edge.run import run_satellite
 from edge.satellite import LINK_LOST
+from voice.app.measure.caller import ScriptedCaller
+from voice.app.measure.load import start_server
 from voice.audio import AudioFormat
-from voice.caller import ScriptedCaller
 from voice.events import AgentTextEvent, TranscriptEvent
-from voice.load import start_server
 from voice.streams import PacedSpeaker
 
 TOKEN = "satellite-secret"

@@ -13,10 +13,12 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from voice import client, protocol, server
+from voice import protocol
+from voice.app.measure import client
+from voice.app.server import web as server
+from voice.app.server.web import ParleyServer, ServerOptions
+from voice.app.server.websocket_io import Outbox, WebSocketSpeaker
 from voice.audio import AudioChunk, AudioFormat
-from voice.server import ParleyServer, ServerOptions
-from voice.websocket_io import Outbox, WebSocketSpeaker
 
 HELLO = {"type": "hello", "version": 1, "client_id": "test-client", "audio": {"rate": 16000, "width": 2, "channels": 1}}
 CHUNK = 320 * 2  # 20 ms at 16 kHz
@@ -284,7 +286,7 @@ def test_the_client_side_player_counts_what_was_played():
 
 
 def test_bench_with_clients_answers_every_turn_of_every_client():
-    result = subprocess.run([sys.executable, "-m", "voice.cli", "bench", "--clients", "2", "--turns", "2", "--json"],
+    result = subprocess.run([sys.executable, "-m", "voice.app.cli", "bench", "--clients", "2", "--turns", "2", "--json"],
                             capture_output=True, text=True, timeout=400)
     assert result.returncode == 0, result.stderr
     runs = json.loads(result.stdout)["runs"]
@@ -322,7 +324,14 @@ def test_every_message_a_client_or_satellite_sends_encodes_to_what_the_server_pa
 def test_every_message_a_satellite_receives_decodes_to_its_type_and_an_error_says_why():
     import pytest
 
-    from voice.protocol import Agent, ProtocolError, Ready, Recorded, ReplyEnd, parse_for_satellite
+    from voice.protocol import (
+        Agent,
+        ProtocolError,
+        Ready,
+        Recorded,
+        ReplyEnd,
+        parse_for_satellite,
+    )
 
     received = [Ready("s1", None), Agent(3, "For two, "), ReplyEnd(3, "yes_no", False), Recorded("7:3:user")]
     assert [parse_for_satellite(message.encode()) for message in received] == received

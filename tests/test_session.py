@@ -2,8 +2,8 @@ import asyncio
 
 import numpy as np
 
+from voice.app.measure.caller import ScriptedCaller
 from voice.audio import AudioFormat
-from voice.caller import ScriptedCaller
 from voice.events import BargeInEvent, TurnFailedEvent, TurnLatencyEvent
 from voice.queues import DropOldestQueue, QueueClosed
 from voice.reply import Engines

@@ -1,5 +1,5 @@
+from voice.app.measure.scores import word_error_rate
 from voice.audio import AudioChunk
-from voice.wer import word_error_rate
 
 SENTENCES = [
     "I would like to book a table for four people.",

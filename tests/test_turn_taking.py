@@ -3,7 +3,16 @@
 import pytest
 
 from dialogue.turn_end import Listening
-from voice.turn_taking import BargeIn, Partial, PauseHeard, Respond, Transcribe, Transcribed, TurnTaker, Wait
+from voice.turn_taking import (
+    BargeIn,
+    Partial,
+    PauseHeard,
+    Respond,
+    Transcribe,
+    Transcribed,
+    TurnTaker,
+    Wait,
+)
 from voice.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 
 ASKING = Listening()

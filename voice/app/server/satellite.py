@@ -10,9 +10,9 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from voice import protocol
+from voice.app.wiring import open_brain
 from voice.config import Config
 from voice.protocol import Bye, Hello, ProtocolError, Record, UserTurn
-from voice.wiring import open_brain
 
 
 async def serve_satellite(connection: ServerConnection, hello: Hello, config: Config, db: Path | None,

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from memory.db import delete_db
-from voice.audio import AudioFormat, resample
-from voice.caller import ScriptedCaller
+from voice.app.measure.caller import ScriptedCaller
+from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines
+from voice.app.wiring import load_engines, voice_call
+from voice.audio import AudioFormat
 from voice.config import Config
 from voice.events import (
     AgentTextEvent,
@@ -20,10 +22,8 @@ from voice.events import (
     TurnFailedEvent,
     TurnTrace,
 )
-from voice.reply import Engines
 from voice.streams import PacedSpeaker
 from voice.wav import interleave, write_wav
-from voice.wiring import load_engines, voice_call
 
 DEMO_SCRIPT = (
     "Hi, I would like to book a table for four people next Friday at seven thirty.",
@@ -33,15 +33,6 @@ DEMO_SCRIPT = (
     "No, thank you. Goodbye.",
 )
 DEMO_PHONE = "5551234"
-CALLER_LENGTH_SCALE = 1.1  # the caller speaks a little slower than Parley, to tell them apart
-
-
-def caller_lines(engines: Engines, texts: list[str], rate: int, length_scale: float) -> list[np.ndarray]:
-    """Each text spoken by Piper, at the pipeline's rate."""
-    tts = engines.tts
-    return [resample(tts.speak(text, length_scale), tts.format.rate, rate) for text in texts]
-
-
 def print_event(event: Event) -> None:
     if isinstance(event, TranscriptEvent):
         print(f"caller (as Parley heard it): {event.text}", flush=True)

@@ -22,13 +22,18 @@ from websockets.http11 import Request, Response
 
 from configs.files import ConfigError
 from voice import protocol
+from voice.app.server.satellite import serve_satellite
+from voice.app.server.websocket_io import (
+    ClientTooSlow,
+    Outbox,
+    WebSocketSource,
+    WebSocketSpeaker,
+)
+from voice.app.wiring import load_engines, voice_call
 from voice.config import Config
 from voice.events import Event
 from voice.protocol import Bye, Hello, Played, ProtocolError
 from voice.reply import Engines
-from voice.satellite_server import serve_satellite
-from voice.websocket_io import ClientTooSlow, Outbox, WebSocketSource, WebSocketSpeaker
-from voice.wiring import load_engines, voice_call
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +87,7 @@ class ParleyServer:
         if page is None:
             return connection.respond(404, "not found\n")
         name, content_type = page
-        response = connection.respond(200, (resources.files("voice") / "web" / name).read_text(encoding="utf-8"))
+        response = connection.respond(200, (resources.files("voice.app.server") / "page" / name).read_text(encoding="utf-8"))
         del response.headers["Content-Type"]
         response.headers["Content-Type"] = content_type
         response.headers["Cache-Control"] = "no-cache"

@@ -12,10 +12,11 @@ import tempfile
 import threading
 from pathlib import Path
 
-from voice import client
-from voice.bench import stats, synthetic_utterances
+from voice.app.measure import client
+from voice.app.measure.scores import stats
+from voice.app.measure.utterances import synthetic_utterances
+from voice.app.wiring import load_engines
 from voice.config import Config
-from voice.wiring import load_engines
 
 STAGGER_SECONDS = 0.3  # clients join a little apart, as people do, not in lock-step
 
@@ -47,7 +48,7 @@ def start_server(config_path: Path | None, db: Path, env: dict | None = None, co
                  port: int = 0) -> tuple[subprocess.Popen, str]:
     """`parley serve` on `port` (0: a free one), in its own process, as users run it (on `cores`, if given);
     returns once it listens."""
-    command = [sys.executable, "-m", "voice.cli", "--db", str(db)]
+    command = [sys.executable, "-m", "voice.app.cli", "--db", str(db)]
     if config_path is not None:
         command += ["--config", str(config_path)]
     pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None

@@ -15,11 +15,13 @@ import numpy as np
 
 from configs.files import ConfigError
 from memory.db import delete_db, open_db
+from voice.app.measure.caller import ScriptedCaller
+from voice.app.measure.report import write_report
+from voice.app.measure.scores import stats, word_error_rate
+from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines, with_noise
+from voice.app.wiring import load_engines, voice_call
 from voice.audio import AudioFormat
-from voice.bench import stats, with_noise
-from voice.caller import ScriptedCaller
 from voice.config import Config, load_config
-from voice.demo import CALLER_LENGTH_SCALE, caller_lines
 from voice.events import (
     AgentTextEvent,
     BargeInEvent,
@@ -28,11 +30,8 @@ from voice.events import (
     TurnLatencyEvent,
 )
 from voice.reply import Engines
-from voice.report import write_report
 from voice.streams import PacedSpeaker
 from voice.wav import read_mono16
-from voice.wer import word_error_rate
-from voice.wiring import load_engines, voice_call
 
 PLAYBACK_SPEED = 4.0  # Parley's replies play faster than real time; the caller still speaks in real time
 

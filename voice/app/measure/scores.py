@@ -1,7 +1,8 @@
-"""Word error rate, on text normalized the way Whisper's English normalizer does."""
+"""Scores for the measurements: word error rate (on Whisper-normalized text), medians and 95th percentiles."""
 
 from __future__ import annotations
 
+import numpy as np
 from whisper_normalizer.english import EnglishTextNormalizer
 
 _normalize = EnglishTextNormalizer()
@@ -31,3 +32,10 @@ def _edit_distance(ref: list[str], hyp: list[str]) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word)))
         previous = current
     return previous[-1]
+
+
+def stats(values: list[float], digits: int = 1) -> dict:
+    """Median and 95th percentile."""
+    if not values:
+        return {"p50": None, "p95": None}
+    return {name: round(float(np.percentile(values, q)), digits) for name, q in (("p50", 50), ("p95", 95))}

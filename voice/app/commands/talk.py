@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from voice.app.wiring import load_engines, voice_call
 from voice.config import Config
 from voice.echo import EchoFilter, PlayedAudio
 from voice.events import (
@@ -30,7 +31,6 @@ from voice.sound import (
     device_rate,
     find_device,
 )
-from voice.wiring import load_engines, voice_call
 
 STATE_LABELS = {"listening": "listening", "hearing": "hearing you", "thinking": "thinking", "speaking": "speaking"}
 

@@ -6,8 +6,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from voice.app.wiring import open_brain
 from voice.config import Config
-from voice.wiring import open_brain
 
 
 async def converse(brain, interactive: bool) -> None:

@@ -11,8 +11,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from voice import protocol
+from voice.app.measure.caller import ScriptedCaller
 from voice.audio import AudioFormat
-from voice.caller import ScriptedCaller
 
 REPORT_SECONDS = 0.1
 

@@ -89,40 +89,40 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         if args.command == "demo":
-            from voice.demo import main as demo
+            from voice.app.commands.demo import main as demo
 
             return demo(config, args.out, args.db, args.user, args.turns)
         if args.command == "chat":
-            from voice.chat import main as chat
+            from voice.app.commands.chat import main as chat
 
             return chat(config, args.db, args.user)
         if args.command == "eval":
-            from voice.eval import main as evaluate
+            from voice.app.measure.eval import main as evaluate
 
             return evaluate(config, args.scenarios, args.against, args.out, args.min_success)
         if args.command == "talk":
-            from voice.talk import main as talk
+            from voice.app.commands.talk import main as talk
 
             return talk(with_talk_options(config, args), args.db, args.user)
         if args.command == "devices":
-            from voice.talk import devices
+            from voice.app.commands.talk import devices
 
             return devices()
         plugins = command_plugins()
         if args.command in plugins:
             return plugins[args.command].run(args, config)
         if args.command == "serve":
-            from voice.server import main as serve
+            from voice.app.server.web import main as serve
 
             return serve(config, args.db, args.host, args.port, tuple(args.allow_origin))
         if args.command == "memory":
-            from voice.memory_command import main as memory
+            from voice.app.commands.memory import main as memory
 
             return memory(args.action, args.db, args.user)
-        from voice.bench import main as bench
+        from voice.app.measure.bench import main as bench
 
         if args.clients:
-            from voice.load import main as load
+            from voice.app.measure.load import main as load
 
             return load(config, args.config, args.clients, args.turns, args.json)
         return bench(config, args.turns, args.json, args.audio)

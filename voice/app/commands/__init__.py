@@ -1,0 +1,1 @@
+"""The CLI's local commands: chat, demo, talk and memory."""

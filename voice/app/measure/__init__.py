@@ -1,0 +1,1 @@
+"""Measurements: bench, load, eval, their scripted callers and reports."""
