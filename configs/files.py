@@ -4,6 +4,8 @@ overrides into defaults. Every layer reads TOML, so this sits below them all."""
 from __future__ import annotations
 
 import tomllib
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 
@@ -11,7 +13,7 @@ class ConfigError(ValueError):
     """A configuration file that cannot be used; the message names the file and the key."""
 
 
-def read_toml(file) -> dict[str, Any]:
+def read_toml(file: Path | Traversable) -> dict[str, Any]:
     try:
         return tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:

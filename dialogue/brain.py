@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Protocol
 
 from dialogue.turn_end import Listening
 
 
 class Brain(Protocol):
-    ended: bool  # the call is over (the caller said goodbye, or the brain gave up)
+    @property
+    def ended(self) -> bool:
+        """The call is over (the caller said goodbye, or the brain gave up)."""
 
     def greeting(self) -> str:
         """What to say when the call opens; empty for nothing."""
@@ -20,10 +22,10 @@ class Brain(Protocol):
     def pause_heard(self, ms: float) -> None:
         """The user paused this long inside a turn and went on: memory learns their pause habit."""
 
-    def reply(self, transcript: str) -> AsyncIterator[str]:
+    def reply(self, transcript: str) -> AsyncGenerator[str, None]:
         """The reply to one user turn, as a stream of text chunks (the first one as early as possible)."""
 
-    def reply_heard(self, text: str, heard: str, interrupted: bool, trace: dict | None) -> None:
+    def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         """What the user actually heard of a reply: all of it, or up to where they cut in."""
 
     async def close(self) -> None:

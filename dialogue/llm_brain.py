@@ -14,22 +14,32 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
 from openai import AsyncOpenAI, OpenAIError
+from openai.types.chat import (
+    ChatCompletionChunk,
+    ChatCompletionFunctionToolParam,
+    ChatCompletionMessageParam,
+    ChatCompletionNamedToolChoiceParam,
+)
 
 from dialogue.manager import UserSaid
 from dialogue.nlu import NAME_STOP, Clock, Understanding, normalize, understand
 from dialogue.reservation_brain import ReservationBrain
 from dialogue.turn_end import Listening
+from dialogue.types import BookingStore
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 INTENTS = ("book", "change", "cancel", "check", "hours", "address", "greeting", "goodbye", "thanks",
            "yes", "no", "help", "repeat", "details", "other")
-INTERPRET = {
+INTERPRET: ChatCompletionFunctionToolParam = {
     "type": "function",
     "function": {
         "name": "interpret",
@@ -51,7 +61,7 @@ INTERPRET = {
         },
     },
 }
-FORCE_INTERPRET = {"type": "function", "function": {"name": "interpret"}}
+FORCE_INTERPRET: ChatCompletionNamedToolChoiceParam = {"type": "function", "function": {"name": "interpret"}}
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # An aside must not sound like it made, changed or confirmed a booking: only the manager does that.
 UNSAFE_ASIDE = re.compile(r"\d|\b(book|reserv|confirm|cancel|table|seat|date|time|clock)", re.IGNORECASE)
@@ -108,7 +118,7 @@ class LlmBrain:
         return self.reservation.ended
 
     @property
-    def store(self):
+    def store(self) -> BookingStore:
         return self.reservation.store
 
     @property
@@ -133,7 +143,7 @@ class LlmBrain:
     async def close(self) -> None:
         await self.reservation.close()
 
-    async def reply(self, transcript: str) -> AsyncIterator[str]:
+    async def reply(self, transcript: str) -> AsyncGenerator[str, None]:
         deadline = asyncio.get_running_loop().time() + self.deadline_s
         today = self.reservation.clock().date()
         rules = understand(transcript, today)
@@ -150,7 +160,7 @@ class LlmBrain:
         async for part in self.reservation.respond(UserSaid(transcript, meaning)):
             yield part
 
-    async def _guarded(self, work, deadline: float):
+    async def _guarded(self, work: Awaitable[T], deadline: float) -> T | None:
         """`work`'s result, or None (and the reason noted) on an error or past the deadline."""
         try:
             async with asyncio.timeout_at(deadline):
@@ -175,7 +185,7 @@ class LlmBrain:
                     content.append(delta.content)  # some servers put the arguments in the text
         return parse_reading("".join(arguments) or "".join(content), today)
 
-    def _messages(self, transcript: str, today: date) -> list[dict]:
+    def _messages(self, transcript: str, today: date) -> list[ChatCompletionMessageParam]:
         manager = self.reservation.manager
         system = (
             f"You read what callers say to the reservation line of {self.reservation.domain.name}. "
@@ -187,7 +197,7 @@ class LlmBrain:
 
     async def _aside(self, transcript: str, deadline: float) -> AsyncIterator[str]:
         """A short streamed answer to an off-subject question; stops quietly at the first problem."""
-        messages = [
+        messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": (
                 f"You answer the phone at {self.reservation.domain.name}, a restaurant. The caller asked something "
                 "off the subject. Answer kindly in one short sentence, without promising anything.")},
@@ -216,7 +226,7 @@ class LlmBrain:
         log.warning("LLM brain fell back to the embedded understanding: %s", reason)
 
 
-async def _sentences(stream) -> AsyncIterator[str]:
+async def _sentences(stream: AsyncIterable[ChatCompletionChunk]) -> AsyncIterator[str]:
     """Whole sentences from a streamed chat completion, as soon as each one ends."""
     pending = ""
     async for chunk in stream:
@@ -295,7 +305,7 @@ def _found_anything(u: Understanding) -> bool:
     return bool(u.intents or u.party_size or u.day or u.clock or u.name or u.phone or u.notes or u.bare_number)
 
 
-def _day(value, today: date) -> date | None:
+def _day(value: object, today: date) -> date | None:
     try:
         day = date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -303,13 +313,13 @@ def _day(value, today: date) -> date | None:
     return day if day and today <= day <= today + timedelta(days=366) else None
 
 
-def _time(value) -> time | None:
+def _time(value: object) -> time | None:
     try:
         return datetime.strptime(value.strip(), "%H:%M").time() if isinstance(value, str) else None
     except ValueError:
         return None
 
 
-def _phone(value) -> str | None:
+def _phone(value: object) -> str | None:
     digits = re.sub(r"\D", "", str(value)) if isinstance(value, (str, int)) else ""
     return digits if 6 <= len(digits) <= 15 else None

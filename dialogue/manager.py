@@ -104,7 +104,9 @@ class Draft:
         return next((slot for slot in SLOTS if getattr(self, slot) is None), None)
 
     def booking(self, booking_id: int | None = None) -> Booking:
-        return Booking(self.party_size, self.day, self.at, self.name, self.phone, tuple(self.notes), booking_id)
+        size, day, at, name, phone = self.party_size, self.day, self.at, self.name, self.phone
+        assert size is not None and day and at and name and phone, "a booking is made only once every slot is filled"
+        return Booking(size, day, at, name, phone, tuple(self.notes), booking_id)
 
     @classmethod
     def of(cls, booking: Booking) -> Draft:
@@ -172,7 +174,7 @@ class DialogueManager:
         return self._say("Done. I've forgotten everything about you.", "Is there anything else I can do for you?")
 
     def listening(self) -> Listening:
-        expect = {Expecting.CONFIRM: "yes_no", Expecting.IDENTITY: "yes_no", Expecting.CONFIRM_FORGET: "yes_no",
+        expect: dict[Expecting | None, str] = {Expecting.CONFIRM: "yes_no", Expecting.IDENTITY: "yes_no", Expecting.CONFIRM_FORGET: "yes_no",
                   Expecting.ANYTHING_ELSE: "yes_no", Expecting.PHONE: "digits", Expecting.PHONE_LOOKUP: "digits",
                   Expecting.IDENTIFY: "digits", Expecting.NAME: "name"}
         return Listening(expect.get(self.expecting), self.caller.pause_ms if self.caller else None)
@@ -249,8 +251,9 @@ class DialogueManager:
                     self._prefill()
                     self._apply(u)
                     return self._next()
-                if u.phone or (self.caller and self.caller.phone):
-                    return self._look_up(u.phone or self.caller.phone, None)
+                phone = u.phone or (self.caller.phone if self.caller else None)
+                if phone:
+                    return self._look_up(phone, None)
                 self.expecting = Expecting.PHONE_LOOKUP
                 return self._say(phrases.ask_lookup(task))
         return None
@@ -334,10 +337,10 @@ class DialogueManager:
             self.suggested = self.caller.usual_party_size
             self.expecting = Expecting(slot)
             return self._say(f"A table for {self.suggested} again, like last time?")
-        if slot == "phone" and self._known_by_name():
+        if slot == "phone" and self._known_by_name() and (candidate := self.candidate) and candidate.phone:
             self.expecting = Expecting.IDENTITY
-            return self._say(f"Are you the {self.candidate.name} who has booked with us before, "
-                             f"on the number ending {' '.join(self.candidate.phone[-2:])}?")
+            return self._say(f"Are you the {candidate.name} who has booked with us before, "
+                             f"on the number ending {' '.join(candidate.phone[-2:])}?")
         if slot:
             self.expecting = Expecting(slot)
             return self._say(phrases.ask(slot, self.turn, self.draft))
@@ -370,25 +373,27 @@ class DialogueManager:
         return None
 
     def _time_problem(self) -> list[Action] | None:
-        draft = self.draft
-        seatings = self.domain.seating_times(draft.day)
-        if draft.at not in seatings:
-            asked, draft.at = draft.at, None
+        draft, day, at = self.draft, self.draft.day, self.draft.at
+        assert day is not None and at is not None, "a time is checked once the day and the time are known"
+        seatings = self.domain.seating_times(day)
+        if at not in seatings:
+            draft.at = None
             self.expecting = Expecting.AT
-            return self._say(phrases.outside_hours(asked, draft.day, seatings, self.now.date()), self._offer_times())
-        if datetime.combine(draft.day, draft.at) <= self.now:
+            return self._say(phrases.outside_hours(at, day, seatings, self.now.date()), self._offer_times())
+        if datetime.combine(day, at) <= self.now:
             draft.at = None
             self.expecting = Expecting.AT
             return self._say("That time has already passed.", self._offer_times())
         ignoring = self.existing.id if self.existing else None
-        if self.calendar.free_tables(draft.day, draft.at, ignoring) < 1:
-            asked, draft.at = draft.at, None
+        if self.calendar.free_tables(day, at, ignoring) < 1:
+            draft.at = None
             self.expecting = Expecting.AT
-            return self._say(f"We're fully booked at {phrases.clock(asked)}.", self._offer_times(near=asked))
+            return self._say(f"We're fully booked at {phrases.clock(at)}.", self._offer_times(near=at))
         return None
 
     def _offer_times(self, near: time | None = None) -> str:
         day = self.draft.day
+        assert day is not None, "times are offered on a known day"
         ignoring = self.existing.id if self.existing else None
         free = [t for t in self.domain.seating_times(day)
                 if datetime.combine(day, t) > self.now and self.calendar.free_tables(day, t, ignoring) > 0]
@@ -423,7 +428,7 @@ class DialogueManager:
         return self._say(f"I have {described}.", "What would you like to change?")
 
     def _act(self) -> list[Action]:
-        if self.task == "cancel":
+        if self.task == "cancel" and self.existing:
             return [Cancel(self.existing)]
         booking_id = self.existing.id if self.existing else None
         return [Commit(self.draft.booking(booking_id))]
@@ -444,7 +449,7 @@ class DialogueManager:
     def question(self) -> str:
         if self.expecting in SLOTS:
             return phrases.ask(self.expecting, 0, self.draft)
-        return {
+        questions = {
             Expecting.CONFIRM: "Shall I go ahead?",
             Expecting.PHONE_LOOKUP: "What's the phone number on the booking?",
             Expecting.CHANGE_WHAT: "What would you like to change?",
@@ -453,7 +458,8 @@ class DialogueManager:
             Expecting.IDENTIFY: "What's the phone number you book with?",
             Expecting.IDENTITY: "Have you booked with us before?",
             Expecting.CONFIRM_FORGET: "Shall I forget everything about you?",
-        }.get(self.expecting, "")
+        }
+        return questions.get(self.expecting, "") if self.expecting else ""
 
     # --- memory: recognition, preferences, recall, forgetting --------------------------------
 
@@ -495,7 +501,7 @@ class DialogueManager:
             draft.notes += new
             self._preface.append(f"I have noted your {' and '.join(new)}.")
 
-    def _memory_request(self, request: str, u: Understanding) -> list[Action]:
+    def _memory_request(self, request: str | None, u: Understanding) -> list[Action]:
         if self.directory is None:
             return self._say("I'm sorry, this line keeps no memory of callers.", self.question())
         if self.caller is None:
@@ -524,14 +530,14 @@ class DialogueManager:
             return self._memory_request(request, u)
         if self.expecting == Expecting.IDENTITY and ("yes" in u.intents or "no" in u.intents) and not u.phone:
             candidate, self.candidate = self.candidate, None
-            if "yes" in u.intents:
+            if "yes" in u.intents and candidate:
                 self.draft.phone = candidate.phone
                 self._welcome(candidate)
                 return self._next()
             self.expecting = Expecting.PHONE
             return self._say("Sorry, my mistake.", phrases.ask("phone", 0, self.draft))
         if self.expecting == Expecting.CONFIRM_FORGET:
-            if "yes" in u.intents:
+            if "yes" in u.intents and self.caller:
                 return [Forget(self.caller)]
             if "no" in u.intents:
                 self.expecting = Expecting.ANYTHING_ELSE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -192,7 +193,7 @@ def parse_clock(words: str) -> Clock | None:
     if re.search(r"\b(noon|midday|lunchtime)\b", words):
         return Clock(12, 0, "pm")
     meridiem = r"(?: ?(am|pm|in the evening|in the morning|tonight))?"
-    patterns = (
+    patterns: tuple[tuple[str, Callable[..., tuple[int, int]] | None], ...] = (
         (rf"\bhalf past (\d{{1,2}}){meridiem}", lambda h, m=None: (int(h), 30)),
         (rf"\bquarter past (\d{{1,2}}){meridiem}", lambda h, m=None: (int(h), 15)),
         (rf"\bquarter to (\d{{1,2}}){meridiem}", lambda h, m=None: (int(h) - 1, 45)),
@@ -233,7 +234,7 @@ def parse_name(text: str) -> str | None:
 
 def name_from_words(text: str) -> str | None:
     """Up to three words that look like a name, capitalized; None if there are none."""
-    words = []
+    words: list[str] = []
     for word in re.findall(r"[A-Za-z][A-Za-z'\-]*", text):
         if word.lower() in NAME_STOP or word.lower() in UNITS or len(words) == 3:
             break

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from typing import Any
 
 from dialogue.domain import WEEKDAYS, Domain
+from dialogue.types import Booking, Caller
 
 HELP = "I can book a table, change or cancel a booking, and tell you our opening hours and address."
 
@@ -62,7 +64,7 @@ def sorry(turn: int) -> str:
     return SORRY[turn % len(SORRY)]
 
 
-def ask(slot: str, turn: int, draft) -> str:
+def ask(slot: str, turn: int, draft: Any) -> str:  # a manager's Draft (imported there: no cycle)
     options = QUESTIONS[slot]
     question = options[turn % len(options)]
     if slot == "party_size" and draft.day is None and draft.at is None and turn % 2:
@@ -71,7 +73,7 @@ def ask(slot: str, turn: int, draft) -> str:
 
 
 def ask_again(expecting: str | None) -> str:
-    return REPHRASED.get(expecting, HELP)
+    return REPHRASED.get(expecting or "", HELP)
 
 
 def ask_lookup(task: str) -> str:
@@ -104,7 +106,7 @@ def either(times: list[time]) -> str:
     return " or ".join(spoken)
 
 
-def describe(booking, today: date) -> str:
+def describe(booking: Booking, today: date) -> str:
     people = "1 person" if booking.party_size == 1 else f"{booking.party_size} people"
     text = f"a table for {people} {day(booking.day, today)} at {clock(booking.at)}, under {booking.name}"
     if booking.notes:
@@ -118,17 +120,17 @@ READ_BACK = "Let me read that back."
 DONE = "All done."
 
 
-def confirm(task: str | None, booking, today: date) -> str:
+def confirm(task: str | None, booking: Booking, today: date) -> str:
     lead = "That's" if task != "change" else "The booking becomes"
     digits = " ".join(booking.phone)  # read out one by one, so a misheard digit can be caught
     return f"{READ_BACK} {lead} {describe(booking, today)}, on {digits}. Shall I go ahead?"
 
 
-def booked(booking, today: date) -> str:
+def booked(booking: Booking, today: date) -> str:
     return f"{DONE} You're booked for {day(booking.day, today)} at {clock(booking.at)}."
 
 
-def cancelled(booking, today: date) -> str:
+def cancelled(booking: Booking, today: date) -> str:
     return f"{DONE} Your booking for {day(booking.day, today)} is cancelled."
 
 
@@ -150,7 +152,7 @@ def outside_hours(asked: time, on: date, seatings: list[time], today: date) -> s
             f"so {clock(asked)} won't work.")
 
 
-def known(caller, today: date) -> str:
+def known(caller: Caller, today: date) -> str:
     """Everything remembered about a caller, said in two or three sentences."""
     who = f"I know you as {caller.name}" if caller.name else "I know you"
     text = who + (f", on the number ending {' '.join(caller.phone[-2:])}." if caller.phone else ".")

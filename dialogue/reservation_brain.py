@@ -6,12 +6,14 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any, TypeVar
 
 from dialogue.domain import Domain
 from dialogue.manager import (
+    Action,
     Cancel,
     Commit,
     CommitFailed,
@@ -23,7 +25,16 @@ from dialogue.manager import (
     UserSaid,
 )
 from dialogue.turn_end import Listening
-from dialogue.types import BookingStore, Calendar, Caller, CallRecord, Directory, StoreError
+from dialogue.types import (
+    BookingStore,
+    Calendar,
+    Caller,
+    CallRecord,
+    Directory,
+    StoreError,
+)
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +69,10 @@ class ReservationBrain:
     def pause_heard(self, ms: float) -> None:
         self._pauses.append(ms)
 
-    def reply(self, transcript: str) -> AsyncIterator[str]:
+    def reply(self, transcript: str) -> AsyncGenerator[str, None]:
         return self.respond(UserSaid(transcript))
 
-    async def respond(self, said: UserSaid) -> AsyncIterator[str]:
+    async def respond(self, said: UserSaid) -> AsyncGenerator[str, None]:
         """Run the manager's actions for one caller turn, yielding what is to be said."""
         actions = self.manager.handle(said, self.clock())
         try:
@@ -75,7 +86,7 @@ class ReservationBrain:
             if self.call:
                 self._remember(self.call.caller_said, said.text, self.manager.heard)
 
-    async def _act(self, action) -> list:
+    async def _act(self, action: Action) -> list[Action]:
         """Carry out one of the manager's non-speech actions; returns what the manager says next."""
         if isinstance(action, EndCall):
             self.ended = True
@@ -104,7 +115,7 @@ class ReservationBrain:
 
     async def record(self, turn: dict, origin: str) -> bool:
         """A turn a satellite recorded, stored once however often it is sent (on the writer thread)."""
-        return bool(self.call) and await self._write(self.call.record, turn, origin)
+        return self.call is not None and await self._write(self.call.record, turn, origin)
 
     async def close(self) -> None:
         """End the call: wait for memory writes, mark the session ended."""
@@ -116,17 +127,17 @@ class ReservationBrain:
             await asyncio.wait(self._background)
         self._writer.shutdown()
 
-    async def _write(self, work, *args):
+    async def _write(self, work: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._writer, work, *args)
 
-    def _remember(self, work, *args) -> None:
+    def _remember(self, work: Callable[..., Any], *args: Any) -> None:
         """Memory work off the turn's critical path; a failure is reported, and the call goes on."""
         future = asyncio.get_running_loop().run_in_executor(self._writer, self._reported(work), *args)
         self._background.add(future)
         future.add_done_callback(self._background.discard)
 
-    def _reported(self, work):
-        def run(*args):
+    def _reported(self, work: Callable[..., Any]) -> Callable[..., None]:
+        def run(*args: Any) -> None:
             started = time.perf_counter()
             try:
                 work(*args)

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def tts_threads(cores: int) -> int:
     return 1 if cores <= 2 else 2
 
 
-def _timed(work) -> float:
+def _timed(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()
     return (time.perf_counter() - started) * 1000

@@ -31,7 +31,7 @@ def satellite(config: Config, server: str, device_id: str | None, home: Path | N
     return in_terminal(call())
 
 
-def add_parser(commands, common: argparse.ArgumentParser) -> None:
+def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """`parley edge ...` in the `parley` command line."""
     edge = commands.add_parser("edge", help="run on an edge device").add_subparsers(dest="edge_command", required=True)
     satellite = edge.add_parser("satellite", parents=[common],
@@ -50,7 +50,7 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
     install.add_argument("--dry-run", action="store_true", help="print the unit and environment file, write nothing")
 
 
-def run(args, config: Config) -> int:
+def run(args: argparse.Namespace, config: Config) -> int:
     """`parley edge COMMAND`."""
     if args.edge_command == "calibrate":
         from edge.calibrate import main as calibrate

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from edge.satellite import LINK_LOST, Journal, Link, SatelliteBrain
 from voice.app.wiring import build_brain, voice_call
 from voice.config import Config
+from voice.events import Event
 from voice.reply import Engines
 from voice.speakable import speakable_pieces
+from voice.streams import AudioSink, AudioSource
 
 
 def default_device_id() -> str:
@@ -43,8 +45,8 @@ async def satellite_brain(config: Config, url: str, device_id: str, token: str, 
         await link.close()
 
 
-async def run_satellite(config: Config, engines: Engines, source, speaker, url: str, device_id: str, token: str,
-                        home: Path, on_event=lambda event: None, drain_seconds: float = 5.0) -> SatelliteBrain:
+async def run_satellite(config: Config, engines: Engines, source: AudioSource, speaker: AudioSink, url: str, device_id: str, token: str,
+                        home: Path, on_event: Callable[[Event], None] = lambda event: None, drain_seconds: float = 5.0) -> SatelliteBrain:
     """One call on the device, for as long as `source` delivers audio (or the call ends)."""
     engines.tts.remember(speakable_pieces(LINK_LOST))  # said the moment the link drops: no synthesis wait
     async with satellite_brain(config, url, device_id, token, home, drain_seconds=drain_seconds) as brain:

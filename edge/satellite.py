@@ -13,11 +13,11 @@ import json
 import logging
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from dialogue.brain import Brain
@@ -77,7 +77,7 @@ class Link:
         self.journal = journal
         self.connected = asyncio.Event()
         self.drops = 0
-        self._ws = None
+        self._ws: ClientConnection | None = None
         self._replies: dict[int, asyncio.Queue] = {}
         self._sending = asyncio.Lock()
         self._sent: set[str] = set()  # origins sent on this connection, awaiting their ack
@@ -99,22 +99,22 @@ class Link:
             await asyncio.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
             attempt += 1
 
-    async def _hello(self, ws) -> None:
+    async def _hello(self, ws: ClientConnection) -> None:
         await ws.send(protocol.Hello(self.device_id, None, self.token).encode())
         try:
-            ready = protocol.parse_for_satellite(await ws.recv())
+            ready = protocol.parse_for_satellite(await ws.recv(decode=True))
         except (protocol.ProtocolError, ValueError) as error:
             raise LinkDown(str(error)) from None
         if not isinstance(ready, protocol.Ready):
             raise LinkDown(f"expected ready, got {ready}")
 
-    async def _serve(self, ws) -> None:
+    async def _serve(self, ws: ClientConnection) -> None:
         self._ws, self._sent = ws, set()
         await self.flush()  # what was said offline first, in order
         self.connected.set()
-        async for text in ws:
+        async for frame in ws:
             try:
-                self._dispatch(protocol.parse_for_satellite(text))
+                self._dispatch(protocol.parse_for_satellite(frame if isinstance(frame, str) else frame.decode()))
             except (protocol.ProtocolError, ValueError) as error:
                 log.warning("server message ignored: %s", error)
 
@@ -125,7 +125,8 @@ class Link:
             self._replies[message.seq].put_nowait(message)
 
     def _down(self) -> None:
-        if self.connected.is_set() and not asyncio.current_task().cancelling():  # closing is no drop
+        task = asyncio.current_task()
+        if self.connected.is_set() and not (task and task.cancelling()):  # closing is no drop
             self.drops += 1
         self._ws = None
         self.connected.clear()
@@ -199,7 +200,7 @@ class SatelliteBrain:
     def pause_heard(self, ms: float) -> None:
         self.local.pause_heard(ms)
 
-    async def reply(self, transcript: str) -> AsyncIterator[str]:
+    async def reply(self, transcript: str) -> AsyncGenerator[str, None]:
         self._seq = seq = self.journal.next_seq()
         self.journal.add(seq, {"role": "user", "text": transcript, "heard": transcript})
         await self.link.flush()
@@ -207,6 +208,7 @@ class SatelliteBrain:
             async for part in self.link.ask(seq, transcript):
                 yield part
             end = self.link.last_end
+            assert end is not None, "an answer the link finished ended with reply_end"
             self._listening, self._server_ended = Listening(expect=end.expect), end.ended
             self._told_offline = False
             return
@@ -219,7 +221,7 @@ class SatelliteBrain:
         async for part in self.local.reply(transcript):
             yield part
 
-    def reply_heard(self, text: str, heard: str, interrupted: bool, trace: dict | None) -> None:
+    def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         self.journal.add(self._seq, {"role": "agent", "text": text, "heard": heard, "interrupted": interrupted,
                                      "trace": trace})
         flush = asyncio.get_running_loop().create_task(self.link.flush())

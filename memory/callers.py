@@ -69,17 +69,19 @@ class CallLog:
     def booked(self, booking: Booking) -> int:
         """A booking was made: the caller is someone now (made if new), with what they booked."""
         if self.person_id is None:
-            person = self.memory.recognize("phone", booking.phone, booking.name)
-            self.identified(person.id)
+            person_id = self.memory.recognize("phone", booking.phone, booking.name).id
+            self.identified(person_id)
         else:
-            self.memory.link(self.person_id, "phone", booking.phone)
-            if not self.memory.person(self.person_id).name:
-                self.memory.name(self.person_id, booking.name)
-        self.store.assign(booking.id, self.person_id)
-        self.memory.learn(self.person_id, "party_size", str(booking.party_size))
+            person_id = self.person_id
+            self.memory.link(person_id, "phone", booking.phone)
+            if not self.memory.person(person_id).name:
+                self.memory.name(person_id, booking.name)
+        assert booking.id is not None, "a booking made is stored"
+        self.store.assign(booking.id, person_id)
+        self.memory.learn(person_id, "party_size", str(booking.party_size))
         for note in booking.notes:
-            self.memory.learn(self.person_id, "note", note)
-        return self.person_id
+            self.memory.learn(person_id, "note", note)
+        return person_id
 
     def paused(self, longest_ms: float) -> None:
         """The longest pause the caller made inside a turn this call, blended with what we knew."""

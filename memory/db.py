@@ -40,6 +40,13 @@ def delete_db(path: Path) -> None:
         part.unlink(missing_ok=True)
 
 
+def insert_row(table: sqlite_utils.db.Table, row: dict) -> int:
+    """Insert one row; its new id."""
+    row_id = table.insert(row).last_pk
+    assert row_id is not None  # SQLite gives every inserted row an id
+    return row_id
+
+
 def schema_version(db: sqlite_utils.Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
@@ -62,13 +69,14 @@ class immediate:
     def __init__(self, db: sqlite_utils.Database):
         self.connection = db.conn
 
-    def __enter__(self):
+    def __enter__(self) -> sqlite3.Connection:
         try:
             self.connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
             raise StoreError(f"cannot write to the database ({error})") from None
+        return self.connection
 
-    def __exit__(self, kind, error, traceback):
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
         self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
         if isinstance(error, sqlite3.Error):
             raise StoreError(f"cannot write to the database ({error})") from error
@@ -76,33 +84,33 @@ class immediate:
 
 def _v1_reservations(db: sqlite_utils.Database) -> None:
     # Files made before the schema had a version already have this table.
-    if db["reservations"].exists():
+    if db.table("reservations").exists():
         return
-    db["reservations"].create(
+    db.table("reservations").create(
         {"id": int, "party_size": int, "day": str, "at": str, "name": str, "phone": str,
          "notes": str, "status": str, "created": str, "updated": str},
         pk="id",
     )
-    db["reservations"].create_index(["day", "at", "status"])
-    db["reservations"].create_index(["phone"])
+    db.table("reservations").create_index(["day", "at", "status"])
+    db.table("reservations").create_index(["phone"])
 
 
 def _v2_memory(db: sqlite_utils.Database) -> None:
-    db["people"].create({"id": int, "name": str, "created": str, "last_seen": str}, pk="id")
-    db["identities"].create({"id": int, "person_id": int, "kind": str, "value": str}, pk="id",
+    db.table("people").create({"id": int, "name": str, "created": str, "last_seen": str}, pk="id")
+    db.table("identities").create({"id": int, "person_id": int, "kind": str, "value": str}, pk="id",
                             foreign_keys=[("person_id", "people", "id")])
-    db["identities"].create_index(["kind", "value"], unique=True)
-    db["sessions"].create({"id": int, "person_id": int, "transport": str, "started": str, "ended": str}, pk="id",
+    db.table("identities").create_index(["kind", "value"], unique=True)
+    db.table("sessions").create({"id": int, "person_id": int, "transport": str, "started": str, "ended": str}, pk="id",
                           foreign_keys=[("person_id", "people", "id")])
-    db["turns"].create({"id": int, "session_id": int, "role": str, "text": str, "heard": str, "interrupted": int,
+    db.table("turns").create({"id": int, "session_id": int, "role": str, "text": str, "heard": str, "interrupted": int,
                         "trace": str, "at": str}, pk="id", foreign_keys=[("session_id", "sessions", "id")])
-    db["facts"].create({"id": int, "person_id": int, "key": str, "value": str, "turn_id": int, "learned": str,
+    db.table("facts").create({"id": int, "person_id": int, "key": str, "value": str, "turn_id": int, "learned": str,
                         "confirmed": str}, pk="id",
                        foreign_keys=[("person_id", "people", "id"), ("turn_id", "turns", "id")])
-    db["facts"].create_index(["person_id", "key", "value"], unique=True)
+    db.table("facts").create_index(["person_id", "key", "value"], unique=True)
     db.execute("ALTER TABLE reservations ADD COLUMN person_id INTEGER REFERENCES people(id)")
-    db["turns"].enable_fts(["text", "heard"], create_triggers=True)
-    db["facts"].enable_fts(["key", "value"], create_triggers=True)
+    db.table("turns").enable_fts(["text", "heard"], create_triggers=True)
+    db.table("facts").enable_fts(["key", "value"], create_triggers=True)
 
 
 def _v3_turn_origin(db: sqlite_utils.Database) -> None:

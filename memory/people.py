@@ -9,7 +9,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from memory.db import immediate
+from memory.db import immediate, insert_row
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Memory:
         return named[0] if len(named) == 1 else None
 
     def person(self, person_id: int) -> Person:
-        row = self.db["people"].get(person_id)
+        row = self.db.table("people").get(person_id)
         identities: dict[str, list[str]] = {}
         for kind, value in self.db.execute("select kind, value from identities where person_id = ? order by id",
                                            [person_id]):
@@ -70,12 +70,12 @@ class Memory:
         with immediate(self.db):
             person = self.find(kind, value)
             if person is None:
-                person_id = self.db["people"].insert({"name": name, "created": _now(), "last_seen": _now()}).last_pk
-                self.db["identities"].insert({"person_id": person_id, "kind": kind, "value": value})
+                person_id = insert_row(self.db.table("people"), {"name": name, "created": _now(), "last_seen": _now()})
+                self.db.table("identities").insert({"person_id": person_id, "kind": kind, "value": value})
             else:
                 person_id = person.id
                 updates = {"last_seen": _now(), **({"name": name} if name and not person.name else {})}
-                self.db["people"].update(person_id, updates)
+                self.db.table("people").update(person_id, updates)
         return self.person(person_id)
 
     def link(self, person_id: int, kind: str, value: str) -> None:
@@ -86,21 +86,21 @@ class Memory:
 
     def name(self, person_id: int, name: str) -> None:
         with immediate(self.db):
-            self.db["people"].update(person_id, {"name": name})
+            self.db.table("people").update(person_id, {"name": name})
 
     # --- sessions and turns -------------------------------------------------------------------
 
     def start_session(self, transport: str, person_id: int | None = None) -> int:
         with immediate(self.db):
-            return self.db["sessions"].insert({"person_id": person_id, "transport": transport, "started": _now()}).last_pk
+            return insert_row(self.db.table("sessions"), {"person_id": person_id, "transport": transport, "started": _now()})
 
     def attach(self, session_id: int, person_id: int) -> None:
         with immediate(self.db):
-            self.db["sessions"].update(session_id, {"person_id": person_id})
+            self.db.table("sessions").update(session_id, {"person_id": person_id})
 
     def end_session(self, session_id: int) -> None:
         with immediate(self.db):
-            self.db["sessions"].update(session_id, {"ended": _now()})
+            self.db.table("sessions").update(session_id, {"ended": _now()})
 
     def add_turn(self, session_id: int, role: str, text: str, heard: str | None = None, interrupted: bool = False,
                  trace: dict | None = None, origin: str | None = None, at: str | None = None) -> int | None:
@@ -111,10 +111,10 @@ class Memory:
         with immediate(self.db):  # every write takes the lock first: a deferred one can fail at once when busy
             if origin is not None and self.db.execute("select 1 from turns where origin = ?", [origin]).fetchone():
                 return None
-            return self.db["turns"].insert(row).last_pk
+            return self.db.table("turns").insert(row).last_pk
 
     def turns(self, session_id: int) -> list[dict]:
-        return list(self.db["turns"].rows_where("session_id = ?", [session_id], order_by="id"))
+        return list(self.db.table("turns").rows_where("session_id = ?", [session_id], order_by="id"))
 
     # --- facts and recall ---------------------------------------------------------------------
 
@@ -153,12 +153,12 @@ class Memory:
     # --- export and forgetting ----------------------------------------------------------------
 
     def export(self, person_id: int) -> dict:
-        sessions = list(self.db["sessions"].rows_where("person_id = ?", [person_id], order_by="id"))
+        sessions = list(self.db.table("sessions").rows_where("person_id = ?", [person_id], order_by="id"))
         return {
-            "person": self.db["people"].get(person_id),
-            "identities": list(self.db["identities"].rows_where("person_id = ?", [person_id], order_by="id")),
-            "facts": list(self.db["facts"].rows_where("person_id = ?", [person_id], order_by="id")),
-            "reservations": list(self.db["reservations"].rows_where("person_id = ?", [person_id], order_by="id")),
+            "person": self.db.table("people").get(person_id),
+            "identities": list(self.db.table("identities").rows_where("person_id = ?", [person_id], order_by="id")),
+            "facts": list(self.db.table("facts").rows_where("person_id = ?", [person_id], order_by="id")),
+            "reservations": list(self.db.table("reservations").rows_where("person_id = ?", [person_id], order_by="id")),
             "sessions": [{**s, "turns": self.turns(s["id"])} for s in sessions],
         }
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 import sqlite_utils
 
 from dialogue.types import Booking
-from memory.db import immediate
+from memory.db import immediate, insert_row
 
 
 class ReservationStore:
@@ -48,11 +48,12 @@ class ReservationStore:
                 row["person_id"] = person_id
             if booking.id is None:
                 row["created"] = row["updated"]
-                return _booking(self.table.get(self.table.insert(row).last_pk))
+                return _booking(self.table.get(insert_row(self.table, row)))
             self.table.update(booking.id, row)
             return _booking(self.table.get(booking.id))
 
     def cancel(self, booking: Booking) -> None:
+        assert booking.id is not None, "only a stored booking can be cancelled"
         with immediate(self.db):
             self.table.update(booking.id, {"status": "cancelled", "updated": _now()})
 

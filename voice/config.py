@@ -104,7 +104,7 @@ def load_config(path: Path | str | None = None) -> Config:
     return config
 
 
-def _build(cls, table: dict[str, Any], source: str, prefix: str = ""):
+def _build(cls: Any, table: dict[str, Any], source: str, prefix: str = "") -> Any:  # cls: a dataclass
     """An instance of dataclass `cls` from a complete table; a value outside a Literal's choices
     is an error naming the key and the file, before any call starts."""
     hints = typing.get_type_hints(cls)

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from voice.audio import SUPPORTED_RATES, AudioFormat
 from voice.events import (
@@ -45,6 +46,8 @@ class ProtocolError(Exception):
 
 class Message:
     """A message of the protocol: `message()` is its JSON object, `encode()` the text frame."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # every message is a dataclass
 
     def message(self) -> dict:
         return {"type": _TYPES[type(self)], **dataclasses.asdict(self)}
@@ -149,7 +152,7 @@ def parse(text: str) -> ClientMessage:
         return _hello(message)
     if kind == "played":
         seconds = message.get("seconds")
-        if type(seconds) not in (int, float) or not 0 <= seconds < 1e9:
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds < 1e9:
             raise ProtocolError("bad_message", '"played" needs "seconds": a number >= 0')
         return Played(float(seconds))
     if kind == "bye":

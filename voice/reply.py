@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -43,13 +43,13 @@ class ReplyRun:
     last_speech_at: float  # loop time of the user's last speech sample
     spoken: SpokenReply
     transcript: asyncio.Task | None = None  # speculative STT of exactly this audio, if one ran
-    task: asyncio.Task | None = None
+    task: asyncio.Task = field(init=False)  # set as soon as the run is made: the task needs the run
     agent_turn: Turn | None = None
     heard_told: bool = False  # the brain has been told what the user heard of it (once, when final)
     marks: dict[str, float] = field(default_factory=dict)
 
 
-async def iterate_in_thread(iterator: Iterator) -> AsyncIterator:
+async def iterate_in_thread(iterator: Iterator) -> AsyncGenerator:
     """Pull a blocking iterator one item per thread hop, so a cancel lands between items."""
     done = object()
     while (item := await asyncio.to_thread(next, iterator, done)) is not done:
@@ -116,7 +116,8 @@ def _record(run: ReplyRun, history: list[Turn]) -> None:
         history.append(run.agent_turn)
 
 
-async def _say_streaming(run, text, tts, brain, speaker, on_event) -> None:
+async def _say_streaming(run: ReplyRun, text: str, tts: TextToSpeech, brain: Brain,
+                         speaker: AudioSink, on_event: Callable[[Event], None]) -> None:
     """Each piece goes to synthesis as soon as the splitter completes it."""
     splitter = SpeakableSplitter()
     async with aclosing(brain.reply(text)) as stream:
@@ -128,7 +129,8 @@ async def _say_streaming(run, text, tts, brain, speaker, on_event) -> None:
         await _say_piece(run, piece, tts, speaker, on_event)
 
 
-async def _say_piece(run, piece: str, tts: TextToSpeech, speaker: AudioSink, on_event) -> None:
+async def _say_piece(run: ReplyRun, piece: str, tts: TextToSpeech, speaker: AudioSink,
+                     on_event: Callable[[Event], None]) -> None:
     on_event(AgentTextEvent(piece))
     spoken = SpokenPiece(piece)
     run.spoken.pieces.append(spoken)
@@ -138,7 +140,8 @@ async def _say_piece(run, piece: str, tts: TextToSpeech, speaker: AudioSink, on_
             await _play(run, chunk, speaker, on_event)
 
 
-async def _say_whole(run, text, tts, brain, speaker, on_event) -> None:
+async def _say_whole(run: ReplyRun, text: str, tts: TextToSpeech, brain: Brain,
+                     speaker: AudioSink, on_event: Callable[[Event], None]) -> None:
     """The naive baseline: the whole reply text, then all of its audio, then playback."""
     async with aclosing(brain.reply(text)) as stream:
         reply = "".join([part async for part in stream]).strip()
@@ -152,11 +155,11 @@ async def _say_whole(run, text, tts, brain, speaker, on_event) -> None:
         await _play(run, chunk, speaker, on_event)
 
 
-async def _play(run: ReplyRun, chunk: AudioChunk, speaker: AudioSink, on_event) -> None:
+async def _play(run: ReplyRun, chunk: AudioChunk, speaker: AudioSink, on_event: Callable[[Event], None]) -> None:
     if "first_audio" not in run.marks:
         run.marks["first_audio"] = asyncio.get_running_loop().time()
-        if "stt" in run.marks:  # a greeting has no turn to time
-            on_event(TurnLatencyEvent(_trace(run)))
+        if trace := _trace(run):  # a greeting has no turn to time
+            on_event(TurnLatencyEvent(trace))
         on_event(StateEvent("speaking"))
     await speaker.play(chunk)
 

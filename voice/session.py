@@ -235,7 +235,7 @@ class Session:
         last_speech = self._arrivals.time_of(turn.end)
         previous = self._reply.task if self._reply else None
         run = ReplyRun(audio=audio, last_speech_at=last_speech, spoken=SpokenReply(),
-                       transcript=speculation.task if speculated else None)
+                       transcript=speculation.task if speculated and speculation else None)
         run.task = asyncio.create_task(self._reply_after(previous, run))
         self._reply = run
 
@@ -256,7 +256,7 @@ class Session:
         self._heard(run)
         if self._reply is not run:
             return
-        if self.hang_up and self.brain.ended:
+        if self.hang_up and self.brain.ended and self._capture_task:
             self._capture_task.cancel()  # the input ends here; what was captured is still heard out
         elif not self.endpointer.in_speech:
             self.on_event(StateEvent("listening"))

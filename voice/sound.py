@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Callable
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ class DeviceError(RuntimeError):
     """No usable audio device, or one that went away; the message lists the devices there are."""
 
 
-def sounddevice():
+def sounddevice() -> Any:
     """The sounddevice module; PortAudio missing is a clear error, not an import trace."""
     try:
         import sounddevice
@@ -71,11 +72,11 @@ class SoundDeviceSource:
         self.dropped = 0
         self._resampler = StreamResampler(rate)
 
-    async def chunks(self) -> AsyncIterator[AudioChunk]:
+    async def chunks(self) -> AsyncGenerator[AudioChunk, None]:
         sd, loop = sounddevice(), asyncio.get_running_loop()
         queue = DropOldestQueue(self.max_chunks)
 
-        def callback(indata, frames, times, status) -> None:
+        def callback(indata: np.ndarray, frames: int, times: Any, status: Any) -> None:
             captured_at = time.monotonic() - _behind(times.currentTime, times.inputBufferAdcTime) - frames / self.device_rate
             try:
                 loop.call_soon_threadsafe(self._arrived, queue, bytes(indata), captured_at)
@@ -132,7 +133,7 @@ class SoundDeviceSpeaker:
         self._lock = threading.Lock()
         self._heard_until = 0.0  # time.monotonic() when the last real sample given to the device plays
         self._resampler = StreamResampler(self.rate)  # a reply's last few ms wait in it: the sentence's trailing silence
-        self._stream = None
+        self._stream: Any = None  # a sounddevice.OutputStream once entered
 
     def __enter__(self) -> SoundDeviceSpeaker:
         self._stream = _opened(sounddevice().OutputStream, self.device, samplerate=self.rate, blocksize=self.block,
@@ -141,7 +142,7 @@ class SoundDeviceSpeaker:
         self._stream.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stream.close(ignore_errors=True)
 
     async def play(self, chunk: AudioChunk) -> None:
@@ -163,7 +164,7 @@ class SoundDeviceSpeaker:
             queued = len(self._queued)
         return queued > 0 or time.monotonic() < self._heard_until
 
-    def _callback(self, outdata, frames, times, status) -> None:
+    def _callback(self, outdata: np.ndarray, frames: int, times: Any, status: Any) -> None:
         with self._lock:
             block, self._queued = self._queued[:frames], self._queued[frames:]
         outdata[len(block):] = 0
@@ -174,7 +175,7 @@ class SoundDeviceSpeaker:
             self._heard_until = starts + len(block) / self.rate
 
 
-def _opened(stream_class, info: dict, **settings):
+def _opened(stream_class: Callable[..., Any], info: dict, **settings: Any) -> Any:
     try:
         return stream_class(device=info["index"], **settings)
     except sounddevice().PortAudioError as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,7 +15,7 @@ from voice.audio import AudioChunk, AudioFormat, StreamResampler
 class AudioSource(Protocol):
     """Live or recorded input, 16-bit mono at the pipeline's rate, in small chunks."""
 
-    def chunks(self) -> AsyncIterator[AudioChunk]: ...
+    def chunks(self) -> AsyncGenerator[AudioChunk, None]: ...
 
 
 class AudioSink(Protocol):
@@ -38,7 +38,7 @@ def split(chunk: AudioChunk, chunk_ms: int) -> list[AudioChunk]:
     return [AudioChunk(chunk.audio[i : i + step], chunk.format) for i in range(0, len(chunk.audio), step)]
 
 
-async def paced(chunks: list[AudioChunk], realtime: bool) -> AsyncIterator[AudioChunk]:
+async def paced(chunks: list[AudioChunk], realtime: bool) -> AsyncGenerator[AudioChunk, None]:
     """Yield each chunk once it would have been fully captured, when `realtime`; else at once."""
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -60,7 +60,7 @@ class WavSource:
     chunk_ms: int = 20
     realtime: bool = True
 
-    def chunks(self) -> AsyncIterator[AudioChunk]:
+    def chunks(self) -> AsyncGenerator[AudioChunk, None]:
         return paced(split(self.audio, self.chunk_ms), self.realtime)
 
 

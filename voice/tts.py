@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from piper import PiperVoice, SynthesisConfig
@@ -20,6 +20,9 @@ class TextToSpeech(Protocol):
 
     def synthesize(self, text: str) -> Iterator[AudioChunk]:
         """Audio for `text`, a piece at a time. Blocking: pull it off the event loop."""
+
+    def remember(self, phrases: list[str]) -> None:
+        """Synthesize these now, so that saying them later costs nothing."""
 
 
 CACHED_PHRASES = 256  # about 25 MB of audio at most
@@ -94,7 +97,7 @@ class PiperTTS:
         return np.concatenate([chunk.to_array() for chunk in chunks])
 
 
-def _quiet_session(path: str, threads: int):
+def _quiet_session(path: str, threads: int) -> Any:
     """An ONNX Runtime session whose idle threads sleep instead of spinning: a spinning pool burns
     the cores that speech-to-text needs for the next turn's speculation. `threads` 0: one per core."""
     import onnxruntime

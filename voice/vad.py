@@ -141,7 +141,7 @@ class Endpointer:
         return SpeechStarted(self._turn_start)
 
     def _maybe_end(self) -> SpeechEnded | None:
-        if self.silence_ms < self.wait_ms:
+        if self.silence_ms < self.wait_ms or self._turn_start is None:
             return None
         ended = SpeechEnded(self._turn_start, self._last_voiced_end)
         self._turn_start, self._paused, self.wait_ms = None, False, self.default_wait_ms

@@ -12,7 +12,7 @@ from pathlib import Path
 from configs.files import ConfigError
 from dialogue.types import StoreError
 from voice.audio import AudioFormatError
-from voice.config import EchoMode, load_config
+from voice.config import Config, EchoMode, load_config
 from voice.models import ModelNotFoundError
 
 
@@ -71,9 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def with_talk_options(config, args):
+def with_talk_options(config: Config, args: argparse.Namespace) -> Config:
     """The config with `parley talk`'s command-line choices put over it."""
-    chosen = {key: getattr(args, key, None) for key in ("input_device", "output_device", "echo")}
+    chosen: dict[str, typing.Any] = {key: getattr(args, key, None) for key in ("input_device", "output_device", "echo")}
     chosen = {key: value for key, value in chosen.items() if value is not None}
     return dataclasses.replace(config, talk=dataclasses.replace(config.talk, **chosen))
 

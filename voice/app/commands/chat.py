@@ -6,11 +6,12 @@ import asyncio
 import sys
 from pathlib import Path
 
+from dialogue.brain import Brain
 from voice.app.wiring import open_brain
 from voice.config import Config
 
 
-async def converse(brain, interactive: bool) -> None:
+async def converse(brain: Brain, interactive: bool) -> None:
     await _say(brain, brain.greeting())
     while not brain.ended:
         line = await asyncio.to_thread(_read_line, interactive)
@@ -20,7 +21,7 @@ async def converse(brain, interactive: bool) -> None:
             await _say(brain, "".join([part async for part in brain.reply(line.strip())]).strip())
 
 
-async def _say(brain, reply: str) -> None:
+async def _say(brain: Brain, reply: str) -> None:
     print(f"parley: {reply}", flush=True)
     brain.reply_heard(reply, reply)  # typed: every word arrives
 

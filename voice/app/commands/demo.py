@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from memory.db import delete_db
+from dialogue.types import Booking
+from memory.db import delete_db, open_db
+from memory.reservations import ReservationStore
 from voice.app.measure.caller import ScriptedCaller
 from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines
 from voice.app.wiring import load_engines, voice_call
-from voice.audio import AudioFormat
+from voice.audio import AudioChunk, AudioFormat
 from voice.config import Config
 from voice.events import (
     AgentTextEvent,
@@ -75,15 +77,21 @@ async def run_demo(config: Config, out: Path, db: Path | None = None, user: str 
     print(latency_table(traces))
     path = write_wav(out, conversation_audio(caller, speaker, rate))
     print(f"\nconversation audio (caller left, Parley right): {path}")
-    for booking in call.brain.store.find(phone=DEMO_PHONE):
+    for booking in booked_by_phone(db, DEMO_PHONE):
         print(f"booked in {db}: {booking.party_size} people on {booking.day:%A %d %B} at {booking.at:%H:%M}, "
               f"for {booking.name}, phone {booking.phone}")
     return history
 
 
-def conversation_audio(caller: ScriptedCaller, speaker: PacedSpeaker, rate: int):
+def booked_by_phone(db: Path, phone: str) -> list[Booking]:
+    """What the caller booked, read back from the database as anyone would see it."""
+    return ReservationStore(open_db(db), tables_per_slot=0).find(phone=phone)  # capacity is not asked
+
+
+def conversation_audio(caller: ScriptedCaller, speaker: PacedSpeaker, rate: int) -> AudioChunk:
     """Caller and Parley on two channels of one timeline, starting when the speaker was made."""
-    offset = int(round((caller.started_at - speaker.origin) * rate))
+    started = caller.started_at if caller.started_at is not None else speaker.origin
+    offset = int(round((started - speaker.origin) * rate))
     caller_track = np.concatenate([np.zeros(offset, dtype=np.int16), caller.recording()])
     return interleave([caller_track, speaker.recording()], rate)
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from typing import Protocol
 
 import numpy as np
 
 from voice.audio import AudioChunk
-from voice.streams import PacedSpeaker
+
+
+class HeardReplies(Protocol):
+    """What the caller listens to: Parley's audio so far, and whether it is still playing."""
+
+    @property
+    def handed_seconds(self) -> float: ...
+
+    def busy(self) -> bool: ...
 
 
 class ScriptedCaller:
@@ -19,7 +28,7 @@ class ScriptedCaller:
     def __init__(
         self,
         lines: list[np.ndarray],
-        speaker: PacedSpeaker,
+        speaker: HeardReplies,
         rate: int = 16000,
         chunk_ms: int = 20,
         pause: float = 0.7,
@@ -44,7 +53,7 @@ class ScriptedCaller:
         self._sent: list[np.ndarray] = []
         self._next_at = 0.0
 
-    async def chunks(self) -> AsyncIterator[AudioChunk]:
+    async def chunks(self) -> AsyncGenerator[AudioChunk, None]:
         loop = asyncio.get_running_loop()
         self.started_at = self._next_at = loop.time()
         async for chunk in self._await_reply(0.0) if self.greeted else self._quiet(self.pause):
@@ -66,7 +75,7 @@ class ScriptedCaller:
         """Everything the caller sent down the line, from `started_at`."""
         return np.concatenate(self._sent) if self._sent else np.zeros(0, dtype=np.int16)
 
-    async def _await_reply(self, handed_before: float) -> AsyncIterator[AudioChunk]:
+    async def _await_reply(self, handed_before: float) -> AsyncGenerator[AudioChunk, None]:
         """Quiet until the reply has played and Parley has been silent for a natural pause (or no
         reply came). A reply with a gap in it (its next sentence still being made) is waited out."""
         waited, quiet_for = 0.0, 0.0
@@ -82,16 +91,16 @@ class ScriptedCaller:
             async for chunk in self._quiet(self.pause):
                 yield chunk
 
-    async def _cut_in(self, handed_before: float) -> AsyncIterator[AudioChunk]:
+    async def _cut_in(self, handed_before: float) -> AsyncGenerator[AudioChunk, None]:
         """Quiet until the reply has been playing for `cut_in_after` seconds."""
         waited = 0.0
         while self.speaker.handed_seconds == handed_before and waited < self.reply_timeout:
             yield await self._send(self._silence())
             waited += self.chunk_samples / self.rate
-        async for chunk in self._quiet(self.cut_in_after):
+        async for chunk in self._quiet(self.cut_in_after or 0.0):
             yield chunk
 
-    async def _quiet(self, seconds: float) -> AsyncIterator[AudioChunk]:
+    async def _quiet(self, seconds: float) -> AsyncGenerator[AudioChunk, None]:
         for _ in range(int(seconds * self.rate / self.chunk_samples)):
             yield await self._send(self._silence())
 

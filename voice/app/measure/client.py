@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from voice import protocol
@@ -97,7 +97,7 @@ async def call(url: str, caller_lines: list[np.ndarray], client_id: str, rate: i
     return result
 
 
-async def _send(ws, caller: ScriptedCaller, timing: _Timing) -> None:
+async def _send(ws: ClientConnection, caller: ScriptedCaller, timing: _Timing) -> None:
     loop = asyncio.get_running_loop()
     async for chunk in caller.chunks():
         speaking = caller.more_to_say
@@ -107,7 +107,7 @@ async def _send(ws, caller: ScriptedCaller, timing: _Timing) -> None:
         timing.speaking = speaking
 
 
-async def _receive(ws, player: ClientPlayer, result: ClientCall, timing: _Timing) -> None:
+async def _receive(ws: ClientConnection, player: ClientPlayer, result: ClientCall, timing: _Timing) -> None:
     loop = asyncio.get_running_loop()
     async for message in ws:
         if isinstance(message, bytes):
@@ -123,7 +123,7 @@ async def _receive(ws, player: ClientPlayer, result: ClientCall, timing: _Timing
             player.flush(parsed["played"])
 
 
-async def _report(ws, player: ClientPlayer) -> None:
+async def _report(ws: ClientConnection, player: ClientPlayer) -> None:
     while True:
         await asyncio.sleep(REPORT_SECONDS)
         await ws.send(protocol.Played(round(player.played(), 3)).encode())

@@ -57,7 +57,10 @@ async def run_call(config: Config, engines: Engines, db: Path, lines: list[str],
         audio = [with_noise(line, noise_snr_db, rng) for line in audio]
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000, PLAYBACK_SPEED)
     caller = ScriptedCaller(audio, speaker, rate, config.audio.chunk_ms, greeted=True)
-    heard, replies, traces, barge_ins = ([[] for _ in lines], [[] for _ in lines], [None] * len(lines), 0)
+    heard: list[list[str]] = [[] for _ in lines]
+    replies: list[list[str]] = [[] for _ in lines]
+    traces: list[dict | None] = [None] * len(lines)
+    barge_ins = 0
 
     def on_event(event: Event) -> None:
         nonlocal barge_ins

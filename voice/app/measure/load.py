@@ -51,9 +51,10 @@ def start_server(config_path: Path | None, db: Path, env: dict | None = None, co
     command = [sys.executable, "-m", "voice.app.cli", "--db", str(db)]
     if config_path is not None:
         command += ["--config", str(config_path)]
-    pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
-    process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=subprocess.PIPE, text=True, env=env,
-                               preexec_fn=pin)
+    process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=subprocess.PIPE, text=True, env=env)
+    if cores:  # pinned from outside, not in a preexec_fn (unsafe after our model threads exist); the child's
+        os.sched_setaffinity(process.pid, cores)  # threads start later, at model load, and inherit it
+    assert process.stdout is not None  # a pipe was asked for
     for line in process.stdout:
         found = re.search(r"http://([^/]+)/", line)
         if found:

@@ -6,7 +6,9 @@ import base64
 import html
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +28,7 @@ def write_report(runs: dict, out: Path) -> Path:
     return page
 
 
-def _without_audio(value):
+def _without_audio(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _without_audio(v) for k, v in value.items() if k != "audio"}
     if isinstance(value, list):
@@ -48,7 +50,7 @@ def render(runs: dict) -> str:
 
 def _summary(runs: dict) -> str:
     rows = ["<tr><th></th>" + "".join(f"<th>{html.escape(label)}</th>" for label in runs) + "</tr>"]
-    figures = [("scenarios", lambda r: r["scenarios"]), ("task success", lambda r: f"{r['success_rate']:.0%}"),
+    figures: list[tuple[str, Callable[[dict], object]]] = [("scenarios", lambda r: r["scenarios"]), ("task success", lambda r: f"{r['success_rate']:.0%}"),
                ("detail accuracy", lambda r: r["detail_accuracy"]), ("memory recall", lambda r: r["memory_recall"]),
                ("word error rate", lambda r: r["wer"]), ("barge-ins", lambda r: r["barge_ins"]),
                ("turn latency p50 / p95 (ms)", lambda r: "{p50} / {p95}".format(**r["latency_ms"]["total"]))]

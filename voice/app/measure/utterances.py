@@ -9,6 +9,7 @@ import numpy as np
 
 from voice.audio import AudioFormatError, resample
 from voice.reply import Engines
+from voice.tts import PiperTTS
 from voice.wav import read_mono16
 
 CALLER_LENGTH_SCALE = 1.1  # the caller speaks a little slower than Parley, to tell them apart
@@ -17,6 +18,8 @@ CALLER_LENGTH_SCALE = 1.1  # the caller speaks a little slower than Parley, to t
 def caller_lines(engines: Engines, texts: list[str], rate: int, length_scale: float) -> list[np.ndarray]:
     """Each text spoken by Piper, at the pipeline's rate."""
     tts = engines.tts
+    if not isinstance(tts, PiperTTS):
+        raise TypeError("scripted callers speak with Piper: load Piper as the TTS engine")
     return [resample(tts.speak(text, length_scale), tts.format.rate, rate) for text in texts]
 
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 import json
 from contextlib import aclosing
 from pathlib import Path
+from typing import Protocol
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from dialogue.brain import Brain
 from voice import protocol
 from voice.app.wiring import open_brain
 from voice.config import Config
 from voice.protocol import Bye, Hello, ProtocolError, Record, UserTurn
+
+
+class RecordingBrain(Brain, Protocol):
+    """A brain that stores the turns a satellite recorded, once each."""
+
+    async def record(self, turn: dict, origin: str) -> bool: ...
 
 
 async def serve_satellite(connection: ServerConnection, hello: Hello, config: Config, db: Path | None,
@@ -23,7 +31,7 @@ async def serve_satellite(connection: ServerConnection, hello: Hello, config: Co
     await connection.close(protocol.NORMAL, "bye")
 
 
-async def _converse(connection: ServerConnection, hello: Hello, brain, session_id: str) -> None:
+async def _converse(connection: ServerConnection, hello: Hello, brain: RecordingBrain, session_id: str) -> None:
     try:
         await connection.send(protocol.Ready(session_id, None).encode())
         async for message in connection:
@@ -48,7 +56,7 @@ async def _converse(connection: ServerConnection, hello: Hello, brain, session_i
         pass
 
 
-async def _answer(connection: ServerConnection, brain, turn: UserTurn) -> None:
+async def _answer(connection: ServerConnection, brain: Brain, turn: UserTurn) -> None:
     async with aclosing(brain.reply(turn.text)) as parts:
         async for part in parts:
             await connection.send(protocol.Agent(turn.seq, part).encode())

@@ -30,6 +30,7 @@ from voice.app.server.websocket_io import (
     WebSocketSpeaker,
 )
 from voice.app.wiring import load_engines, voice_call
+from voice.audio import AudioFormat
 from voice.config import Config
 from voice.events import Event
 from voice.protocol import Bye, Hello, Played, ProtocolError
@@ -118,10 +119,10 @@ class ParleyServer:
         session_id = secrets.token_hex(8)
         self.sessions.add(session_id)
         try:
-            if hello.satellite:
+            if hello.audio is None:
                 await serve_satellite(connection, hello, self.config, self.db, session_id)
             else:
-                await self._converse(connection, hello, session_id)
+                await self._converse(connection, hello, hello.audio, session_id)
         finally:
             self.sessions.discard(session_id)
 
@@ -149,14 +150,14 @@ class ParleyServer:
     def _check_token(self, hello: Hello, connection: ServerConnection) -> None:
         if not self.options.token:
             return
-        query = parse_qs(urlsplit(connection.request.path).query)
+        query = parse_qs(urlsplit(connection.request.path if connection.request else "").query)
         given = hello.token or query.get("token", [""])[0]
         if not hmac.compare_digest(given.encode(), self.options.token.encode()):
             raise ProtocolError("bad_token", "a valid access token is required", protocol.POLICY)
 
-    async def _converse(self, connection: ServerConnection, hello: Hello, session_id: str) -> None:
+    async def _converse(self, connection: ServerConnection, hello: Hello, audio: AudioFormat, session_id: str) -> None:
         config, outbox = self.config, Outbox()
-        source = WebSocketSource(hello.audio, config.audio.sample_rate, config.audio.input_queue_chunks)
+        source = WebSocketSource(audio, config.audio.sample_rate, config.audio.input_queue_chunks)
         speaker = WebSocketSpeaker(outbox, self.engines.tts.format, config.session.playback_ahead_ms / 1000)
 
         def on_event(event: Event) -> None:
@@ -235,7 +236,7 @@ async def serve_forever(server: ParleyServer) -> None:
         print(f"Parley is listening: open http://{_url_host(server.options.host)}:{port}/", flush=True)
         stop = asyncio.get_running_loop().create_future()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+            asyncio.get_running_loop().add_signal_handler(signum, lambda: None if stop.done() else stop.set_result(None))
         await stop
 
 

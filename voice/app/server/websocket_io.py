@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+
+from websockets.asyncio.server import ServerConnection
 
 from voice.audio import AudioChunk, AudioFormat, StreamResampler
 from voice.queues import DropOldestQueue, QueueClosed
@@ -21,7 +23,7 @@ class Outbox:
     """Everything sent to one client, in order: events never wait (a full outbox means the client
     has stopped reading); audio waits for room (backpressure on synthesis)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._queue: asyncio.Queue[str | bytes] = asyncio.Queue(OUTBOX_ITEMS)
         self._stuck = asyncio.Event()
 
@@ -34,7 +36,7 @@ class Outbox:
     async def audio(self, pcm: bytes) -> None:
         await self._queue.put(pcm)
 
-    async def send_all(self, connection) -> None:
+    async def send_all(self, connection: ServerConnection) -> None:
         """The writer task: sends until cancelled; the connection's own buffer limits what is in flight."""
         while True:
             await connection.send(await self._queue.get())
@@ -73,7 +75,7 @@ class WebSocketSource:
     def close(self) -> None:
         self._queue.close()
 
-    async def chunks(self) -> AsyncIterator[AudioChunk]:
+    async def chunks(self) -> AsyncGenerator[AudioChunk, None]:
         while True:
             try:
                 (chunk,) = await self._queue.get()
