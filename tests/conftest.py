@@ -1,4 +1,4 @@
-"""Shared fixtures: the real models, loaded once for the whole test run."""
+"""Shared fixtures (the real models, loaded once for the whole run) and the `system` marker."""
 
 from __future__ import annotations
 
@@ -6,6 +6,23 @@ import pytest
 
 from voice.app.wiring import load_engines
 from voice.config import load_config
+
+# Tests that run the real models, other processes, a browser, an audio server or an LLM server are
+# system tests: `pytest -m "not system"` is the quick unit suite; plain `pytest` (CI) runs both.
+SYSTEM_FIXTURES = {"engines", "speak"}  # the real Whisper and Piper
+SYSTEM_MODULES = {"test_cli", "test_talk", "test_browser", "test_edge", "test_eval", "test_llm_server", "test_stt",
+                  "test_satellite"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "system: runs real models, processes or servers (minutes, not seconds)")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else ""
+        if module in SYSTEM_MODULES or SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.system)
 
 
 @pytest.fixture(scope="session")

@@ -285,6 +285,7 @@ def test_the_client_side_player_counts_what_was_played():
     assert 0.15 < mid < 0.5 and not busy and handed == 0.2
 
 
+@pytest.mark.system
 def test_bench_with_clients_answers_every_turn_of_every_client():
     result = subprocess.run([sys.executable, "-m", "voice.app.cli", "bench", "--clients", "2", "--turns", "2", "--json"],
                             capture_output=True, text=True, timeout=400)
