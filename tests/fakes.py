@@ -41,6 +41,9 @@ class ToneTTS:
         self.seconds_per_word = seconds_per_word
         self.pieces: list[str] = []
 
+    def remember(self, phrases: list[str]) -> None:
+        pass  # a tone costs nothing to make: nothing to keep
+
     def synthesize(self, text: str) -> Iterator[AudioChunk]:
         self.pieces.append(text)
         samples = int(len(text.split()) * self.seconds_per_word * self.format.rate)
