@@ -37,9 +37,12 @@ INTENT_PATTERNS = (
     ("repeat", r"\b(repeat|say that again|pardon|come again|what did you say)\b"),
     ("goodbye", r"\b(bye|goodbye|that's all|that is all|nothing else|that's everything|that's it)\b"),
     ("thanks", r"\b(thanks|thank you|cheers)\b"),
-    ("yes", r"^(yes|yeah|yep|yup|sure|correct|right|ok|okay|perfect|great|please do|go ahead|sounds good|"
-            r"that's right|that's correct|exactly|absolutely|of course)\b"),
-    ("no", r"^(no|nope|nah|not quite|not really|wrong|that's wrong|actually)\b"),
+    ("yes", r"^(yes|yeah|yep|yup|aye|sure|correct|right|ok|okay|perfect|great|lovely|brilliant|fine|please do|"
+            r"go ahead|go for it|book it|sounds (good|great|perfect)|that works|that's fine|that is fine|"
+            r"that'd be great|that would be great|all good|uh huh|mm hmm|that's right|that's correct|exactly|"
+            r"absolutely|of course)\b"),
+    ("no", r"^(no|nope|nah|not quite|not really|wrong|that's wrong|that's not right|actually|never ?mind|"
+           r"forget it)\b"),
     ("greeting", r"\b(hello|hi|hey|good (morning|afternoon|evening))\b"),
 )
 
@@ -48,8 +51,24 @@ NOTE_PATTERNS = (
     r"\b(high ?chair|wheelchair( access)?|birthday|anniversary|vegan|vegetarian|gluten[- ]free|"
     r"window (seat|table)|outside|terrace|quiet table|pram|dog)\b",
 )
-NAME_STOP = {"and", "my", "phone", "number", "please", "i", "for", "at", "on", "the", "is", "it", "but"}
-NAME_TRIGGERS = r"(?:my name is|my name's|name is|name's|this is|it's under|under the name|under|call me|i am|i'm)"
+NAME_STOP = {"and", "my", "phone", "number", "please", "i", "for", "at", "on", "the", "is", "it", "but", "thanks",
+             "thank", "tonight", "today", "tomorrow"}
+NAME_TRIGGERS = (r"(?:my name is|my name's|name is|name's|this is|it's under|under the name of|under the name|under|"
+                 r"call me|i am|i'm|(?:booking|reservation|table) is for|reservation for)")
+# Words that open an answer without being part of it ("Yeah, it's Grace", "Oh, Mr Brown").
+ANSWER_OPENERS = re.compile(r"^(?:(?:yes|yeah|yep|sure|ok|okay|oh|um|uh|er|so|well|right|hi|hello|it's|its|it is|"
+                            r"it'll be|that's|that is|the name is|name is|mr|mrs|ms|miss|dr|of)\b[\s,.]*)+",
+                            re.IGNORECASE)
+# Words that are never a name, whatever was asked: answers, numbers, days, months.
+NOT_NAMES = {"yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "fine", "great", "perfect", "lovely",
+             "thanks", "hello", "hi", "sorry", "um", "uh", "actually", "table", "party", "people", "lunch",
+             "dinner", "noon", "midday", "half", "quarter", "around", "about", "o'clock", "pm", "am", "afraid",
+             "calling", "ringing", "looking", "hoping", "wondering", "trying", "after", "here", "not", "just"}
+ASK = re.compile(r"^(?:\w+ )?(?:do you|have you|is there|are there|any chance|got any|what|where|when|how|"
+                 r"could you tell)\b|\bdo you (?:have|do)\b")
+CORRECTION = re.compile(r"^(?:no|nope|actually|sorry|wait|hmm|change it|can we|could we|make it)\b|\binstead\b|"
+                        r"\bi meant\b|\bwould be better\b")
+TASK_INTENTS = {"book", "cancel", "change", "check", "recall", "remember", "forget", "hours", "address"}
 
 
 @dataclass(frozen=True)
@@ -72,11 +91,17 @@ class Understanding:
     phone: str | None = None
     notes: list[str] = field(default_factory=list)
     bare_number: int | None = None
+    act: str = "inform"  # inform, affirm, deny, correct, ask, greet, bye or thank
+
+    def details(self) -> bool:
+        return any(v is not None for v in (self.party_size, self.day, self.clock, self.name, self.phone))
 
 
-def understand(text: str, today: date) -> Understanding:
+def understand(text: str, today: date, asked: str | None = None) -> Understanding:
+    """What `text` says; `asked` is the detail just asked for (party_size, day, at, name, phone), so
+    that a bare answer ("Six.", "Eight.", "Grace.") is read as the answer to it."""
     words = normalize(text)
-    return Understanding(
+    u = Understanding(
         text=text,
         intents=[name for name, pattern in INTENT_PATTERNS if re.search(pattern, words)],
         party_size=party_size(words),
@@ -87,6 +112,42 @@ def understand(text: str, today: date) -> Understanding:
         notes=parse_notes(words),
         bare_number=bare_number(words),
     )
+    _answer_to(u, asked)
+    u.act = dialogue_act(u, words, asked)
+    return u
+
+
+def _answer_to(u: Understanding, asked: str | None) -> None:
+    """A bare answer is the detail that was asked for."""
+    if asked == "party_size" and u.party_size is None and u.bare_number:
+        u.party_size = u.bare_number
+    elif asked == "at" and u.clock is None and u.bare_number and u.bare_number <= 12:
+        u.clock = Clock(u.bare_number)
+    elif asked == "name" and u.name is None and len(re.split(r"[,.!?]", u.text)[0].split()) <= 5 \
+            and not u.text.rstrip().endswith("?"):
+        u.name = name_from_words(u.text)
+
+
+def dialogue_act(u: Understanding, words: str, asked: str | None) -> str:
+    """What the turn does: answers, agrees, refuses, corrects what was proposed, asks, or is a courtesy."""
+    details, intents = u.details(), set(u.intents)
+    proposed = asked is not None and asked not in SLOT_QUESTIONS  # Parley had proposed something
+    if details and proposed and CORRECTION.search(words):
+        return "correct"
+    if "no" in intents:
+        return "correct" if details else "deny"
+    if "yes" in intents and (proposed or not details and not intents & TASK_INTENTS):
+        return "affirm"
+    if ASK.search(words):
+        return "ask"
+    if not details and not intents & TASK_INTENTS:
+        for intent, act in (("goodbye", "bye"), ("thanks", "thank"), ("greeting", "greet")):
+            if intent in intents:
+                return act
+    return "inform"
+
+
+SLOT_QUESTIONS = {"party_size", "day", "at", "name", "phone"}
 
 
 def normalize(text: str) -> str:
@@ -94,6 +155,7 @@ def normalize(text: str) -> str:
     text = text.lower().replace("p.m.", "pm").replace("a.m.", "am").replace("’", "'")
     text = re.sub(r"(\d)(am|pm)\b", r"\1 \2", text)
     text = re.sub(r"\bdouble (\w+)", r"\1 \1", text)
+    text = re.sub(r"\b(\w+?)-?ish\b", lambda m: "around " + _ISH.get(m.group(1), m.group(1)), text)  # "eightish"
     text = re.sub(r"\bfor for\b", "for four", text)  # Whisper's homophone for "a table for four"
     text = re.sub(r"[^\w\s:.'/-]|(?<!\d)[.:/-]|[.:/-](?!\d)", " ", text)
     tokens = text.split()
@@ -116,21 +178,54 @@ def normalize(text: str) -> str:
     return " ".join(out)
 
 
+_ISH = {"nin": "nine", "fiv": "five", "elev": "eleven", "twelv": "twelve"}  # "ninish" lost its "e"
+
+
 def _near_digits(tokens: list[str], i: int) -> bool:
     neighbours = tokens[max(0, i - 1) : i] + tokens[i + 1 : i + 2]
     return any(t in UNITS or t.isdigit() for t in neighbours)
 
 
+COMPANIONS = (r"(?:my|our|a|the) (?:wife|husband|partner|friend|son|daughter|kid|child|baby|mum|mom|dad|"
+              r"mother|father|boyfriend|girlfriend|brother|sister|colleague|guest)")
+PEOPLE_WORDS = r"(?:adults?|kids?|children|child|babies|baby|teenagers?|toddlers?|people|guests|friends|others)"
+
+
 def party_size(words: str) -> int | None:
+    return _counted(words) or _with_me(words) or _said_size(words)
+
+
+def _counted(words: str) -> int | None:
+    """ "two adults and two kids", "4 adults and a baby": the groups added up."""
+    groups = re.findall(rf"\b(\d{{1,2}}|a|an|one) {PEOPLE_WORDS}\b", words)
+    if len(groups) < 2:
+        return None
+    return sum(1 if g in ("a", "an", "one") else int(g) for g in groups)
+
+
+def _with_me(words: str) -> int | None:
+    """ "me and my wife", "myself and 2 friends", "me plus 3": the caller and who comes along."""
+    match = re.search(r"\b(?:me|myself|i)((?:(?:,| and| plus| with) (?:\d{1,2}(?: \w+)?|" + COMPANIONS + r"))+)",
+                      words)
+    if not match or re.search(r"\b(?:me|myself) (?:and|plus|with) \d{1,2} (?:pm|am|o'clock)", words):
+        return None
+    extra = re.findall(r"(?:,| and| plus| with) (?:(\d{1,2})|" + COMPANIONS + r")", match.group(1))
+    return 1 + sum(int(n) if n else 1 for n in extra)
+
+
+def _said_size(words: str) -> int | None:
     if re.search(r"\b(just me|only me|myself|on my own|by myself|just one)\b", words):
         return 1
     if re.search(r"\b(a couple|the 2 of us|my (wife|husband|partner) and (i|me))\b", words):
         return 2
     for pattern in (
+        r"\b(?:party|group) of (\d{1,2})\b",
+        r"\bfor (\d{1,2})(?= (?:at|on|tonight|tomorrow|this|next)\b)",
+        r"\b(\d{1,2}) of us\b",
+        r"\b(?:we are|we're|we'll be|we will be) (?:a (?:party|group) of )?(\d{1,2})\b(?! ?(?:am|pm|o'clock))",
         r"\b(?:table|party|booking|reservation|book|room) for (\d{1,2})\b(?! ?(?:am|pm|o'clock|:|\.\d|\d{2}\b))",
         r"\b(\d{1,2}) (?:people|persons|person|guests|adults|diners|pax)\b",
-        r"\b(?:the|are|be|all) (\d{1,2}) of us\b",
-        r"\b(?:we are|we're|there are|there will be|there'll be) (\d{1,2})\b",
+        r"\b(?:there are|there will be|there'll be) (\d{1,2})\b",
         r"^for (\d{1,2})\b(?! ?(?:am|pm|o'clock|:|\d{2}\b))",
         r"\bfor (\d{1,2})$",
     ):
@@ -139,7 +234,24 @@ def party_size(words: str) -> int | None:
     return None
 
 
+HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "christmas": (12, 25), "boxing day": (12, 26),
+            "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1), "valentine's day": (2, 14)}
+
+
 def parse_day(words: str, today: date) -> date | None:
+    day = _day(words, today)
+    if day and re.search(r"\b(?:week|a week) (?:on|from) \w+|\b\w+day week\b|\ba week (?:tomorrow|today)\b", words):
+        return day + timedelta(days=7)  # "Friday week", "a week tomorrow", "a week on Friday"
+    return day
+
+
+def _day(words: str, today: date) -> date | None:
+    for holiday, (month, day) in HOLIDAYS.items():
+        if holiday in words:
+            return _next_date(today, month, day)
+    if match := re.search(r"\bin (\d{1,2}|a) (day|week)s?\b", words):
+        count = 1 if match.group(1) == "a" else int(match.group(1))
+        return today + timedelta(days=count * (7 if match.group(2) == "week" else 1))
     if re.search(r"\b(today|tonight|this evening)\b", words):
         return today
     if re.search(r"\bday after tomorrow\b", words):
@@ -190,19 +302,23 @@ def _next_date(today: date, month: int, day: int) -> date | None:
 
 
 def parse_clock(words: str) -> Clock | None:
-    if re.search(r"\b(noon|midday|lunchtime)\b", words):
+    if re.search(r"\b(noon|midday|lunchtime)\b", words) or (re.search(r"\blunch\b", words) and not re.search(
+            r"\b(?:at|around|about) \d", words)):
         return Clock(12, 0, "pm")
     meridiem = r"(?: ?(am|pm|in the evening|in the morning|tonight))?"
     patterns: tuple[tuple[str, Callable[..., tuple[int, int]] | None], ...] = (
         (rf"\bhalf past (\d{{1,2}}){meridiem}", lambda h, m=None: (int(h), 30)),
         (rf"\bquarter past (\d{{1,2}}){meridiem}", lambda h, m=None: (int(h), 15)),
         (rf"\bquarter to (\d{{1,2}}){meridiem}", lambda h, m=None: (int(h) - 1, 45)),
+        (rf"\bhalf (\d{{1,2}}){meridiem}", lambda h, m=None: (int(h), 30)),  # British "half eight": 8:30
         (rf"\b(\d{{1,2}})[:.](\d{{2}}){meridiem}", lambda h, m: (int(h), int(m))),
         (rf"\b(?:at|around|about|for|by) (\d{{1,2}})(\d{{2}}){meridiem}\b", lambda h, m: (int(h), int(m))),
         (rf"\b(\d{{1,2}}) ([1-5][05]){meridiem}\b", lambda h, m: (int(h), int(m))),
         (rf"\b(\d{{1,2}}) ?o'?clock{meridiem}", lambda h, m=None: (int(h), 0)),
-        (r"\b(\d{1,2}) ?(am|pm)\b", None),
-        (rf"\b(?:at|around|about|by) (\d{{1,2}}){meridiem}\b(?! (?:people|of us|guests|persons))", None),
+        (r"\b(\d{1,2}) ?(am|pm|in the evening|in the morning)\b", None),
+        (rf"\b(?:at|around|about|by|after|like) (\d{{1,2}}){meridiem}\b(?! (?:people|of us|guests|persons|adults))",
+         None),
+        (r"\b(\d{1,2}) (?:is|would be|works|should be) (?:fine|good|great|perfect|ok|okay)\b", None),
     )
     for pattern, convert in patterns:
         match = re.search(pattern, words)
@@ -233,13 +349,18 @@ def parse_name(text: str) -> str | None:
 
 
 def name_from_words(text: str) -> str | None:
-    """Up to three words that look like a name, capitalized; None if there are none."""
+    """Up to three words that look like a name, capitalized; None if there are none. Never an answer
+    word, a number, a day or a month ("Yes" is not a name)."""
+    text = re.split(r"[,.!?;]", ANSWER_OPENERS.sub("", text.strip()), maxsplit=1)[0]
     words: list[str] = []
     for word in re.findall(r"[A-Za-z][A-Za-z'\-]*", text):
-        if word.lower() in NAME_STOP or word.lower() in UNITS or len(words) == 3:
+        lower = word.lower()
+        if lower in NAME_STOP or lower in UNITS or lower in ORDINALS or len(words) == 3:
             break
         words.append(word[0].upper() + word[1:])
-    if not words or words[0].lower() in ("allergic", "calling", "looking", "here", "not", "sorry", "just"):
+    if not words or any(w.lower() in NOT_NAMES or w.lower() in WEEKDAYS or w.lower() in MONTHS for w in words):
+        return None
+    if words[0].lower() == "allergic":
         return None
     return " ".join(words)
 
@@ -260,6 +381,7 @@ def parse_notes(words: str) -> list[str]:
 
 def bare_number(words: str) -> int | None:
     """The number in a short answer such as "five", "make it 6" or "4 please"."""
-    match = re.fullmatch(r"(?:(?:no|actually|sorry|make it|change it to|let's say|say|it's|uh|um)\s*)*"
-                         r"(\d{1,2})(?: please| instead| then| people)?", words.strip())
+    match = re.fullmatch(r"(?:(?:no|actually|sorry|make it|change it to|let's say|say|it's|uh|um|er|yeah|yes|ok|"
+                         r"okay|maybe|probably|for|just|about|around)\s*)*"
+                         r"(\d{1,2})(?: please| instead| then| people| thanks| thank you)*", words.strip())
     return int(match.group(1)) if match else None
