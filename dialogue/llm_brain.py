@@ -146,7 +146,7 @@ class LlmBrain:
     async def reply(self, transcript: str) -> AsyncGenerator[str, None]:
         deadline = asyncio.get_running_loop().time() + self.deadline_s
         today = self.reservation.clock().date()
-        rules = understand(transcript, today)
+        rules = understand(transcript, today, self.reservation.manager.expecting)
         reading = await self._guarded(self._read(transcript, today), deadline)
         if reading is not None and reading.intent == "other" and not _found_anything(rules):
             said = []
@@ -288,6 +288,7 @@ def merge(rules: Understanding, reading: Reading, transcript: str) -> Understand
         phone=rules.phone or phone,
         notes=rules.notes + notes,
         bare_number=rules.bare_number,
+        act=rules.act,
     )
 
 

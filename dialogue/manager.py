@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from dialogue import phrases
 from dialogue.domain import Domain
-from dialogue.nlu import Clock, Understanding, name_from_words, understand
+from dialogue.nlu import Clock, Understanding, understand
 from dialogue.turn_end import Listening
 from dialogue.types import Booking, Calendar, Caller, Directory
 
@@ -147,6 +147,8 @@ class DialogueManager:
         self.expecting: Expecting | None = None
         self.existing: Booking | None = None
         self.misunderstood = 0
+        self.offered: list[time] = []  # the times just offered, so "yes" or "the later one" picks one
+        self._asked: tuple[str | None, int] = (None, 0)  # the detail asked for, and how many times in a row
         self.last_said = ""
         self.turn = 0
         self.now = datetime.min  # set by every `handle`
@@ -159,7 +161,7 @@ class DialogueManager:
         if isinstance(event, CommitFailed):
             self.draft.at = None
             return self._say("I'm sorry, that table was just taken.", self._offer_times())
-        u = event.meaning or understand(event.text, now.date())
+        u = event.meaning or understand(event.text, now.date(), self.expecting)
         self.heard = u
         self._recognize(u)
         actions = self._understood(u)
@@ -277,9 +279,23 @@ class DialogueManager:
         if self.expecting == Expecting.PARTY_SIZE and self.suggested and "no" in u.intents and not u.bare_number:
             self.suggested = None
             return self._say("No problem.", phrases.ask("party_size", 0, self.draft))
+        if self.expecting == Expecting.AT and self.offered and not u.clock and (picked := self._picked(u)):
+            self.draft.at = picked
+            return self._next()
         if self._apply(u):
             return self._next()
+        if u.act == "affirm" and self.expecting in SLOTS:
+            return self._say("Good.", self._question_again())  # "Yes, 8 is fine" to "Can I take a name?"
         return None
+
+    def _picked(self, u: Understanding) -> time | None:
+        """The offered time the caller chose: "yes" to a single offer, or the first or the later one."""
+        words = u.text.lower()
+        if re.search(r"\b(first|earlier|former|sooner)\b", words):
+            return self.offered[0]
+        if re.search(r"\b(second|later|latter|last)\b", words):
+            return self.offered[-1]
+        return self.offered[0] if u.act == "affirm" and len(self.offered) == 1 else None
 
     # --- filling and checking details -------------------------------------------------------
 
@@ -303,8 +319,6 @@ class DialogueManager:
             draft.clock, draft.at = Clock(u.bare_number), None
         if u.name:
             draft.name = u.name
-        elif expecting == Expecting.NAME and len(u.text.split()) <= 4 and not u.text.rstrip().endswith("?"):
-            draft.name = name_from_words(u.text) or draft.name
         if u.phone:
             draft.phone = u.phone
         draft.notes += [note for note in u.notes if note not in draft.notes]
@@ -343,7 +357,7 @@ class DialogueManager:
                              f"on the number ending {' '.join(candidate.phone[-2:])}?")
         if slot:
             self.expecting = Expecting(slot)
-            return self._say(phrases.ask(slot, self.turn, self.draft))
+            return self._say(self._question_again())
         self.expecting = Expecting.CONFIRM
         return self._say(phrases.confirm(self.task, self.draft.booking(), self.now.date()))
 
@@ -379,7 +393,7 @@ class DialogueManager:
         if at not in seatings:
             draft.at = None
             self.expecting = Expecting.AT
-            return self._say(phrases.outside_hours(at, day, seatings, self.now.date()), self._offer_times())
+            return self._say(self._why_not(at, day, seatings), self._offer_times(near=at))
         if datetime.combine(day, at) <= self.now:
             draft.at = None
             self.expecting = Expecting.AT
@@ -391,7 +405,17 @@ class DialogueManager:
             return self._say(f"We're fully booked at {phrases.clock(at)}.", self._offer_times(near=at))
         return None
 
-    def _offer_times(self, near: time | None = None) -> str:
+    def _why_not(self, at: time, day: date, seatings: list[time]) -> str:
+        """Why a time cannot be booked: off the half-hour grid, after the last seating, or outside the hours."""
+        if seatings and seatings[0] <= at <= seatings[-1]:
+            return f"We seat guests on the hour and the half hour, so not at {phrases.clock(at)}."
+        hours = self.domain.opening(day)
+        if hours and seatings and seatings[-1] < at < hours[1]:
+            return (f"Our last table {phrases.on_day(day, self.now.date())} is at {phrases.clock(seatings[-1])}, "
+                    f"as we close at {phrases.clock(hours[1])}.")
+        return phrases.outside_hours(at, day, seatings, self.now.date())
+
+    def _offer_times(self, near: time | None = None, count: int = 2) -> str:
         day = self.draft.day
         assert day is not None, "times are offered on a known day"
         ignoring = self.existing.id if self.existing else None
@@ -404,8 +428,9 @@ class DialogueManager:
             return f"There's nothing free on {phrases.day(day, self.now.date())}. Which other day would suit you?"
         if near is not None:
             minutes = lambda t: abs(t.hour * 60 + t.minute - near.hour * 60 - near.minute)  # noqa: E731
-            free = sorted(sorted(free, key=minutes)[:2])
-        return f"I could offer {phrases.either(free[:2])}. Would that work?"
+            free = sorted(sorted(free, key=minutes)[:count])
+        self.offered = free[:count]
+        return f"I could offer {phrases.either(self.offered)}. Would that work?"
 
     # --- existing bookings ------------------------------------------------------------------
 
@@ -439,12 +464,36 @@ class DialogueManager:
         self.misunderstood += 1
         if self.misunderstood >= 2 * MAX_MISUNDERSTANDINGS:
             return [*self._say("I'm sorry I couldn't help this time. Please call again later. Goodbye."), EndCall()]
+        if self.expecting in SLOTS:
+            return self._say(phrases.sorry(self.turn), self._question_again())
         if self.misunderstood % MAX_MISUNDERSTANDINGS == 0:
-            self._reset()
             return self._say("Sorry, I'm not getting this.", phrases.HELP)
         if self.misunderstood % MAX_MISUNDERSTANDINGS == 2:
             return self._say("Sorry, I still didn't get that.", phrases.ask_again(self.expecting))
         return self._say(phrases.sorry(self.turn), self.question() or "How can I help?")
+
+    def _question_again(self) -> str:
+        """The question for the detail expected: asked plainly, then with an example, then with a way
+        out (something to say yes to, or spelling it), never the same words a fourth time."""
+        slot = self.expecting
+        last, times = self._asked
+        times = times + 1 if last == slot else 1
+        self._asked = (slot, times)
+        if slot is None or slot not in SLOTS:
+            return self.question()
+        if times == 1:
+            return phrases.ask(slot, self.turn, self.draft)
+        if times == 2:
+            return phrases.ask_again(slot)
+        return self._way_out(slot)
+
+    def _way_out(self, slot: str) -> str:
+        if slot == "party_size":
+            self.suggested = 2
+            return "Let's try it another way: is it a table for two? Say yes, or just the number."
+        if slot == "at" and self.draft.day is not None:
+            return "Let's try it another way. " + self._offer_times(near=time(19, 0), count=1)
+        return phrases.WAY_OUT.get(slot, phrases.ask_again(slot))
 
     def question(self) -> str:
         if self.expecting in SLOTS:
@@ -552,7 +601,7 @@ class DialogueManager:
 
     def _reset(self) -> None:
         self.task, self.draft, self.expecting, self.existing = None, Draft(), None, None
-        self.suggested = None
+        self.suggested, self.offered, self._asked = None, [], (None, 0)
 
     def _say(self, *sentences: str) -> list[Action]:
         preface, self._preface = self._preface, []

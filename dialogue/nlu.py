@@ -343,9 +343,11 @@ def _meridiem(said: str | None) -> str | None:
 
 def parse_name(text: str) -> str | None:
     match = re.search(rf"\b{NAME_TRIGGERS}\s+([A-Za-z][A-Za-z'\- ]*)", text, flags=re.IGNORECASE)
-    if not match:
-        return None
-    return name_from_words(match.group(1))
+    if match:
+        return name_from_words(match.group(1))
+    if match := re.match(r"^(?:hi|hello|hey)?[,\s]*([A-Za-z][a-z'\-]+(?: [A-Za-z][a-z'\-]+)?) here\b", text, re.IGNORECASE):
+        return name_from_words(match.group(1))  # "Kim Wu here, ..."
+    return None
 
 
 def name_from_words(text: str) -> str | None:

@@ -21,8 +21,14 @@ REPHRASED = {
     "party_size": "Just the number of guests, for example: four people.",
     "day": "You can say a day like: tomorrow, or Friday, or the 14th of December.",
     "at": "You can say a time like: seven thirty, or 8 pm.",
-    "name": "Please say your name, for example: my name is Sam Lee.",
+    "name": "Please say the name for the booking, for example: my name is Maria Rossi.",
     "phone": "Please read out your phone number, digit by digit.",
+}
+# The third ask for one detail: a different way to give it, not the same question again.
+WAY_OUT = {
+    "day": "Let's try it another way: which day of the week would suit you, Monday to Sunday?",
+    "name": "Let's try it another way: please spell the name for me, letter by letter.",
+    "phone": "Let's try it another way: please say the digits one at a time, for example five, five, five.",
 }
 OUT_OF_DOMAIN = "I'm only the reservation line, so I can't help with that."
 SORRY = ("Sorry, I didn't catch that.", "Sorry, I missed that.", "I'm not sure I followed.")
@@ -96,6 +102,12 @@ def day(d: date, today: date) -> str:
     return f"{weekday} the {_ordinal(d.day)} of {d.strftime('%B')}"
 
 
+def on_day(d: date, today: date) -> str:
+    """ "tomorrow", "today", or "on Friday the 4th of December": a day as it follows a verb."""
+    said = day(d, today)
+    return said if d - today < timedelta(days=2) else f"on {said}"
+
+
 def _ordinal(n: int) -> str:
     suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
@@ -148,7 +160,8 @@ def hours(domain: Domain, on: date | None) -> str:
 
 
 def outside_hours(asked: time, on: date, seatings: list[time], today: date) -> str:
-    return (f"On {day(on, today)} we seat guests from {clock(seatings[0])} to {clock(seatings[-1])}, "
+    when = on_day(on, today)
+    return (f"{when[0].upper()}{when[1:]} we seat guests from {clock(seatings[0])} to {clock(seatings[-1])}, "
             f"so {clock(asked)} won't work.")
 
 
