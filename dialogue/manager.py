@@ -226,7 +226,7 @@ class DialogueManager:
             return self._say(phrases.OUT_OF_DOMAIN, resume or "How can I help?")
         if self.expecting == Expecting.ANYTHING_ELSE and "no" in intents:
             return [*self._say(phrases.goodbye()), EndCall()]
-        if intents in (["thanks"], ["greeting"], ["thanks", "greeting"]) and self.task is None:
+        if intents in (["thanks"], ["greeting"], ["thanks", "greeting"]) and self.task is None and not u.details():
             if "greeting" in intents:
                 return self._say("How can I help you today?" if self._preface else phrases.greeting(self.domain))
             return self._say("You're welcome. Anything else?")

@@ -54,7 +54,7 @@ NOTE_PATTERNS = (
 NAME_STOP = {"and", "my", "phone", "number", "please", "i", "for", "at", "on", "the", "is", "it", "but", "thanks",
              "thank", "tonight", "today", "tomorrow"}
 NAME_TRIGGERS = (r"(?:my name is|my name's|name is|name's|this is|it's under|under the name of|under the name|under|"
-                 r"call me|i am|i'm|(?:booking|reservation|table) is for|reservation for)")
+                 r"call me|call it|put it down as|i am|i'm|(?:booking|reservation|table) is for|reservation for)")
 # Words that open an answer without being part of it ("Yeah, it's Grace", "Oh, Mr Brown").
 ANSWER_OPENERS = re.compile(r"^(?:(?:yes|yeah|yep|sure|ok|okay|oh|um|uh|er|so|well|right|hi|hello|it's|its|it is|"
                             r"it'll be|that's|that is|the name is|name is|mr|mrs|ms|miss|dr|of)\b[\s,.]*)+",
@@ -136,8 +136,9 @@ def dialogue_act(u: Understanding, words: str, asked: str | None) -> str:
         return "correct"
     if "no" in intents:
         return "correct" if details else "deny"
-    if "yes" in intents and (proposed or not details and not intents & TASK_INTENTS):
-        return "affirm"
+    answered = asked in SLOT_QUESTIONS and getattr(u, SLOT_FIELDS[asked or ""]) is not None
+    if "yes" in intents and not answered and (proposed or not intents & TASK_INTENTS):
+        return "affirm"  # "Yes, 8 is fine" to "Can I take a name?" agrees; it does not answer
     if ASK.search(words):
         return "ask"
     if not details and not intents & TASK_INTENTS:
@@ -147,7 +148,8 @@ def dialogue_act(u: Understanding, words: str, asked: str | None) -> str:
     return "inform"
 
 
-SLOT_QUESTIONS = {"party_size", "day", "at", "name", "phone"}
+SLOT_FIELDS = {"party_size": "party_size", "day": "day", "at": "clock", "name": "name", "phone": "phone"}
+SLOT_QUESTIONS = set(SLOT_FIELDS)
 
 
 def normalize(text: str) -> str:
@@ -220,7 +222,7 @@ def _said_size(words: str) -> int | None:
         return 2
     for pattern in (
         r"\b(?:party|group) of (\d{1,2})\b",
-        r"\bfor (\d{1,2})(?= (?:at|on|tonight|tomorrow|this|next)\b)",
+        r"\bfor (\d{1,2})(?= (?:at|on|tonight|tomorrow|this|next|around|about|by)\b)",
         r"\b(\d{1,2}) of us\b",
         r"\b(?:we are|we're|we'll be|we will be) (?:a (?:party|group) of )?(\d{1,2})\b(?! ?(?:am|pm|o'clock))",
         r"\b(?:table|party|booking|reservation|book|room) for (\d{1,2})\b(?! ?(?:am|pm|o'clock|:|\.\d|\d{2}\b))",
