@@ -282,6 +282,8 @@ class DialogueManager:
         if self.expecting == Expecting.AT and self.offered and not u.clock and (picked := self._picked(u)):
             self.draft.at = picked
             return self._next()
+        if self.expecting == Expecting.AT and len(self.offered) > 1 and not u.clock and u.act == "affirm":
+            return self._say(f"Which would you like: {phrases.either(self.offered)}?")
         if self._apply(u):
             return self._next()
         if u.act == "affirm" and self.expecting in SLOTS:
