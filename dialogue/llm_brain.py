@@ -28,7 +28,7 @@ from openai.types.chat import (
 )
 
 from dialogue.manager import UserSaid
-from dialogue.nlu import NAME_STOP, Clock, Understanding, normalize, understand
+from dialogue.nlu import NAME_STOP, Clock, Understanding, name_from_words, normalize, understand
 from dialogue.reservation_brain import ReservationBrain
 from dialogue.turn_end import Listening
 from dialogue.types import BookingStore
@@ -73,7 +73,7 @@ CUES = {
     "day": re.compile(r"\b(\d+th|today|tonight|tomorrow|week|weekend|next|this)\b|"
                       r"\b(mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"),
     "time": re.compile(r"\b(at|around|about|by|after|before) \d|\d[:.]\d\d|\d ?(am|pm)\b|"
-                       r"\b(noon|midday|midnight|lunch|dinner|evening|night|half|quarter|o'clock)\b"),
+                       r"\b(noon|midday|midnight|half|quarter|o'clock)\b"),  # "evening" names no time
     "notes": re.compile(r"allerg|intoleran|chair|birthday|anniversary|vegan|vegetarian|gluten|celebrat|pram|dog|access"),
 }
 PRONOUNS = {"me", "we", "us", "you", "they", "them", "he", "she", "him", "her", "myself"}
@@ -272,7 +272,8 @@ def merge(rules: Understanding, reading: Reading, transcript: str) -> Understand
     intents = rules.intents
     if not _found_anything(rules) and reading.intent != "details":
         intents = [reading.intent]
-    name = reading.name if reading.name and _grounded(reading.name, heard) and not _common(reading.name) else None
+    name = name_from_words(reading.name) if reading.name else None  # a name, never a date or a number
+    name = name if name and _grounded(name, heard) and not _common(name) else None
     phone = reading.phone if reading.phone and reading.phone in re.sub(r"\D", "", words) else None
     clock = None
     if reading.at:  # "07:30" from "seven thirty" may mean the evening: let the manager pick the open one

@@ -357,9 +357,12 @@ def name_from_words(text: str) -> str | None:
     word, a number, a day or a month ("Yes" is not a name)."""
     text = re.split(r"[,.!?;]", ANSWER_OPENERS.sub("", text.strip()), maxsplit=1)[0]
     words: list[str] = []
-    for word in re.findall(r"[A-Za-z][A-Za-z'\-]*", text):
+    for word in re.findall(r"[\w'\-]+", text):
         lower = word.lower()
-        if lower in NAME_STOP or lower in UNITS or lower in ORDINALS or len(words) == 3:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z'\-]*", word):  # "4th", "555", "2026-11-28": not a name
+            break
+        numeric = any(part in UNITS or part in TENS or part in ORDINALS for part in lower.split("-"))
+        if lower in NAME_STOP or numeric or len(words) == 3:
             break
         words.append(word[0].upper() + word[1:])
     if not words or any(w.lower() in NOT_NAMES or w.lower() in WEEKDAYS or w.lower() in MONTHS for w in words):

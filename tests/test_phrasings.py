@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from tests.phrasings import SPLITS, failures, load, score
 
 
@@ -23,3 +25,16 @@ def test_nothing_that_answers_a_question_becomes_a_name():
     from dialogue.nlu import understand
     for said in ("Yes.", "Yes, 8 is fine.", "OK.", "Sure, Friday.", "555 1234", "Eight o'clock.", "No thanks."):
         assert understand(said, date(2026, 11, 28), asked="name").name is None, said
+
+
+def test_a_model_reading_adds_no_invented_detail():
+    from datetime import date
+
+    from dialogue.llm_brain import Reading, merge
+    from dialogue.nlu import understand
+    today = date(2026, 11, 28)
+    for said, reading in (("This evening.", Reading(intent="details", at=time(20, 30))),
+                          ("Friday the 4th.", Reading(intent="details", name="4th, Friday, 2026-11-28")),
+                          ("Five five five, one two three four.", Reading(intent="details", name="one-two-three-four"))):
+        merged = merge(understand(said, today), reading, said)
+        assert merged.clock is None and merged.name is None, said
