@@ -10,7 +10,7 @@ from enum import StrEnum
 from dialogue import phrases
 from dialogue.domain import Domain
 from dialogue.nlu import Clock, Understanding, understand
-from dialogue.turn_end import Listening
+from dialogue.turn_end import Expect, Listening
 from dialogue.types import Booking, Calendar, Caller, Directory
 
 SLOTS = ("party_size", "day", "at", "name", "phone")
@@ -176,9 +176,10 @@ class DialogueManager:
         return self._say("Done. I've forgotten everything about you.", "Is there anything else I can do for you?")
 
     def listening(self) -> Listening:
-        expect: dict[Expecting | None, str] = {Expecting.CONFIRM: "yes_no", Expecting.IDENTITY: "yes_no", Expecting.CONFIRM_FORGET: "yes_no",
-                  Expecting.ANYTHING_ELSE: "yes_no", Expecting.PHONE: "digits", Expecting.PHONE_LOOKUP: "digits",
-                  Expecting.IDENTIFY: "digits", Expecting.NAME: "name"}
+        expect: dict[Expecting | None, Expect] = {
+            Expecting.CONFIRM: Expect.YES_NO, Expecting.IDENTITY: Expect.YES_NO, Expecting.CONFIRM_FORGET: Expect.YES_NO,
+            Expecting.ANYTHING_ELSE: Expect.YES_NO, Expecting.PHONE: Expect.DIGITS, Expecting.PHONE_LOOKUP: Expect.DIGITS,
+            Expecting.IDENTIFY: Expect.DIGITS, Expecting.NAME: Expect.NAME}
         return Listening(expect.get(self.expecting), self.caller.pause_ms if self.caller else None)
 
     def greeting(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from dialogue.nlu import normalize
 
@@ -20,15 +21,23 @@ GUESSED_OBJECTS = {"it", "you", "that", "this", "them"}
 PHONE_DIGITS = 7
 
 
+class Expect(StrEnum):
+    """The kind of answer the dialogue is waiting for, which changes how long a pause may be."""
+
+    YES_NO = "yes_no"
+    DIGITS = "digits"
+    NAME = "name"
+
+
 @dataclass(frozen=True)
 class Listening:
     """What the dialogue expects next, and what memory knows of how this caller pauses."""
 
-    expect: str | None = None  # "yes_no", "digits", "name", or None
+    expect: Expect | None = None
     pause_ms: int | None = None  # the longest pause this caller habitually makes inside a turn
 
 
-def sounds_finished(transcript: str, expect: str | None = None) -> bool:
+def sounds_finished(transcript: str, expect: Expect | None = None) -> bool:
     text = transcript.strip()
     if not text or text.endswith((",", "...", "…", "-", ":", ";")):
         return False
@@ -38,7 +47,7 @@ def sounds_finished(transcript: str, expect: str | None = None) -> bool:
     if len(words) >= 2 and words[-2] in PREPOSITIONS and words[-1] in GUESSED_OBJECTS:
         return False
     digits = sum(len(run) for run in re.findall(r"\d+", normalize(text)))
-    if expect == "digits" or "number" in words:  # half a phone number: they are still reading it out
+    if expect == Expect.DIGITS or "number" in words:  # half a phone number: they are still reading it out
         return digits == 0 or digits >= PHONE_DIGITS
     return not _reading_out_digits(normalize(text))
 

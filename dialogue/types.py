@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time
+from enum import StrEnum
 from typing import Protocol
 
 from dialogue.nlu import Understanding
+
+
+class Transport(StrEnum):
+    """How a call reached Parley; stored with each session."""
+
+    VOICE = "voice"  # a session built without saying (a library caller)
+    WEBSOCKET = "websocket"
+    SATELLITE = "satellite"
+    SATELLITE_OFFLINE = "satellite-offline"
+    TALK = "talk"
+    CHAT = "chat"
+    DEMO = "demo"
+    BENCH = "bench"
+    EVAL = "eval"
 
 
 class StoreError(RuntimeError):

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from dialogue.types import Transport
 from edge.satellite import LINK_LOST, Journal, Link, SatelliteBrain
 from voice.app.wiring import build_brain, voice_call
 from voice.config import Config
@@ -30,7 +31,7 @@ async def satellite_brain(config: Config, url: str, device_id: str, token: str, 
     brain is the caller's, as for any brain."""
     journal = Journal(home / "journal.db")
     link = Link(url, device_id, token, journal)
-    local = build_brain(config, home / "offline.db", "satellite-offline", records_turns=False)
+    local = build_brain(config, home / "offline.db", Transport.SATELLITE_OFFLINE, records_turns=False)
     linking = asyncio.create_task(link.run())
     try:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dialogue.nlu import Understanding
-from dialogue.types import Booking, Caller
+from dialogue.types import Booking, Caller, Transport
 from memory.people import Memory, Person
 from memory.reservations import ReservationStore
 
@@ -37,7 +37,7 @@ class Callers:
 class CallLog:
     """One call in memory: its session row, its turns, who the caller is, and what they told us."""
 
-    def __init__(self, memory: Memory, store: ReservationStore, transport: str, person: Person | None = None,
+    def __init__(self, memory: Memory, store: ReservationStore, transport: Transport, person: Person | None = None,
                  records_turns: bool = True):
         self.memory = memory
         self.store = store

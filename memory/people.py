@@ -9,6 +9,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from dialogue.types import Transport
 from memory.db import immediate, insert_row
 
 
@@ -90,7 +91,7 @@ class Memory:
 
     # --- sessions and turns -------------------------------------------------------------------
 
-    def start_session(self, transport: str, person_id: int | None = None) -> int:
+    def start_session(self, transport: Transport, person_id: int | None = None) -> int:
         with immediate(self.db):
             return insert_row(self.db.table("sessions"), {"person_id": person_id, "transport": transport, "started": _now()})
 

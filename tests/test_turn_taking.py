@@ -2,7 +2,7 @@
 
 import pytest
 
-from dialogue.turn_end import Listening
+from dialogue.turn_end import Expect, Listening
 from voice.turn_taking import (
     BargeIn,
     Partial,
@@ -48,8 +48,8 @@ def test_the_wait_follows_what_the_dialogue_expects_and_who_is_speaking(turns, c
         turns.handle(SpeechEnded(0, 8000))
         return wait.ms
 
-    assert wait_after("Yes.", Listening("yes_no")) < vad.finished_wait_ms
-    assert wait_after("Sam Lee.", Listening("name")) > vad.finished_wait_ms
+    assert wait_after("Yes.", Listening(Expect.YES_NO)) < vad.finished_wait_ms
+    assert wait_after("Sam Lee.", Listening(Expect.NAME)) > vad.finished_wait_ms
     assert wait_after("Tomorrow at seven.", Listening(pause_ms=500)) == 600  # this caller thinks in long pauses
 
 

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from dialogue.turn_end import Expect
 from voice.audio import SUPPORTED_RATES, AudioFormat
 from voice.events import (
     AgentTextEvent,
@@ -122,7 +123,7 @@ class ReplyEnd(Message):
     """The reply to turn `seq` is complete; what the next turn should be; whether the call is over."""
 
     seq: int
-    expect: str | None
+    expect: Expect | None
     ended: bool
 
 
@@ -221,10 +222,11 @@ def parse_for_satellite(text: str) -> SatelliteMessage:
         if kind == "agent":
             return Agent(message["seq"], message["text"])
         if kind == "reply_end":
-            return ReplyEnd(message["seq"], message.get("expect"), bool(message.get("ended")))
+            expect = message.get("expect")
+            return ReplyEnd(message["seq"], Expect(expect) if expect else None, bool(message.get("ended")))
         if kind == "recorded":
             return Recorded(message["origin"])
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         pass
     raise ProtocolError("bad_message", f"not a message for a satellite: {text[:80]!r}")
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dialogue.turn_end import Listening, sounds_finished
+from dialogue.turn_end import Expect, Listening, sounds_finished
 from voice.config import VadConfig
 from voice.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 
-WAIT_SCALE = {"yes_no": 0.6, "name": 1.5}  # a yes needs little thought; a spelled name has gaps
+WAIT_SCALE = {Expect.YES_NO: 0.6, Expect.NAME: 1.5}  # a yes needs little thought; a spelled name has gaps
 
 
 # Events in, besides the VAD's own.
@@ -136,7 +136,7 @@ class TurnTaker:
     def _wait_ms(self, finished: bool, listening: Listening) -> int:
         if not finished:
             return self.vad.unfinished_wait_ms
-        wait = self.vad.finished_wait_ms * WAIT_SCALE.get(listening.expect or "", 1.0)
+        wait = self.vad.finished_wait_ms * (WAIT_SCALE.get(listening.expect, 1.0) if listening.expect else 1.0)
         if listening.pause_ms:  # this caller is known to pause this long mid-turn: don't cut them off
             wait = max(wait, min(listening.pause_ms + 100, self.vad.unfinished_wait_ms))
         return int(wait)

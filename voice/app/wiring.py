@@ -15,6 +15,7 @@ from dialogue import phrases
 from dialogue.brain import Brain
 from dialogue.domain import load_domain
 from dialogue.reservation_brain import ReservationBrain
+from dialogue.types import Transport
 from memory.callers import Callers, CallLog
 from memory.db import default_db_path, open_db
 from memory.people import Memory
@@ -42,7 +43,7 @@ def load_engines(config: Config) -> Engines:
     return Engines(stt=FasterWhisperSTT(config.stt), tts=tts)
 
 
-def build_brain(config: Config, db: Path | None, transport: str, who: tuple[str, str] | None = None,
+def build_brain(config: Config, db: Path | None, transport: Transport, who: tuple[str, str] | None = None,
                 clock: Callable[[], datetime] | None = None, records_turns: bool = True) -> ReservationBrain | LlmBrain:
     """The brain for one call over `transport`; `who` is how the caller identifies up front, if at all:
     ("user", NAME) from --user, ("client", ID) from a browser or a satellite. Opens the database:
@@ -76,7 +77,7 @@ def llm_brain(brain: ReservationBrain, llm: LlmConfig) -> LlmBrain:
 
 
 @asynccontextmanager
-async def open_brain(config: Config, db: Path | None, transport: str, who: tuple[str, str] | None = None,
+async def open_brain(config: Config, db: Path | None, transport: Transport, who: tuple[str, str] | None = None,
                      clock: Callable[[], datetime] | None = None,
                      records_turns: bool = True) -> AsyncIterator[ReservationBrain | LlmBrain]:
     """A call's brain, its database opened off the event loop; closed on the way out, whatever
@@ -97,7 +98,7 @@ async def closing_brain(brain: Brain) -> AsyncIterator[Brain]:
 @asynccontextmanager
 async def voice_call(config: Config, engines: Engines, source: AudioSource, speaker: AudioSink,
                      on_event: Callable[[Event], None] = lambda event: None, *, brain: Brain | None = None,
-                     db: Path | None = None, transport: str = "voice", who: tuple[str, str] | None = None,
+                     db: Path | None = None, transport: Transport = Transport.VOICE, who: tuple[str, str] | None = None,
                      clock: Callable[[], datetime] | None = None, streaming: bool = True,
                      hang_up: bool = True) -> AsyncIterator[Session]:
     """One voice call: a session between `source` and `speaker` on `brain`, or on a brain opened

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from dialogue.brain import Brain
+from dialogue.types import Transport
 from voice.app.wiring import open_brain
 from voice.config import Config
 
@@ -35,7 +36,7 @@ def _read_line(interactive: bool) -> str | None:
 
 def main(config: Config, db: Path | None, user: str | None) -> int:
     async def run() -> None:
-        async with open_brain(config, db, "chat", ("user", user) if user else None) as brain:
+        async with open_brain(config, db, Transport.CHAT, ("user", user) if user else None) as brain:
             await converse(brain, sys.stdin.isatty())
 
     asyncio.run(run())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dialogue.types import Booking
+from dialogue.types import Booking, Transport
 from memory.db import delete_db, open_db
 from memory.reservations import ReservationStore
 from voice.app.measure.caller import ScriptedCaller
@@ -70,7 +70,7 @@ async def run_demo(config: Config, out: Path, db: Path | None = None, user: str 
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000)
     caller = ScriptedCaller(lines, speaker, rate, config.audio.chunk_ms, greeted=True)
     who = ("user", user) if user else None
-    async with voice_call(config, engines, caller, speaker, print_event, db=db, transport="demo", who=who) as call:
+    async with voice_call(config, engines, caller, speaker, print_event, db=db, transport=Transport.DEMO, who=who) as call:
         history = await call.run()
     traces = [turn.trace for turn in history if turn.trace is not None]
     print()

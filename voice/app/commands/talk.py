@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from dialogue.types import Transport
 from voice.app.wiring import load_engines, voice_call
 from voice.config import Config
 from voice.echo import EchoFilter, PlayedAudio
@@ -100,7 +101,7 @@ async def talk(config: Config, db: Path | None, user: str | None, view: Terminal
     with local_audio(config) as (source, speaker):
         engines = load_engines(config)
         who = ("user", user) if user else None
-        async with voice_call(config, engines, source, speaker, view, db=db, transport="talk", who=who) as call:
+        async with voice_call(config, engines, source, speaker, view, db=db, transport=Transport.TALK, who=who) as call:
             await call.run()
 
 

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from dialogue.brain import Brain
+from dialogue.types import Transport
 from voice.app.measure.caller import ScriptedCaller
 from voice.app.measure.scores import stats, word_error_rate
 from voice.app.measure.utterances import (
@@ -45,7 +46,7 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
 
     with tempfile.TemporaryDirectory() as scratch:
         async with voice_call(config, engines, caller, speaker, on_event, brain=brain, db=Path(scratch) / "bench.db",
-                              transport="bench", streaming=streaming, hang_up=False) as session:
+                              transport=Transport.BENCH, streaming=streaming, hang_up=False) as session:
             history = await session.run()
         brain = session.brain
     traces = [turn.trace for turn in history if turn.trace is not None]

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from configs.files import ConfigError
+from dialogue.types import Transport
 from memory.db import delete_db, open_db
 from voice.app.measure.caller import ScriptedCaller
 from voice.app.measure.report import write_report
@@ -76,7 +77,7 @@ async def run_call(config: Config, engines: Engines, db: Path, lines: list[str],
         elif isinstance(event, BargeInEvent):
             barge_ins += 1
 
-    async with voice_call(config, engines, caller, speaker, on_event, db=db, transport="eval",
+    async with voice_call(config, engines, caller, speaker, on_event, db=db, transport=Transport.EVAL,
                           clock=lambda: now) as call:
         await call.run()
     return {"turns": [{"said": said, "heard": " ".join(h), "reply": " ".join(r), "trace": t, "audio": a}

@@ -11,6 +11,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from dialogue.brain import Brain
+from dialogue.types import Transport
 from voice import protocol
 from voice.app.wiring import open_brain
 from voice.config import Config
@@ -26,7 +27,7 @@ class RecordingBrain(Brain, Protocol):
 async def serve_satellite(connection: ServerConnection, hello: Hello, config: Config, db: Path | None,
                           session_id: str) -> None:
     # The satellite records every turn itself (it may have to, offline), so this brain records none.
-    async with open_brain(config, db, "satellite", ("client", hello.client_id), records_turns=False) as brain:
+    async with open_brain(config, db, Transport.SATELLITE, ("client", hello.client_id), records_turns=False) as brain:
         await _converse(connection, hello, brain, session_id)
     await connection.close(protocol.NORMAL, "bye")
 

@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from configs.files import ConfigError
+from dialogue.types import Transport
 from voice import protocol
 from voice.app.server.satellite import serve_satellite
 from voice.app.server.websocket_io import (
@@ -168,7 +169,7 @@ class ParleyServer:
         close_code, reason = protocol.NORMAL, "call ended"
         try:
             # The brain is closed as the call ends: what was said and heard is in memory before the socket goes.
-            async with voice_call(config, self.engines, source, speaker, on_event, db=self.db, transport="websocket",
+            async with voice_call(config, self.engines, source, speaker, on_event, db=self.db, transport=Transport.WEBSOCKET,
                                   who=("client", hello.client_id)) as session, asyncio.TaskGroup() as group:
                 outbox.event(protocol.Ready(session_id, speaker.format).message())
                 group.create_task(outbox.send_all(connection))
