@@ -65,14 +65,14 @@ def test_a_call_over_websocket_is_heard_answered_timed_and_remembered(config, en
             return first, second
 
     first, second = asyncio.run(scenario())
-    finals = [m["text"] for m in first.of_type("transcript") if m["final"]]
+    finals = [m.text for m in first.of_type(protocol.Transcript) if m.final]
     assert "sunday" in finals[0].lower() and "goodbye" in finals[1].lower()
-    said = " ".join(m["text"] for m in first.of_type("agent"))
+    said = " ".join(m.text for m in first.of_type(protocol.Said))
     assert "Sunday" in said and "Goodbye" in said
     assert len(first.server_latency_ms) == 2 and len(first.client_latency_ms) == 2
     assert first.audio_seconds > 3
-    assert {"listening", "hearing", "thinking", "speaking"} <= {m["state"] for m in first.of_type("state")}
-    assert first.of_type("end") and first.close_code == second.close_code == protocol.NORMAL
+    assert {"listening", "hearing", "thinking", "speaking"} <= {m.state for m in first.of_type(protocol.State)}
+    assert first.of_type(protocol.End) and first.close_code == second.close_code == protocol.NORMAL
     # Both calls belong to one person, known by the browser's client id; every turn is stored.
     people = rows(db, "select distinct person_id from sessions where transport = 'websocket'")
     assert len(people) == 1 and people[0][0] is not None
@@ -340,3 +340,15 @@ def test_every_message_a_satellite_receives_decodes_to_its_type_and_an_error_say
         parse_for_satellite('{"type": "error", "code": "bad_token", "message": "a valid access token is required"}')
     with pytest.raises(ProtocolError, match="not a message for a satellite"):
         parse_for_satellite('{"type": "agent", "text": "no seq"}')
+
+
+def test_every_message_to_a_client_decodes_to_what_was_encoded():
+    from voice.audio import AudioFormat
+    sent = [protocol.Ready("s1", AudioFormat(22050)), protocol.State("hearing"), protocol.Transcript("Hi", final=False),
+            protocol.Said("Hello."), protocol.TurnTimed({"total_ms": 420.0}), protocol.BargeIn("Hel"),
+            protocol.Flush(1.25), protocol.End(), protocol.ErrorMessage("turn_failed", "boom", fatal=False)]
+    for message in sent:
+        assert protocol.parse_for_client(message.encode()) == message
+    for broken in ("{", '{"type": "nope"}', '{"type": "state"}', '{"type": "flush", "played": 1, "x": 2}', "[]"):
+        with pytest.raises(protocol.ProtocolError):
+            protocol.parse_for_client(broken)

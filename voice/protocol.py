@@ -41,20 +41,20 @@ class ProtocolError(Exception):
         self.code = code
         self.close_code = close_code
 
-    def as_message(self) -> dict:
-        return {"type": "error", "code": self.code, "message": str(self), "fatal": self.close_code is not None}
+    def as_message(self) -> ErrorMessage:
+        return ErrorMessage(self.code, str(self), self.close_code is not None)
 
 
 class Message:
-    """A message of the protocol: `message()` is its JSON object, `encode()` the text frame."""
+    """A message of the protocol: `as_object()` is its JSON object, `encode()` the text frame."""
 
     __dataclass_fields__: ClassVar[dict[str, Any]]  # every message is a dataclass
 
-    def message(self) -> dict:
+    def as_object(self) -> dict:
         return {"type": _TYPES[type(self)], **dataclasses.asdict(self)}
 
     def encode(self) -> str:
-        return json.dumps(self.message())
+        return json.dumps(self.as_object())
 
 
 # Client to server.
@@ -68,7 +68,7 @@ class Hello(Message):
     def satellite(self) -> bool:
         return self.audio is None
 
-    def message(self) -> dict:
+    def as_object(self) -> dict:
         mode = {"mode": "text"} if self.audio is None else {"audio": dataclasses.asdict(self.audio)}
         return {"type": "hello", "version": VERSION, "client_id": self.client_id, "token": self.token, **mode}
 
@@ -99,13 +99,61 @@ class Record(Message):
     turn: dict  # role, text, heard, interrupted, trace, at
 
 
-# Server to a satellite (a browser's messages from the server are `event_message`'s).
+# Server to a browser or the Python client, as the call goes (`ready` too, with the audio format).
+@dataclass(frozen=True)
+class State(Message):
+    state: str  # listening, hearing, thinking, speaking
+
+
+@dataclass(frozen=True)
+class Transcript(Message):
+    text: str
+    final: bool  # False: a speculative transcript of the turn so far
+
+
+@dataclass(frozen=True)
+class Said(Message):
+    """A piece of Parley's reply, as it is spoken."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnTimed(Message):
+    latency: dict  # a TurnTrace: each stage in ms
+
+
+@dataclass(frozen=True)
+class BargeIn(Message):
+    heard: str  # what the caller heard of the reply they cut off
+
+
+@dataclass(frozen=True)
+class Flush(Message):
+    """Drop the audio not yet played: the caller cut in; `played` seconds of it were heard."""
+
+    played: float
+
+
+@dataclass(frozen=True)
+class End(Message):
+    """The call is over (the server closes the connection next)."""
+
+
+@dataclass(frozen=True)
+class ErrorMessage(Message):
+    code: str
+    message: str
+    fatal: bool
+
+
+# Server to a satellite.
 @dataclass(frozen=True)
 class Ready(Message):
     session: str
     audio: AudioFormat | None  # the reply audio's format; None for a satellite
 
-    def message(self) -> dict:
+    def as_object(self) -> dict:
         audio = dataclasses.asdict(self.audio) if self.audio else None
         return {"type": "ready", "version": VERSION, "session": self.session, "audio": audio}
 
@@ -132,8 +180,11 @@ class Recorded(Message):
     origin: str
 
 
-_TYPES = {Hello: "hello", Played: "played", Bye: "bye", UserTurn: "user_turn", Record: "record", Ready: "ready",
-          Agent: "agent", ReplyEnd: "reply_end", Recorded: "recorded"}
+_TYPES: dict[type, str] = {
+    Hello: "hello", Played: "played", Bye: "bye", UserTurn: "user_turn", Record: "record", Ready: "ready",
+    State: "state", Transcript: "transcript", Said: "agent", TurnTimed: "turn", BargeIn: "barge_in", Flush: "flush",
+    End: "end", ErrorMessage: "error", Agent: "agent", ReplyEnd: "reply_end", Recorded: "recorded"}
+BrowserMessage = Ready | State | Transcript | Said | TurnTimed | BargeIn | Flush | End | ErrorMessage
 SatelliteMessage = Ready | Agent | ReplyEnd | Recorded
 
 
@@ -231,23 +282,39 @@ def parse_for_satellite(text: str) -> SatelliteMessage:
     raise ProtocolError("bad_message", f"not a message for a satellite: {text[:80]!r}")
 
 
-def event_message(event: Event) -> dict | None:
+def event_message(event: Event) -> BrowserMessage | None:
     """The message a session event becomes for the client; None for events it does not need."""
     if isinstance(event, StateEvent):
-        return {"type": "state", "state": event.state}
+        return State(event.state)
     if isinstance(event, PartialTranscriptEvent):
-        return {"type": "transcript", "text": event.text, "final": False}
+        return Transcript(event.text, final=False)
     if isinstance(event, TranscriptEvent):
-        return {"type": "transcript", "text": event.text, "final": True}
+        return Transcript(event.text, final=True)
     if isinstance(event, AgentTextEvent):
-        return {"type": "agent", "text": event.text}
+        return Said(event.text)
     if isinstance(event, TurnLatencyEvent):
-        return {"type": "turn", "latency": dataclasses.asdict(event.trace)}
+        return TurnTimed(dataclasses.asdict(event.trace))
     if isinstance(event, BargeInEvent):
-        return {"type": "barge_in", "heard": event.heard}
+        return BargeIn(event.heard)
     if isinstance(event, AudioDroppedEvent):
-        return {"type": "error", "code": "audio_dropped", "fatal": False,
-                "message": f"{event.chunks} input chunks dropped: the server fell behind"}
+        return ErrorMessage("audio_dropped", f"{event.chunks} input chunks dropped: the server fell behind", False)
     if isinstance(event, TurnFailedEvent):
-        return {"type": "error", "code": "turn_failed", "message": event.error, "fatal": False}
+        return ErrorMessage("turn_failed", event.error, False)
     return None
+
+
+def parse_for_client(text: str) -> BrowserMessage:
+    """One JSON text frame from the server to a browser or the Python client."""
+    try:
+        message = json.loads(text)
+        kind = message.pop("type")
+        if kind == "ready":
+            audio = message["audio"]
+            return Ready(message["session"], AudioFormat(**audio) if audio else None)
+        cls = next(cls for cls, name in _TYPES.items() if name == kind and cls in BROWSER_TYPES)
+        return cls(**message)
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError, StopIteration):
+        raise ProtocolError("bad_message", f"not a message for a client: {text[:80]!r}") from None
+
+
+BROWSER_TYPES = (State, Transcript, Said, TurnTimed, BargeIn, Flush, End, ErrorMessage)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
@@ -51,21 +51,24 @@ class _Timing:
     last_voiced_at: float | None = None
 
 
+M = TypeVar("M", bound=protocol.Message)
+
+
 @dataclass
 class ClientCall:
     """What one client saw of its call."""
 
-    messages: list[dict] = field(default_factory=list)
+    messages: list[protocol.BrowserMessage] = field(default_factory=list)
     audio_seconds: float = 0.0
     client_latency_ms: list[float] = field(default_factory=list)  # last voiced sample sent -> first reply audio in
     close_code: int | None = None
 
-    def of_type(self, kind: str) -> list[dict]:
-        return [m for m in self.messages if m["type"] == kind]
+    def of_type(self, kind: type[M]) -> list[M]:
+        return [m for m in self.messages if isinstance(m, kind)]
 
     @property
     def server_latency_ms(self) -> list[float]:
-        return [m["latency"]["total_ms"] for m in self.of_type("turn")]
+        return [m.latency["total_ms"] for m in self.of_type(protocol.TurnTimed)]
 
 
 async def call(url: str, caller_lines: list[np.ndarray], client_id: str, rate: int = 16000, chunk_ms: int = 20,
@@ -74,12 +77,12 @@ async def call(url: str, caller_lines: list[np.ndarray], client_id: str, rate: i
     result = ClientCall()
     async with connect(url, max_size=2**24) as ws:
         await ws.send(protocol.Hello(client_id, AudioFormat(rate)).encode())
-        ready = json.loads(await ws.recv())
+        ready = protocol.parse_for_client(await ws.recv(decode=True))
         result.messages.append(ready)
-        if ready["type"] != "ready":
+        if not isinstance(ready, protocol.Ready) or ready.audio is None:
             result.close_code = ws.close_code
             return result
-        player = ClientPlayer(ready["audio"]["rate"])
+        player = ClientPlayer(ready.audio.rate)
         caller = ScriptedCaller(caller_lines, player, rate, chunk_ms, noise_level=noise_level, greeted=True)
         try:
             async with asyncio.TaskGroup() as group:
@@ -117,10 +120,10 @@ async def _receive(ws: ClientConnection, player: ClientPlayer, result: ClientCal
                 result.client_latency_ms.append(round((loop.time() - timing.last_voiced_at) * 1000, 1))
                 timing.last_voiced_at = None
             continue
-        parsed = json.loads(message)
+        parsed = protocol.parse_for_client(message)
         result.messages.append(parsed)
-        if parsed["type"] == "flush":
-            player.flush(parsed["played"])
+        if isinstance(parsed, protocol.Flush):
+            player.flush(parsed.played)
 
 
 async def _report(ws: ClientConnection, player: ClientPlayer) -> None:

@@ -12,6 +12,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from voice import protocol
 from voice.app.measure import client
 from voice.app.measure.scores import stats
 from voice.app.measure.utterances import synthetic_utterances
@@ -30,8 +31,8 @@ async def run_clients(url: str, count: int, lines: list, rate: int) -> list[clie
 
 
 def summarize(calls: list[client.ClientCall], expected_turns: int) -> dict:
-    turns = [m["latency"] for call in calls for m in call.of_type("turn")]
-    errors = [m["code"] for call in calls for m in call.of_type("error")]
+    turns = [m.latency for call in calls for m in call.of_type(protocol.TurnTimed)]
+    errors = [m.code for call in calls for m in call.of_type(protocol.ErrorMessage)]
     return {
         "clients": len(calls),
         "turns": len(turns),

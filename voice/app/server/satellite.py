@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import aclosing
 from pathlib import Path
 from typing import Protocol
@@ -64,5 +63,5 @@ async def _answer(connection: ServerConnection, brain: Brain, turn: UserTurn) ->
     await connection.send(protocol.ReplyEnd(turn.seq, brain.listening().expect, brain.ended).encode())
 
 
-async def _send(connection: ServerConnection, message: dict) -> None:
-    await connection.send(json.dumps(message))
+async def _send(connection: ServerConnection, message: protocol.Message) -> None:
+    await connection.send(message.encode())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import os
 import secrets
@@ -138,14 +137,14 @@ class ParleyServer:
             except ProtocolError as error:
                 if error.close_code is not None:
                     raise
-                await connection.send(json.dumps(error.as_message()))
+                await connection.send(error.as_message().encode())
                 continue
             if isinstance(parsed, Hello):
                 self._check_token(parsed, connection)
                 return parsed
             if isinstance(parsed, Bye):
                 raise CallEnded
-            await connection.send(json.dumps(ProtocolError("hello_required", "send hello first").as_message()))
+            await connection.send(ProtocolError("hello_required", "send hello first").as_message().encode())
         raise CallEnded
 
     def _check_token(self, hello: Hello, connection: ServerConnection) -> None:
@@ -171,12 +170,12 @@ class ParleyServer:
             # The brain is closed as the call ends: what was said and heard is in memory before the socket goes.
             async with voice_call(config, self.engines, source, speaker, on_event, db=self.db, transport=Transport.WEBSOCKET,
                                   who=("client", hello.client_id)) as session, asyncio.TaskGroup() as group:
-                outbox.event(protocol.Ready(session_id, speaker.format).message())
+                outbox.event(protocol.Ready(session_id, speaker.format))
                 group.create_task(outbox.send_all(connection))
                 group.create_task(_read(connection, source, speaker, outbox))
                 group.create_task(outbox.stuck())
                 await session.run()
-                outbox.event({"type": "end"})
+                outbox.event(protocol.End())
                 await asyncio.wait_for(outbox.drained(), DRAIN_SECONDS)
                 raise CallEnded
         except* (CallEnded, ConnectionClosed, TimeoutError):
@@ -215,7 +214,7 @@ async def _read(connection: ServerConnection, source: WebSocketSource, speaker: 
 
 async def _refuse(connection: ServerConnection, error: ProtocolError) -> None:
     try:
-        await connection.send(json.dumps(error.as_message()))
+        await connection.send(error.as_message().encode())
     except ConnectionClosed:
         return
     await connection.close(error.close_code or protocol.POLICY, str(error)[:120])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncGenerator
 
 from websockets.asyncio.server import ServerConnection
 
 from voice.audio import AudioChunk, AudioFormat, StreamResampler
+from voice.protocol import Flush, Message
 from voice.queues import DropOldestQueue, QueueClosed
 
 OUTBOX_ITEMS = 256  # messages waiting to be sent; reply audio is paced, so only a stuck client fills it
@@ -27,9 +27,9 @@ class Outbox:
         self._queue: asyncio.Queue[str | bytes] = asyncio.Queue(OUTBOX_ITEMS)
         self._stuck = asyncio.Event()
 
-    def event(self, message: dict) -> None:
+    def event(self, message: Message) -> None:
         try:
-            self._queue.put_nowait(json.dumps(message))
+            self._queue.put_nowait(message.encode())
         except asyncio.QueueFull:
             self._stuck.set()
 
@@ -128,7 +128,7 @@ class WebSocketSpeaker:
         self._end = min(self._end, self._loop.time())
         self._report = (played, self._loop.time())
         self._resampler.reset()
-        self._outbox.event({"type": "flush", "played": round(played, 3)})
+        self._outbox.event(Flush(round(played, 3)))
         return dropped
 
     def busy(self) -> bool:
