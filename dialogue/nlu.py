@@ -63,7 +63,8 @@ ANSWER_OPENERS = re.compile(r"^(?:(?:yes|yeah|yep|sure|ok|okay|oh|um|uh|er|so|we
 NOT_NAMES = {"yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "fine", "great", "perfect", "lovely",
              "thanks", "hello", "hi", "sorry", "um", "uh", "actually", "table", "party", "people", "lunch",
              "dinner", "noon", "midday", "half", "quarter", "around", "about", "o'clock", "pm", "am", "afraid",
-             "calling", "ringing", "looking", "hoping", "wondering", "trying", "after", "here", "not", "just"}
+             "calling", "ringing", "looking", "hoping", "wondering", "trying", "after", "here", "not", "just",
+             "probably", "maybe", "perhaps", "roughly", "only", "number", "mobile", "phone"}
 ASK = re.compile(r"^(?:\w+ )?(?:do you|have you|is there|are there|any chance|got any|what|where|when|how|"
                  r"could you tell)\b|\bdo you (?:have|do)\b")
 CORRECTION = re.compile(r"^(?:no|nope|actually|sorry|wait|hmm|change it|can we|could we|make it)\b|\binstead\b|"
@@ -155,6 +156,7 @@ SLOT_QUESTIONS = set(SLOT_FIELDS)
 def normalize(text: str) -> str:
     """Lower case, number words as digits, "p.m." as "pm", and punctuation that carries no meaning gone."""
     text = text.lower().replace("p.m.", "pm").replace("a.m.", "am").replace("’", "'")
+    text = re.sub(r"\boh?,? clock\b", "o'clock", text)  # Whisper's "7. Oh, clock."
     text = re.sub(r"(\d)(am|pm)\b", r"\1 \2", text)
     text = re.sub(r"\bdouble (\w+)", r"\1 \1", text)
     text = re.sub(r"\b(\w+?)-?ish\b", lambda m: "around " + _ISH.get(m.group(1), m.group(1)), text)  # "eightish"
@@ -169,7 +171,9 @@ def normalize(text: str) -> str:
         elif token in TENS and i + 1 < len(tokens) and tokens[i + 1] in ORDINALS and ORDINALS[tokens[i + 1]] < 10:
             out.append(f"{TENS[token] + ORDINALS[tokens[i + 1]]}th")
             tokens[i + 1] = ""
-        elif token == "oh" and not _near_digits(tokens, i):
+        elif token in ("oh", "o") and _near_digits(tokens, i):
+            out.append("0")  # "oh" for zero, which Whisper may write "O"
+        elif token == "oh":
             out.append(token)
         elif token in UNITS or token in TENS:
             out.append(str(UNITS.get(token, TENS.get(token))))
@@ -315,6 +319,7 @@ def parse_clock(words: str) -> Clock | None:
         (rf"\bhalf (\d{{1,2}}){meridiem}", lambda h, m=None: (int(h), 30)),  # British "half eight": 8:30
         (rf"\b(\d{{1,2}})[:.](\d{{2}}){meridiem}", lambda h, m: (int(h), int(m))),
         (rf"\b(?:at|around|about|for|by) (\d{{1,2}})(\d{{2}}){meridiem}\b", lambda h, m: (int(h), int(m))),
+        (r"\b(\d{1,2})([0-5]\d) ?(am|pm)\b", lambda h, m: (int(h), int(m))),  # Whisper's "730 PM"
         (rf"\b(\d{{1,2}}) ([1-5][05]){meridiem}\b", lambda h, m: (int(h), int(m))),
         (rf"\b(\d{{1,2}}) ?o'?clock{meridiem}", lambda h, m=None: (int(h), 0)),
         (r"\b(\d{1,2}) ?(am|pm|in the evening|in the morning)\b", None),
@@ -349,6 +354,8 @@ def parse_name(text: str) -> str | None:
         return name_from_words(match.group(1))
     if match := re.match(r"^(?:hi|hello|hey)?[,\s]*([A-Za-z][a-z'\-]+(?: [A-Za-z][a-z'\-]+)?) here\b", text, re.IGNORECASE):
         return name_from_words(match.group(1))  # "Kim Wu here, ..."
+    if match := re.match(r"^([A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+){0,2})[,.]?\s+(?=\+?\d{3})", text):
+        return name_from_words(match.group(1))  # "Kim Wu, 555-3333": a name, then the number
     return None
 
 
