@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--against", type=Path, help="a second config to run side by side")
     evaluate.add_argument("--out", type=Path, default=Path("parley-eval"), help="where report.json and report.html go")
     evaluate.add_argument("--min-success", type=float, default=0.0, help="exit 1 when task success is below this (0-1)")
+    evaluate.add_argument("--voice", action="append", dest="voices",
+                          help="the caller's voice: piper (Parley's own), espeak:VOICE (an espeak-ng voice), "
+                               "either with /phone for a telephone line; repeat for several")
 
     talk = commands.add_parser("talk", parents=[common], help="talk through the local microphone and speaker")
     talk.add_argument("--input-device", help="a microphone's name or number from `parley devices`")
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             from voice.app.measure.eval import main as evaluate
 
-            return evaluate(config, args.scenarios, args.against, args.out, args.min_success)
+            return evaluate(config, args.scenarios, args.against, args.out, args.min_success, args.voices)
         if args.command == "talk":
             from voice.app.commands.talk import main as talk
 
