@@ -42,6 +42,7 @@ class SttConfig:
     cpu_threads: int
     language: str
     beam_size: int
+    prompt: str  # primes Whisper; "auto": the restaurant's name and a booking's words
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@ from voice.config import SttConfig
 from voice.models import whisper_model_dir
 
 WHISPER_RATE = 16000
+# A segment Whisper itself doubts is speech, and reads with low confidence, is a phantom: with a
+# prompt, a click becomes "Okay." (no_speech_prob 0.58, avg_logprob -1.2; real short answers
+# measured 0.03-0.13 and -0.08 to -0.18).
+PHANTOM_NO_SPEECH = 0.5
+PHANTOM_LOGPROB = -1.0
 
 
 class SpeechToText(Protocol):
@@ -21,10 +26,11 @@ class SpeechToText(Protocol):
 class FasterWhisperSTT:
     """Whisper through faster-whisper, set up for short turns: greedy, no timestamps, no own VAD."""
 
-    def __init__(self, config: SttConfig):
+    def __init__(self, config: SttConfig, prompt: str = ""):
         from faster_whisper import WhisperModel
 
         self.config = config
+        self.prompt = prompt or None
         self.model = WhisperModel(
             str(whisper_model_dir(config.model)),
             device="cpu",
@@ -44,5 +50,7 @@ class FasterWhisperSTT:
             without_timestamps=True,
             condition_on_previous_text=False,
             vad_filter=False,
+            initial_prompt=self.prompt,
         )
-        return " ".join(segment.text.strip() for segment in segments).strip()
+        heard = [s for s in segments if not (s.no_speech_prob > PHANTOM_NO_SPEECH and s.avg_logprob < PHANTOM_LOGPROB)]
+        return " ".join(segment.text.strip() for segment in heard).strip()

@@ -37,10 +37,11 @@ NO_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the
 
 def load_engines(config: Config) -> Engines:
     """Load and warm up the speech models and the phrases said most; slow (seconds): once per process."""
+    domain = load_domain(config.dialogue.domain or None)
     tts = PiperTTS(config.tts)
-    tts.remember([piece for phrase in phrases.frequent(load_domain(config.dialogue.domain or None))
-                  for piece in speakable_pieces(phrase)])
-    return Engines(stt=FasterWhisperSTT(config.stt), tts=tts)
+    tts.remember([piece for phrase in phrases.frequent(domain) for piece in speakable_pieces(phrase)])
+    prompt = phrases.what_callers_say(domain) if config.stt.prompt == "auto" else config.stt.prompt
+    return Engines(stt=FasterWhisperSTT(config.stt, prompt), tts=tts)
 
 
 def build_brain(config: Config, db: Path | None, transport: Transport, who: tuple[str, str] | None = None,
