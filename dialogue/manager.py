@@ -14,6 +14,9 @@ from dialogue.turn_end import Expect, Listening
 from dialogue.types import Booking, Calendar, Caller, Directory
 
 SLOTS = ("party_size", "day", "at", "name", "phone")
+# Phone numbers have 7 (local), 10 or 11 (national) or 12-13 (with a country code) digits; any other
+# count means speech-to-text lost or doubled a digit ("555-444-44" for "five five five, four four four four").
+PHONE_LENGTHS = {7, 10, 11, 12, 13}
 MAX_MISUNDERSTANDINGS = 3  # then start over with the options; twice that ends the call
 
 
@@ -366,6 +369,11 @@ class DialogueManager:
 
     def _problem(self) -> list[Action] | None:
         draft, domain, today = self.draft, self.domain, self.now.date()
+        if draft.phone is not None and len(draft.phone) not in PHONE_LENGTHS:
+            heard, draft.phone = draft.phone, None  # a digit misheard or lost: confirm it alone, never book it
+            self.expecting = Expecting.PHONE
+            return self._say(f"I heard {' '.join(heard)}, which is {len(heard)} digits.",
+                             "Could you say the number again, one digit at a time?")
         if draft.party_size is not None and not 1 <= draft.party_size <= domain.seats_per_table:
             draft.party_size = None
             self.expecting = Expecting.PARTY_SIZE
