@@ -181,7 +181,8 @@ def normalize(text: str) -> str:
             out.append(f"{ORDINALS[token]}th")
         elif token:
             out.append(re.sub(r"^(\d+)(st|nd|rd|th)$", r"\1th", token))
-    return " ".join(out)
+    # A number corrected as it is said ("seven, no, eight people"): the second one stands.
+    return re.sub(r"\b\d{1,2} (?:no|sorry|i mean|no sorry|or rather|actually) (\d{1,2})\b", r"\1", " ".join(out))
 
 
 _ISH = {"nin": "nine", "fiv": "five", "elev": "eleven", "twelv": "twelve"}  # "ninish" lost its "e"
