@@ -182,3 +182,35 @@ def test_a_pause_then_more_speech_never_gets_a_reply_to_the_partial_turn(config,
     assert "table for" in heard.lower() and "people on friday" in heard.lower()
     # The 600 ms gap, plus the quiet Piper leaves around a phrase, as memory will learn it.
     assert any(600 <= pause < 1000 for pause in brain.pauses), brain.pauses
+
+
+class SlowSTT:
+    """Whisper, slowed down: a turn is still being transcribed when the caller goes on."""
+
+    def __init__(self, stt, seconds: float):
+        self.stt, self.seconds = stt, seconds
+
+    def transcribe(self, audio):
+        import time
+        time.sleep(self.seconds)
+        return self.stt.transcribe(audio)
+
+
+def test_a_caller_who_goes_on_before_the_turn_is_transcribed_is_heard_whole(config, engines, speak):
+    """An endpoint that proves early (the caller speaks again while their turn is still being
+    transcribed) merges what follows into the same turn: no word is lost, one reply is given."""
+    gap = np.zeros(int(0.9 * 16000), dtype=np.int16)  # long enough to end the turn, short enough to go on
+    line = np.concatenate([speak("Please press one to mute."), gap, speak("Two to lock the conference.")])
+
+    async def scenario():
+        speaker = PacedSpeaker(AudioFormat(16000), 2.0)
+        caller = ScriptedCaller([line], speaker, pause=0.3)
+        brain, events = HearingBrain(), []
+        slow = Engines(stt=SlowSTT(engines.stt, 1.5), tts=engines.tts)
+        session = Session(config, slow, brain, caller, speaker, events.append, streaming=False)
+        await session.run()
+        return brain
+
+    brain = asyncio.run(scenario())
+    [heard] = brain.heard
+    assert "mute" in heard.lower() and "lock the conference" in heard.lower()

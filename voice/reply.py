@@ -43,6 +43,7 @@ class ReplyRun:
     last_speech_at: float  # loop time of the user's last speech sample
     spoken: SpokenReply
     transcript: asyncio.Task | None = None  # speculative STT of exactly this audio, if one ran
+    turn_start: int | None = None  # the user turn's first sample; None for a greeting
     task: asyncio.Task = field(init=False)  # set as soon as the run is made: the task needs the run
     agent_turn: Turn | None = None
     heard_told: bool = False  # the brain has been told what the user heard of it (once, when final)

@@ -125,6 +125,7 @@ class Session:
         self.streaming = streaming
         self.hang_up = hang_up  # end the session once the brain has ended the call and its last words played
         self._capture_task: asyncio.Task | None = None
+        self._continues_from: int | None = None  # a turn cut in on before it was even transcribed
         rate = config.audio.sample_rate
         # Without speculation (the naive baseline) every turn waits end_silence_ms; with it, a turn
         # waits as long as an unfinished one might, until its transcript says otherwise.
@@ -227,15 +228,18 @@ class Session:
     # --- the reply --------------------------------------------------------------------------
 
     def _respond(self, turn: Respond) -> None:
-        self.on_event(EndpointEvent(turn.start, turn.end))
+        earlier = self._continues_from
+        start, self._continues_from = (turn.start if earlier is None else min(turn.start, earlier)), None
+        self.on_event(EndpointEvent(start, turn.end))
         self.on_event(StateEvent("thinking"))
         speculation, self._speculation = self._speculation, None
-        speculated = turn.speculated and speculation is not None and speculation.end == turn.end
-        audio = self._turn_audio(turn.start, turn.end)
+        speculated = turn.speculated and speculation is not None and (speculation.start, speculation.end) == (
+            start, turn.end)
+        audio = self._turn_audio(start, turn.end)
         last_speech = self._arrivals.time_of(turn.end)
         previous = self._reply.task if self._reply else None
         run = ReplyRun(audio=audio, last_speech_at=last_speech, spoken=SpokenReply(),
-                       transcript=speculation.task if speculated and speculation else None)
+                       transcript=speculation.task if speculated and speculation else None, turn_start=start)
         run.task = asyncio.create_task(self._reply_after(previous, run))
         self._reply = run
 
@@ -287,6 +291,10 @@ class Session:
         """Stop the reply, drop the unplayed audio, and keep only what the user heard."""
         run = self._reply
         if run is not None and not run.task.done():
+            if run.turn_start is not None and "stt" not in run.marks:
+                # The endpoint came too early: the caller went on before their turn was transcribed,
+                # so nothing of it reached the brain. The next turn starts where this one did.
+                self._continues_from = run.turn_start
             run.task.cancel()
             await asyncio.wait([run.task])
         dropped = self.speaker.flush()

@@ -38,11 +38,16 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
     heard: list[list[str]] = [[] for _ in utterances]
     cut_off: set[int] = set()  # utterances during which Parley took the turn while the user had more to say
 
+    turn_start = 0  # where the turn being answered began: its transcript belongs to the line spoken there
+
     def on_event(event: Event) -> None:
+        nonlocal turn_start
         if isinstance(event, TranscriptEvent):
-            heard[max(caller.line_index, 0)].append(event.text)
-        if isinstance(event, EndpointEvent) and caller.more_to_say:
-            cut_off.add(caller.line_index)
+            heard[max(caller.line_at(turn_start), 0)].append(event.text)
+        if isinstance(event, EndpointEvent):
+            turn_start = event.start
+            if caller.more_to_say:
+                cut_off.add(caller.line_index)
 
     with tempfile.TemporaryDirectory() as scratch:
         async with voice_call(config, engines, caller, speaker, on_event, brain=brain, db=Path(scratch) / "bench.db",
@@ -50,10 +55,19 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
             history = await session.run()
         brain = session.brain
     traces = [turn.trace for turn in history if turn.trace is not None]
-    pairs = [(u.text, " ".join(h)) for u, h in zip(utterances, heard) if u.text is not None]
+    pairs = heard_pairs(utterances, heard)
     return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", [])),
             "memory_background_ms": stats(getattr(brain, "memory_ms", []), digits=2),
             "false_endpoint_rate": round(len(cut_off) / len(utterances), 3)}
+
+
+def heard_pairs(utterances: list[Utterance], heard: list[list[str]]) -> list[tuple[str, str]]:
+    """What was said against what was heard. With every utterance's text known, the whole run is one
+    pair: a word counts as heard whichever turn it ended up in (a turn cut at a pause, or two lines
+    merged into one turn, move words between utterances without losing them)."""
+    if all(u.text is not None for u in utterances):
+        return [(" ".join(u.text or "" for u in utterances), " ".join(text for h in heard for text in h))]
+    return [(u.text, " ".join(h)) for u, h in zip(utterances, heard) if u.text is not None]
 
 
 def summarize(traces: list[TurnTrace], pairs: list[tuple[str, str]], dropped: int) -> dict:

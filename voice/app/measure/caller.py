@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 from collections.abc import AsyncGenerator
 from typing import Protocol
 
@@ -50,7 +51,9 @@ class ScriptedCaller:
         self.line_index = -1  # the line being spoken or last spoken
         self.more_to_say = False  # in the middle of a line: voiced samples of it are still to come
         self.started_at: float | None = None  # loop time of the first sample
+        self.line_starts: list[int] = []  # where each line began, in samples since the first sent
         self._sent: list[np.ndarray] = []
+        self._samples_sent = 0
         self._next_at = 0.0
 
     async def chunks(self) -> AsyncGenerator[AudioChunk, None]:
@@ -59,17 +62,25 @@ class ScriptedCaller:
         async for chunk in self._await_reply(0.0) if self.greeted else self._quiet(self.pause):
             yield chunk
         for self.line_index, line in enumerate(self.lines):
-            # A reply may start before the line's trailing silence has been sent: count from its start.
+            # The reply to wait for is the one after the line's last words (a reply to the words
+            # before a pause inside the line is not it); it may start in the line's trailing silence.
             handed_before = self.speaker.handed_seconds
+            self.line_starts.append(self._samples_sent)
             last_voiced = _last_voiced(line)
             for start in range(0, len(line), self.chunk_samples):
                 self.more_to_say = start + self.chunk_samples <= last_voiced
+                if self.more_to_say:
+                    handed_before = self.speaker.handed_seconds
                 yield await self._send(line[start : start + self.chunk_samples])
             self.more_to_say = False
             last = self.line_index == len(self.lines) - 1
             wait = self._await_reply(handed_before) if last or self.cut_in_after is None else self._cut_in(handed_before)
             async for chunk in wait:
                 yield chunk
+
+    def line_at(self, sample: int) -> int:
+        """The line being spoken at `sample` (a position in the session's input); -1 before the first."""
+        return bisect.bisect_right(self.line_starts, sample) - 1
 
     def recording(self) -> np.ndarray:
         """Everything the caller sent down the line, from `started_at`."""
@@ -113,6 +124,7 @@ class ScriptedCaller:
         self._next_at += len(samples) / self.rate
         await asyncio.sleep(max(0.0, self._next_at - asyncio.get_running_loop().time()))
         self._sent.append(samples)
+        self._samples_sent += len(samples)
         return AudioChunk(samples.tobytes())
 
 
