@@ -37,8 +37,7 @@ SORRY = ("Sorry, I didn't catch that.", "Sorry, I missed that.", "I'm not sure I
 def what_callers_say(domain: Domain) -> str:
     """Words to prime speech-to-text with: the restaurant's name and a booking's kind of words, none
     of them a real caller's details (measured in the README's evaluation section)."""
-    return (f"{domain.name}, the reservation line. A table for six on Saturday at eight, please. Yes. "
-            "The number is oh seven nine, double two, three eight.")
+    return f"{domain.name}: a table for six on Saturday at eight. Yes. Five five five, oh nine."  # short: fewer tokens to decode
 
 
 def frequent(domain: Domain) -> list[str]:
