@@ -56,12 +56,12 @@ NAME_STOP = {"and", "my", "phone", "number", "please", "i", "for", "at", "on", "
 NAME_TRIGGERS = (r"(?:my name is|my name's|name is|name's|this is|it's under|under the name of|under the name|under|"
                  r"call me|call it|put it down as|i am|i'm|(?:booking|reservation|table) is for|reservation for)")
 # Words that open an answer without being part of it ("Yeah, it's Grace", "Oh, Mr Brown").
-ANSWER_OPENERS = re.compile(r"^(?:(?:yes|yeah|yep|sure|ok|okay|oh|um|uh|er|so|well|right|hi|hello|it's|its|it is|"
+ANSWER_OPENERS = re.compile(r"^(?:(?:yes|yeah|yep|sure|ok|okay|oh|um|uh|er|erm|ah|hmm|mm|so|well|right|hi|hello|it's|its|it is|"
                             r"it'll be|that's|that is|the name is|name is|mr|mrs|ms|miss|dr|of)\b[\s,.]*)+",
                             re.IGNORECASE)
 # Words that are never a name, whatever was asked: answers, numbers, days, months.
 NOT_NAMES = {"yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "fine", "great", "perfect", "lovely",
-             "thanks", "hello", "hi", "sorry", "um", "uh", "actually", "table", "party", "people", "lunch",
+             "thanks", "hello", "hi", "sorry", "um", "uh", "ah", "er", "erm", "hmm", "mm", "actually", "table", "party", "people", "lunch",
              "dinner", "noon", "midday", "half", "quarter", "around", "about", "o'clock", "pm", "am", "afraid",
              "calling", "ringing", "looking", "hoping", "wondering", "trying", "after", "here", "not", "just",
              "probably", "maybe", "perhaps", "roughly", "only", "number", "mobile", "phone"}
