@@ -311,7 +311,7 @@ class DialogueManager:
         expecting = self.expecting
         if u.party_size:
             draft.party_size = u.party_size
-        elif u.bare_number and expecting in (Expecting.PARTY_SIZE, Expecting.CONFIRM, Expecting.CORRECTION, Expecting.CHANGE_WHAT):
+        elif u.bare_number and expecting in (Expecting.CONFIRM, Expecting.CORRECTION, Expecting.CHANGE_WHAT):
             draft.party_size = u.bare_number
         elif expecting == Expecting.PARTY_SIZE and self.suggested and "yes" in u.intents:
             draft.party_size = self.suggested
@@ -321,8 +321,6 @@ class DialogueManager:
                 draft.clock, draft.at = Clock(draft.at.hour, draft.at.minute, "pm" if draft.at.hour >= 12 else "am"), None
         if u.clock:
             draft.clock, draft.at = u.clock, None
-        elif u.bare_number and expecting == Expecting.AT:
-            draft.clock, draft.at = Clock(u.bare_number), None
         if u.name:
             draft.name = u.name
         if u.phone:

@@ -122,7 +122,7 @@ def _answer_to(u: Understanding, asked: str | None) -> None:
     """A bare answer is the detail that was asked for."""
     if asked == "party_size" and u.party_size is None and u.bare_number:
         u.party_size = u.bare_number
-    elif asked == "at" and u.clock is None and u.bare_number and u.bare_number <= 12:
+    elif asked == "at" and u.clock is None and u.bare_number and u.bare_number <= 23:
         u.clock = Clock(u.bare_number)
     elif asked == "name" and u.name is None and len(re.split(r"[,.!?]", u.text)[0].split()) <= 5 \
             and not u.text.rstrip().endswith("?"):
