@@ -7,7 +7,7 @@ environment with Parley installed, then `python -m tests.parsers_compared`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from dialogue import nlu
 from tests.phrasings import SPLITS, TODAY, Turn, load

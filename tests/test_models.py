@@ -12,7 +12,7 @@ def test_bundled_models_resolve_from_their_packages():
 
 
 def test_a_configured_path_that_is_missing_is_named(tmp_path):
-    stt = SttConfig(model=str(tmp_path / "whisper"), compute_type="int8", cpu_threads=1, language="en", beam_size=1, prompt="")
+    stt = SttConfig(engine="whisper", model=str(tmp_path / "whisper"), compute_type="int8", cpu_threads=1, language="en", beam_size=1, prompt="")
     with pytest.raises(ModelNotFoundError, match=r"whisper/model.bin is missing \(from stt.model\)"):
         FasterWhisperSTT(stt)
     tts = TtsConfig(voice=str(tmp_path / "voice.onnx"), length_scale=1.0, sentence_silence_ms=0, threads=0)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from configs.files import ConfigError, merge_tables, read_toml
 
 EchoMode = Literal["webrtc", "gate", "off"]
+SttEngine = Literal["whisper", "moonshine"]
 ComputeType = Literal["int8", "int8_float32", "int8_float16", "int16", "float16", "float32", "default", "auto"]
 
 
@@ -37,6 +38,7 @@ class VadConfig:
 
 @dataclass(frozen=True)
 class SttConfig:
+    engine: SttEngine
     model: str
     compute_type: ComputeType  # CTranslate2's
     cpu_threads: int

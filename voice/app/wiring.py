@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from dialogue import phrases
 from dialogue.brain import Brain
-from dialogue.domain import load_domain
+from dialogue.domain import Domain, load_domain
 from dialogue.reservation_brain import ReservationBrain
 from dialogue.types import Transport
 from memory.callers import Callers, CallLog
@@ -22,11 +22,12 @@ from memory.people import Memory
 from memory.reservations import ReservationStore
 from voice.config import Config, LlmConfig
 from voice.events import Event
+from voice.moonshine import MoonshineSTT
 from voice.reply import Engines
 from voice.session import Session
 from voice.speakable import speakable_pieces
 from voice.streams import AudioSink, AudioSource
-from voice.stt import FasterWhisperSTT
+from voice.stt import FasterWhisperSTT, SpeechToText
 from voice.tts import PiperTTS
 
 if TYPE_CHECKING:
@@ -40,8 +41,14 @@ def load_engines(config: Config) -> Engines:
     domain = load_domain(config.dialogue.domain or None)
     tts = PiperTTS(config.tts)
     tts.remember([piece for phrase in phrases.frequent(domain) for piece in speakable_pieces(phrase)])
+    return Engines(stt=load_stt(config, domain), tts=tts)
+
+
+def load_stt(config: Config, domain: Domain) -> SpeechToText:
+    if config.stt.engine == "moonshine":
+        return MoonshineSTT(config.stt)  # no prompt: Moonshine takes none
     prompt = phrases.what_callers_say(domain) if config.stt.prompt == "auto" else config.stt.prompt
-    return Engines(stt=FasterWhisperSTT(config.stt, prompt), tts=tts)
+    return FasterWhisperSTT(config.stt, prompt)
 
 
 def build_brain(config: Config, db: Path | None, transport: Transport, who: tuple[str, str] | None = None,
