@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+from difflib import SequenceMatcher
 from enum import StrEnum
 
 from dialogue import phrases
@@ -114,6 +115,26 @@ class Draft:
     @classmethod
     def of(cls, booking: Booking) -> Draft:
         return cls(booking.party_size, booking.day, booking.at, None, booking.name, booking.phone, list(booking.notes))
+
+
+def _corrected_name(old: str | None, new: str) -> str:
+    """One word that sounds like one of the old name's words corrects only that word ("Lopez" after
+    "Ana Lopes" is Ana Lopez); anything else is a new name."""
+    words = (old or "").split()
+    if len(new.split()) != 1 or len(words) < 2:
+        return new
+    likeness = [SequenceMatcher(None, word.lower(), new.lower()).ratio() for word in words]
+    best = max(range(len(words)), key=likeness.__getitem__)
+    if likeness[best] < 0.6:
+        return new
+    return " ".join(new if i == best else word for i, word in enumerate(words))
+
+
+def _with_part(phone: str, which: str, digits: str) -> str:
+    """A phone number with its first or last digits replaced by those the caller corrected."""
+    if len(digits) >= len(phone):
+        return digits
+    return digits + phone[len(digits) :] if which == "first" else phone[: -len(digits)] + digits
 
 
 def _first_name(name: str | None) -> str | None:
@@ -322,9 +343,11 @@ class DialogueManager:
         if u.clock:
             draft.clock, draft.at = u.clock, None
         if u.name:
-            draft.name = u.name
+            draft.name = _corrected_name(draft.name, u.name)
         if u.phone:
             draft.phone = u.phone
+        elif u.phone_part and draft.phone:
+            draft.phone = _with_part(draft.phone, *u.phone_part)
         draft.notes += [note for note in u.notes if note not in draft.notes]
         if draft.clock and draft.day:
             draft.at, draft.clock = self._resolve(draft.clock, draft.day), None

@@ -51,7 +51,7 @@ NOTE_PATTERNS = (
     r"\b(high ?chair|wheelchair( access)?|birthday|anniversary|vegan|vegetarian|gluten[- ]free|"
     r"window (seat|table)|outside|terrace|quiet table|pram|dog)\b",
 )
-NAME_STOP = {"and", "my", "phone", "number", "please", "i", "for", "at", "on", "the", "is", "it", "but", "thanks",
+NAME_STOP = {"with", "and", "my", "phone", "number", "please", "i", "for", "at", "on", "the", "is", "it", "but", "thanks",
              "thank", "tonight", "today", "tomorrow"}
 NAME_TRIGGERS = (r"(?:my name is|my name's|name is|name's|this is|it's under|under the name of|under the name|under|"
                  r"call me|call it|put it down as|i am|i'm|(?:booking|reservation|table) is for|reservation for)")
@@ -64,7 +64,8 @@ NOT_NAMES = {"yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "fine", "
              "thanks", "hello", "hi", "sorry", "um", "uh", "ah", "er", "erm", "hmm", "mm", "actually", "table", "party", "people", "lunch",
              "dinner", "noon", "midday", "half", "quarter", "around", "about", "o'clock", "pm", "am", "afraid",
              "calling", "ringing", "looking", "hoping", "wondering", "trying", "after", "here", "not", "just",
-             "probably", "maybe", "perhaps", "roughly", "only", "number", "mobile", "phone"}
+             "probably", "maybe", "perhaps", "roughly", "only", "number", "mobile", "phone", "time", "date",
+             "day", "name", "size", "digits", "last", "first"}
 ASK = re.compile(r"^(?:\w+ )?(?:do you|have you|is there|are there|any chance|got any|what|where|when|how|"
                  r"could you tell)\b|\bdo you (?:have|do)\b")
 CORRECTION = re.compile(r"^(?:no|nope|actually|sorry|wait|hmm|change it|can we|could we|make it)\b|\binstead\b|"
@@ -92,6 +93,7 @@ class Understanding:
     phone: str | None = None
     notes: list[str] = field(default_factory=list)
     bare_number: int | None = None
+    phone_part: tuple[str, str] | None = None  # ("first" or "last", digits): part of a number corrected
     act: str = "inform"  # inform, affirm, deny, correct, ask, greet, bye or thank
 
     def details(self) -> bool:
@@ -102,16 +104,19 @@ def understand(text: str, today: date, asked: str | None = None) -> Understandin
     """What `text` says; `asked` is the detail just asked for (party_size, day, at, name, phone), so
     that a bare answer ("Six.", "Eight.", "Grace.") is read as the answer to it."""
     words = normalize(text)
+    part = phone_part(words)
+    said = "" if part else without_negated(words)  # the digits of a number's part are no other detail
     u = Understanding(
         text=text,
         intents=[name for name, pattern in INTENT_PATTERNS if re.search(pattern, words)],
-        party_size=party_size(words),
-        day=parse_day(words, today),
-        clock=parse_clock(words),
-        name=parse_name(text),
-        phone=parse_phone(words),
+        party_size=party_size(said),
+        day=parse_day(said, today),
+        clock=parse_clock(said),
+        name=spelled_as_said(parse_name(text), words),
+        phone=parse_phone(said),
         notes=parse_notes(words),
-        bare_number=bare_number(words),
+        bare_number=bare_number(said),
+        phone_part=part,
     )
     _answer_to(u, asked)
     u.act = dialogue_act(u, words, asked)
@@ -124,14 +129,18 @@ def _answer_to(u: Understanding, asked: str | None) -> None:
         u.party_size = u.bare_number
     elif asked == "at" and u.clock is None and u.bare_number and u.bare_number <= 23:
         u.clock = Clock(u.bare_number)
-    elif asked == "name" and u.name is None and len(re.split(r"[,.!?]", u.text)[0].split()) <= 5 \
-            and not u.text.rstrip().endswith("?"):
-        u.name = name_from_words(u.text)
+    elif asked == "name" and (spelled := spelled_name(u.text)):
+        u.name = spelled
+    elif (asked == "name" or asked == "correction" and not u.details() and not u.phone_part) and u.name is None \
+            and len(re.split(r"[,.!?]", u.text)[0].split()) <= 5 and not u.text.rstrip().endswith("?"):
+        u.name = spelled_as_said(name_from_words(u.text), normalize(u.text))  # "What should I change?" "It's Lopez"
+    elif asked == "confirm" and u.name is None and re.search(r"\bwith an? (?:double u|\w+)[.!]?$", u.text.lower()):
+        u.name = spelled_as_said(name_from_words(u.text), normalize(u.text))  # a read-back's name, its letter said
 
 
 def dialogue_act(u: Understanding, words: str, asked: str | None) -> str:
     """What the turn does: answers, agrees, refuses, corrects what was proposed, asks, or is a courtesy."""
-    details, intents = u.details(), set(u.intents)
+    details, intents = u.details() or u.phone_part is not None, set(u.intents)
     proposed = asked is not None and asked not in SLOT_QUESTIONS  # Parley had proposed something
     if details and proposed and CORRECTION.search(words):
         return "correct"
@@ -385,6 +394,57 @@ def parse_phone(words: str) -> str | None:
     runs = re.findall(r"(?:\+?\d[\d -]*\d)", words)
     digits = max((re.sub(r"\D", "", run) for run in runs), key=len, default="")
     return digits if 6 <= len(digits) <= 15 else None
+
+
+PHONE_PART = re.compile(r"\b(last|1th) (\d{1,2}) (?:digits? |numbers? )?(?:are|is|were|should be|would be|be)? ?((?:\d ?)+)\b"
+                        r"|\bends? (?:in|with) ((?:\d ?)+)\b|\bstarts? with ((?:\d ?)+)\b")
+
+
+def phone_part(words: str) -> tuple[str, str] | None:
+    """Part of a phone number corrected on its own: "the last four are 4 4 4 4", "it ends in 99"."""
+    match = PHONE_PART.search(words)
+    if match is None:
+        return None
+    which, count, said, ending, starting = match.groups()
+    digits = re.sub(r"\D", "", said or ending or starting)
+    if count and int(count) != len(digits):
+        return None  # "the last four are 4 4": not what it says it is
+    return ("first" if which == "1th" or starting else "last"), digits
+
+
+def without_negated(words: str) -> str:
+    """The words without a detail the caller rules out: "not tuesday, thursday" says thursday."""
+    days = "|".join(WEEKDAYS + MONTHS)
+    return re.sub(rf"\bnot (?:on |at |for |the )?(?:{days}|\d+(?::\d+)?(?:th)?(?: [ap]m| people)?)\b", " ", words)
+
+
+def spelled_name(text: str) -> str | None:
+    """A name spelled letter by letter ("S, H, A, H." or "L-O-P-E-Z"): its letters, a word per
+    sentence or hyphenated run, each capitalized; None unless three or more letters were spelled."""
+    words = []
+    for part in re.split(r"[.;!?]|(?<=[a-z])\s+(?=[a-z]{2})", text, flags=re.IGNORECASE):
+        letters = re.findall(r"\b[A-Za-z]\b", part)
+        if letters and len(letters) == len(re.findall(r"[A-Za-z]+", part)):
+            words.append("".join(letters).capitalize())
+    return " ".join(words) if sum(map(len, words)) >= 3 else None
+
+
+LETTER_NAMES = {"zed": "z", "zee": "z", "ess": "s", "kay": "k", "cee": "c", "see": "c", "why": "y", "eye": "i",
+                "double u": "w", "aitch": "h", "jay": "j", "vee": "v", "ef": "f", "tee": "t", "dee": "d"}
+# Letters that sound alike in names: "Lopes" said "with a zed" is Lopez.
+SOUND_ALIKE = {"z": "s", "s": "z", "k": "c", "c": "k", "y": "i", "i": "y", "v": "f", "f": "v", "t": "d", "d": "t"}
+
+
+def spelled_as_said(name: str | None, words: str) -> str | None:
+    """A name with the letter the caller spells out ("Lopez with a zed"), where its sound-alike was."""
+    match = re.search(r"\bwith an? (double u|\w+)\b", words)
+    if name is None or match is None:
+        return name
+    letter = LETTER_NAMES.get(match.group(1), match.group(1))
+    if letter not in SOUND_ALIKE or letter in name.lower() or SOUND_ALIKE[letter] not in name.lower():
+        return name
+    at = name.lower().rindex(SOUND_ALIKE[letter])
+    return name[:at] + (letter.upper() if name[at].isupper() else letter) + name[at + 1 :]
 
 
 def parse_notes(words: str) -> list[str]:

@@ -105,7 +105,7 @@ def day(d: date, today: date) -> str:
     if d == today + timedelta(days=1):
         return "tomorrow"
     weekday = WEEKDAYS[d.weekday()].capitalize()
-    return f"{weekday} the {_ordinal(d.day)} of {d.strftime('%B')}"
+    return f"{weekday} the {ordinal(d.day)} of {d.strftime('%B')}"
 
 
 def on_day(d: date, today: date) -> str:
@@ -114,7 +114,7 @@ def on_day(d: date, today: date) -> str:
     return said if d - today < timedelta(days=2) else f"on {said}"
 
 
-def _ordinal(n: int) -> str:
+def ordinal(n: int) -> str:
     suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 

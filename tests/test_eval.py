@@ -28,19 +28,30 @@ def report(tmp_path_factory, speak):
 
 def test_the_figures_match_the_known_outcomes(report):
     out, result = report
-    assert result.returncode == 1, result.stderr  # one of two scenarios is built to fail: 50% < 90%
+    assert result.returncode == 1, result.stderr  # one of three scenarios is built to fail: 67% < 90%
     assert "FAIL  built to fail" in result.stdout
     run = json.loads((out / "report.json").read_text())["config"]
-    assert run["scenarios"] == 2 and run["success_rate"] == 0.5
-    passing, failing = run["results"]
+    assert run["scenarios"] == 3 and run["success_rate"] == 0.667
+    passing, failing, repaired = run["results"]
     assert passing["success"] and passing["turns_passed"] == 2 and passing["detail_accuracy"] is None
     assert not failing["success"] and not failing["outcome_ok"] and failing["detail_accuracy"] == 0.0
-    assert failing["turns_passed"] == 0
+    assert failing["turns_passed"] == 0 and failing["repair_turns"] == 2  # said twice more, then given up
+    assert passing["repair_turns"] == 0
     assert run["wer"] < 0.2 and run["barge_ins"] == 0
     assert run["latency_ms"]["total"]["p50"] > 0
     assert "sunday" in passing["calls"][0]["turns"][0]["heard"].lower()  # the recording was played
     turn = passing["calls"][0]["turns"][1]
     assert "harbour street" in turn["reply"].lower() and turn["trace"]["total_ms"] > 0
+
+
+def test_the_caller_corrects_a_wrong_read_back_and_the_report_counts_it(report):
+    out, _ = report
+    run = json.loads((out / "report.json").read_text())["config"]
+    repaired = run["results"][2]
+    assert repaired["success"] and repaired["bookings"][0]["party_size"] == 5, repaired
+    said = [turn["said"] for turn in repaired["calls"][0]["turns"]]
+    assert said[3] == "No, we are 5 people." and said[4] == "Yes." and repaired["repair_turns"] == 1
+    assert run["repair_turns"] == 3 and run["detail_accuracy_by_type"]["party_size"] == 0.5  # the failing one: 0/1
 
 
 def test_the_html_report_renders_its_charts_in_chromium(report, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Protocol
 
 import numpy as np
@@ -24,6 +24,7 @@ class HeardReplies(Protocol):
 class ScriptedCaller:
     """An `AudioSource` that sounds like a phone line: quiet (or room noise) between lines, and
     each line spoken once Parley has replied to the last one and gone quiet for `pause` seconds.
+    `on_reply(i)`, once the reply to line `i` has played, may insert what to say next into `lines`.
     """
 
     def __init__(
@@ -37,6 +38,7 @@ class ScriptedCaller:
         noise_level: float = 0.0,
         cut_in_after: float | None = None,
         greeted: bool = False,
+        on_reply: Callable[[int], Awaitable[None]] | None = None,
     ):
         self.lines = lines
         self.speaker = speaker
@@ -48,6 +50,7 @@ class ScriptedCaller:
         self.noise_level = noise_level
         self.cut_in_after = cut_in_after  # speak the next line this long into a reply, cutting it off
         self.greeted = greeted  # Parley speaks first: wait for its greeting before the first line
+        self.on_reply = on_reply
         self.line_index = -1  # the line being spoken or last spoken
         self.more_to_say = False  # in the middle of a line: voiced samples of it are still to come
         self.started_at: float | None = None  # loop time of the first sample
@@ -61,7 +64,9 @@ class ScriptedCaller:
         self.started_at = self._next_at = loop.time()
         async for chunk in self._await_reply(0.0) if self.greeted else self._quiet(self.pause):
             yield chunk
-        for self.line_index, line in enumerate(self.lines):
+        while self.line_index + 1 < len(self.lines):
+            self.line_index += 1
+            line = self.lines[self.line_index]
             # The reply to wait for is the one after the line's last words (a reply to the words
             # before a pause inside the line is not it); it may start in the line's trailing silence.
             handed_before = self.speaker.handed_seconds
@@ -77,6 +82,9 @@ class ScriptedCaller:
             wait = self._await_reply(handed_before) if last or self.cut_in_after is None else self._cut_in(handed_before)
             async for chunk in wait:
                 yield chunk
+            if self.on_reply is not None:
+                async for chunk in self._quiet_until(self.on_reply(self.line_index)):
+                    yield chunk
 
     def line_at(self, sample: int) -> int:
         """The line being spoken at `sample` (a position in the session's input); -1 before the first."""
@@ -110,6 +118,13 @@ class ScriptedCaller:
             waited += self.chunk_samples / self.rate
         async for chunk in self._quiet(self.cut_in_after or 0.0):
             yield chunk
+
+    async def _quiet_until(self, decided: Awaitable[None]) -> AsyncGenerator[AudioChunk, None]:
+        """Quiet while the caller decides (and voices) what to say next: the line stays live."""
+        deciding = asyncio.ensure_future(decided)
+        while not deciding.done():
+            yield await self._send(self._silence())
+        deciding.result()
 
     async def _quiet(self, seconds: float) -> AsyncGenerator[AudioChunk, None]:
         for _ in range(int(seconds * self.rate / self.chunk_samples)):

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from importlib import resources
@@ -17,6 +18,7 @@ from configs.files import ConfigError
 from dialogue.types import Transport
 from memory.db import delete_db, open_db
 from voice.app.measure.caller import ScriptedCaller
+from voice.app.measure.repair import MAX_REPAIRS_PER_LINE, Want, is_affirmation, repair
 from voice.app.measure.report import write_report
 from voice.app.measure.scores import stats, word_error_rate
 from voice.app.measure.utterances import with_noise
@@ -47,43 +49,70 @@ def load_scenarios(path: Path | None) -> list[dict]:
     return scenarios
 
 
-async def run_call(config: Config, engines: Engines, db: Path, lines: list[str], now: datetime,
-                   noise_snr_db: float | None, recordings: list[Path | None], voice: CallerVoice) -> dict:
-    """One call: the caller's lines (recorded, or synthesized in `voice`) spoken into a live session;
-    what was heard, said and timed."""
-    rate = config.audio.sample_rate
-    audio = [read_mono16(wav, rate).to_array() if wav else voice.speak(engines, [text], rate)[0]
-             for text, wav in zip(lines, recordings)]
-    if noise_snr_db is not None:
-        rng = np.random.default_rng(5)
-        audio = [with_noise(line, noise_snr_db, rng) for line in audio]
-    speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000, PLAYBACK_SPEED)
-    caller = ScriptedCaller(audio, speaker, rate, config.audio.chunk_ms, greeted=True)
-    heard: list[list[str]] = [[] for _ in lines]
-    replies: list[list[str]] = [[] for _ in lines]
-    traces: list[dict | None] = [None] * len(lines)
-    barge_ins = 0
+class Call:
+    """One call of a scenario as it goes: the caller's planned lines, the repairs they said between
+    them, and for each thing said what Parley heard, replied and took."""
 
-    def on_event(event: Event) -> None:
-        nonlocal barge_ins
-        line = caller.line_index
-        if line < 0:
+    def __init__(self, lines: list[list[str]], voiced: Callable[[str, Path | None], np.ndarray],
+                 recordings: list[Path | None], want: Want | None, check_read_back: bool):
+        self.lines, self.voiced, self.recordings = lines, voiced, recordings
+        self.want, self.check_read_back = want, check_read_back
+        self.turns = [self._turn(line[0], i, False, voiced(line[0], wav))
+                      for i, (line, wav) in enumerate(zip(lines, recordings))]
+        self.caller: ScriptedCaller | None = None
+        self.barge_ins = 0
+
+    @staticmethod
+    def _turn(said: str, line: int, repair: bool, audio: np.ndarray) -> dict:
+        return {"said": said, "line": line, "repair": repair, "heard": [], "reply": [], "trace": None, "audio": audio}
+
+    def on_event(self, event: Event) -> None:
+        index = self.caller.line_index if self.caller else -1
+        if index < 0:
             return  # the greeting
+        turn = self.turns[index]
         if isinstance(event, TranscriptEvent):
-            heard[line].append(event.text)
+            turn["heard"].append(event.text)
         elif isinstance(event, AgentTextEvent):
-            replies[line].append(event.text)
-        elif isinstance(event, TurnLatencyEvent) and traces[line] is None:
-            traces[line] = asdict(event.trace)
+            turn["reply"].append(event.text)
+        elif isinstance(event, TurnLatencyEvent) and turn["trace"] is None:
+            turn["trace"] = asdict(event.trace)
         elif isinstance(event, BargeInEvent):
-            barge_ins += 1
+            self.barge_ins += 1
 
-    async with voice_call(config, engines, caller, speaker, on_event, db=db, transport=Transport.EVAL,
-                          clock=lambda: now) as call:
-        await call.run()
-    return {"turns": [{"said": said, "heard": " ".join(h), "reply": " ".join(r), "trace": t, "audio": a}
-                      for said, h, r, t, a in zip(lines, heard, replies, traces, audio)],
-            "barge_ins": barge_ins}
+    async def on_reply(self, index: int) -> None:
+        """After the reply to `turns[index]`: a repair goes before the caller's next line, if one is due."""
+        turn = self.turns[index]
+        text, pattern, *_ = self.lines[turn["line"]]
+        repairs = sum(t["repair"] and t["line"] == turn["line"] for t in self.turns)
+        next_line = self.lines[turn["line"] + 1][0] if turn["line"] + 1 < len(self.lines) else None
+        words = repair(" ".join(turn["reply"]), text, pattern, next_line, self.want, self.check_read_back)
+        if words is None or repairs >= MAX_REPAIRS_PER_LINE or self.caller is None:
+            return
+        wav = self.recordings[turn["line"]] if words == text else None  # a line said again is said the same
+        audio = await asyncio.to_thread(self.voiced, words, wav)
+        self.turns.insert(index + 1, self._turn(words, turn["line"], True, audio))
+        self.caller.lines.insert(index + 1, audio)
+
+    def result(self) -> dict:
+        turns = [{**t, "heard": " ".join(t["heard"]), "reply": " ".join(t["reply"]),
+                  "expected": self.lines[t["line"]][1]} for t in self.turns]
+        for i, turn in enumerate(turns):
+            turn["passed"] = bool(re.search(turn["expected"], turn["reply"], re.IGNORECASE))
+            turn["final"] = all(later["line"] != turn["line"] for later in turns[i + 1 :])
+        return {"turns": turns, "barge_ins": self.barge_ins}
+
+
+async def run_call(config: Config, engines: Engines, db: Path, call: Call, now: datetime) -> dict:
+    """One call: the caller's lines spoken into a live session, repaired where Parley needs it."""
+    rate = config.audio.sample_rate
+    speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000, PLAYBACK_SPEED)
+    call.caller = ScriptedCaller([t["audio"] for t in call.turns], speaker, rate, config.audio.chunk_ms,
+                                 greeted=True, on_reply=call.on_reply)
+    async with voice_call(config, engines, call.caller, speaker, call.on_event, db=db, transport=Transport.EVAL,
+                          clock=lambda: now) as session:
+        await session.run()
+    return call.result()
 
 
 async def run_scenario(config: Config, engines: Engines, scenario: dict, workdir: Path, home: Path,
@@ -92,16 +121,28 @@ async def run_scenario(config: Config, engines: Engines, scenario: dict, workdir
     db = workdir / f"{_slug(scenario['name'])}.db"
     delete_db(db)
     now = datetime.fromisoformat(scenario["now"])
+    want = Want(scenario["bookings"][-1], now.date()) if scenario.get("bookings") else None
+    voiced = _voicing(config, engines, voice, scenario.get("noise_snr_db"))
+    confirming = [i for i, lines in enumerate(scenario["calls"]) if any(is_affirmation(line[0]) for line in lines)]
     calls = []
-    for call in scenario["calls"]:
-        lines = [line[0] for line in call]
-        recordings = [home / line[2] if len(line) > 2 else None for line in call]  # ["text", "pattern", "x.wav"]
-        result = await run_call(config, engines, db, lines, now, scenario.get("noise_snr_db"), recordings, voice)
-        for turn, (_, expected, *_) in zip(result["turns"], call):
-            turn["expected"] = expected
-            turn["passed"] = bool(re.search(expected, turn["reply"], re.IGNORECASE))
-        calls.append(result)
+    for i, lines in enumerate(scenario["calls"]):
+        recordings = [home / line[2] if len(line) > 2 else None for line in lines]  # ["text", "pattern", "x.wav"]
+        call = Call(lines, voiced, recordings, want, check_read_back=bool(confirming) and i == confirming[-1])
+        calls.append(await run_call(config, engines, db, call, now))
     return score(scenario, calls, booked_rows(db))
+
+
+def _voicing(config: Config, engines: Engines, voice: CallerVoice,
+             noise_snr_db: float | None) -> Callable[[str, Path | None], np.ndarray]:
+    """How the caller's words become audio: a recording where the scenario names one, else `voice`."""
+    rate = config.audio.sample_rate
+    rng = np.random.default_rng(5)
+
+    def voiced(text: str, wav: Path | None) -> np.ndarray:
+        audio = read_mono16(wav, rate).to_array() if wav else voice.speak(engines, [text], rate)[0]
+        return with_noise(audio, noise_snr_db, rng) if noise_snr_db is not None else audio
+
+    return voiced
 
 
 def booked_rows(db: Path) -> list[dict]:
@@ -111,6 +152,7 @@ def booked_rows(db: Path) -> list[dict]:
 
 def score(scenario: dict, calls: list[dict], booked: list[dict]) -> dict:
     turns = [turn for call in calls for turn in call["turns"]]
+    lines = [turn for turn in turns if turn["final"]]  # each planned line, as it ended
     wanted = scenario.get("bookings", [])
     made = booked + [{}] * (len(wanted) - len(booked))  # a booking never made gets every detail wrong
     fields = [(key, want[key], got.get(key)) for want, got in zip(wanted, made) for key in want]
@@ -121,10 +163,12 @@ def score(scenario: dict, calls: list[dict], booked: list[dict]) -> dict:
     outcome = len(booked) == len(wanted) and right == len(fields)
     return {
         "name": scenario["name"],
-        "success": outcome and all(t["passed"] for t in turns) and len(recalled) == len(recall),
+        "success": outcome and all(t["passed"] for t in lines) and len(recalled) == len(recall),
         "outcome_ok": outcome,
-        "turns_passed": sum(t["passed"] for t in turns),
-        "turns": len(turns),
+        "turns_passed": sum(t["passed"] for t in lines),
+        "turns": len(lines),
+        "repair_turns": sum(t["repair"] for t in turns),
+        "details": _by_detail(fields),
         "detail_accuracy": round(right / len(fields), 3) if fields else None,
         "memory_recall": round(len(recalled) / len(recall), 3) if recall else None,
         "wer": round(word_error_rate([(t["said"], t["heard"]) for t in turns]), 4),
@@ -132,6 +176,25 @@ def score(scenario: dict, calls: list[dict], booked: list[dict]) -> dict:
         "bookings": booked,
         "calls": calls,
     }
+
+
+def _by_detail(fields: list[tuple[str, object, object]]) -> dict[str, list[int]]:
+    """For each kind of detail (party_size, day, ...): [right, wanted]."""
+    counts: dict[str, list[int]] = {}
+    for key, want, got in fields:
+        counts.setdefault(key, [0, 0])[0] += want == got
+        counts[key][1] += 1
+    return counts
+
+
+def _detail_accuracy(results: list[dict]) -> dict[str, float]:
+    totals: dict[str, list[int]] = {}
+    for result in results:
+        for key, (right, wanted) in result["details"].items():
+            totals.setdefault(key, [0, 0])
+            totals[key][0] += right
+            totals[key][1] += wanted
+    return {key: round(right / wanted, 3) for key, (right, wanted) in totals.items()}
 
 
 async def run_eval(config: Config, scenarios: list[dict], workdir: Path, home: Path,
@@ -149,6 +212,8 @@ async def run_eval(config: Config, scenarios: list[dict], workdir: Path, home: P
         "memory_recall": round(float(np.mean(recalls)), 3) if recalls else None,
         "wer": round(word_error_rate(pairs), 4),
         "barge_ins": sum(r["barge_ins"] for r in results),
+        "repair_turns": sum(r["repair_turns"] for r in results),
+        "detail_accuracy_by_type": _detail_accuracy(results),
         "latency_ms": {stage: stats([t[f"{stage}_ms"] for t in traces])
                        for stage in ("total", "endpoint_wait", "stt", "dialogue", "tts")},
         "results": results,
@@ -173,7 +238,7 @@ def main(config: Config, scenarios_path: Path | None, against: Path | None, out:
     for label, run in runs.items():
         print(f"{label}: success {run['success_rate']:.0%} of {run['scenarios']} scenarios, "
               f"detail accuracy {run['detail_accuracy']}, memory recall {run['memory_recall']}, "
-              f"WER {run['wer']}, turn latency p50 {run['latency_ms']['total']['p50']} ms")
+              f"WER {run['wer']}, repair turns {run['repair_turns']}, turn latency p50 {run['latency_ms']['total']['p50']} ms")
         for result in run["results"]:
             print(f"  {'pass' if result['success'] else 'FAIL'}  {result['name']}")
     print(f"report: {path}")

@@ -53,10 +53,20 @@ def _summary(runs: dict) -> str:
     figures: list[tuple[str, Callable[[dict], object]]] = [("scenarios", lambda r: r["scenarios"]), ("task success", lambda r: f"{r['success_rate']:.0%}"),
                ("detail accuracy", lambda r: r["detail_accuracy"]), ("memory recall", lambda r: r["memory_recall"]),
                ("word error rate", lambda r: r["wer"]), ("barge-ins", lambda r: r["barge_ins"]),
+               ("repair turns (caller's)", lambda r: r.get("repair_turns", 0)),
+               *[(f"detail accuracy: {kind}", _detail_of(kind)) for kind in _detail_kinds(runs)],
                ("turn latency p50 / p95 (ms)", lambda r: "{p50} / {p95}".format(**r["latency_ms"]["total"]))]
     for name, figure in figures:
         rows.append(f"<tr><td>{name}</td>" + "".join(f"<td>{figure(run)}</td>" for run in runs.values()) + "</tr>")
     return "<h1>Parley evaluation</h1><table class=summary>" + "".join(rows) + "</table>"
+
+
+def _detail_kinds(runs: dict) -> list[str]:
+    return sorted({kind for run in runs.values() for kind in run.get("detail_accuracy_by_type", {})})
+
+
+def _detail_of(kind: str) -> Callable[[dict], object]:
+    return lambda run: run.get("detail_accuracy_by_type", {}).get(kind, "")
 
 
 def _success_chart(results: list[dict]) -> str:
@@ -69,8 +79,13 @@ def _success_chart(results: list[dict]) -> str:
         bars.append(f'<text x="0" y="{y + 17}">{html.escape(r["name"])}</text>'
                     f'<rect class="bar" x="300" y="{y + 4}" width="{share * 300:.1f}" height="18" fill="{colour}"/>'
                     f'<text x="{305 + share * 300:.1f}" y="{y + 17}">{r["turns_passed"]}/{r["turns"]} turns'
-                    f'{"" if r["success"] else " - failed"}</text>')
+                    f'{_repairs(r)}{"" if r["success"] else " - failed"}</text>')
     return f'<svg width="{width + 80}" height="{len(results) * row + 4}">{"".join(bars)}</svg>'
+
+
+def _repairs(result: dict) -> str:
+    count = result.get("repair_turns", 0)
+    return f", {count} repair{'s' if count != 1 else ''}" if count else ""
 
 
 def _waterfall(turns: list[dict]) -> str:
