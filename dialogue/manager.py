@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from dialogue import phrases
 from dialogue.domain import Domain
-from dialogue.nlu import Clock, Understanding, understand
+from dialogue.nlu import TASK_INTENTS, Clock, Understanding, understand
 from dialogue.turn_end import Expect, Listening
 from dialogue.types import Booking, Calendar, Caller, Directory
 
@@ -174,6 +174,8 @@ class DialogueManager:
         self.offered: list[time] = []  # the times just offered, so "yes" or "the later one" picks one
         self._asked: tuple[str | None, int] = (None, 0)  # the detail asked for, and how many times in a row
         self.last_said = ""
+        self.topic: str | None = None  # what this reply is about, when a question can follow on ("hours")
+        self.follows_on: str | None = None  # the last reply's topic
         self.turn = 0
         self.now = datetime.min  # set by every `handle`
 
@@ -187,6 +189,7 @@ class DialogueManager:
             return self._say("I'm sorry, that table was just taken.", self._offer_times())
         u = event.meaning or understand(event.text, now.date(), self.expecting)
         self.heard = u
+        self.follows_on, self.topic = self.topic, None
         self._recognize(u)
         actions = self._understood(u)
         noticed, self._noticed = self._noticed, []
@@ -241,8 +244,12 @@ class DialogueManager:
         if "goodbye" in intents and self.expecting != Expecting.CONFIRM:
             return [*self._say(phrases.goodbye()), EndCall()]
         resume = self.question()
-        if "hours" in intents and "book" not in intents:
+        asks_only_a_day = u.act == "ask" and u.day and not (u.party_size or u.clock or set(intents) & TASK_INTENTS)
+        if "hours" in intents and "book" not in intents or asks_only_a_day and self.follows_on == "hours":
+            self.topic = "hours"  # "And what about Tuesday?" asks the hours again
             return self._say(phrases.hours(self.domain, u.day), resume)
+        if asks_only_a_day and self.task is None:
+            return self._say(phrases.OUT_OF_DOMAIN, "How can I help?")  # "What's the weather like today?"
         if "address" in intents:
             return self._say(f"We're at {self.domain.address}.", resume)
         if "help" in intents:
@@ -493,6 +500,8 @@ class DialogueManager:
     # --- repair and bookkeeping -------------------------------------------------------------
 
     def _misunderstanding(self) -> list[Action]:
+        if self._preface and self.task is None:
+            return self._say("How can I help you today?")  # "Hello, it's 555 4444": welcomed, nothing asked yet
         self.misunderstood += 1
         if self.misunderstood >= 2 * MAX_MISUNDERSTANDINGS:
             return [*self._say("I'm sorry I couldn't help this time. Please call again later. Goodbye."), EndCall()]

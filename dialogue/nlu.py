@@ -49,7 +49,7 @@ INTENT_PATTERNS = (
 NOTE_PATTERNS = (
     r"\b(allergic to [a-z ]+?|[a-z]+ allergy|allergies?)\b(?=[,.!?]|$| and\b)",
     r"\b(high ?chair|wheelchair( access)?|birthday|anniversary|vegan|vegetarian|gluten[- ]free|"
-    r"window (seat|table)|outside|terrace|quiet table|pram|dog)\b",
+    r"window (seat|table)|table by the window|outside|terrace|quiet table|pram|dog)\b",
 )
 NAME_STOP = {"with", "and", "my", "phone", "number", "please", "i", "for", "at", "on", "the", "is", "it", "but", "thanks",
              "thank", "tonight", "today", "tomorrow"}
@@ -221,11 +221,11 @@ def _counted(words: str) -> int | None:
 
 def _with_me(words: str) -> int | None:
     """ "me and my wife", "myself and 2 friends", "me plus 3": the caller and who comes along."""
-    match = re.search(r"\b(?:me|myself|i)((?:(?:,| and| plus| with) (?:\d{1,2}(?: \w+)?|" + COMPANIONS + r"))+)",
-                      words)
+    match = re.search(r"\b(?:me|myself|i)((?:(?:,| and| plus| with) (?:(?:my |our |the )?\d{1,2}(?: \w+)?|"
+                      + COMPANIONS + r"))+)", words)
     if not match or re.search(r"\b(?:me|myself) (?:and|plus|with) \d{1,2} (?:pm|am|o'clock)", words):
         return None
-    extra = re.findall(r"(?:,| and| plus| with) (?:(\d{1,2})|" + COMPANIONS + r")", match.group(1))
+    extra = re.findall(r"(?:,| and| plus| with) (?:(?:my |our |the )?(\d{1,2})|" + COMPANIONS + r")", match.group(1))
     return 1 + sum(int(n) if n else 1 for n in extra)
 
 
