@@ -1,4 +1,4 @@
-"""Caller voices that are not Parley's own: espeak-ng's voices, over a wideband or a telephone line."""
+"""Caller voices that are not Parley's own: espeak-ng's and Flite's voices, over a wideband or a telephone line."""
 
 from __future__ import annotations
 
@@ -21,18 +21,19 @@ MU = 255.0
 
 @dataclass(frozen=True)
 class CallerVoice:
-    """`piper` (Parley's own voice, a little slower) or `espeak:VOICE` (an espeak-ng voice, e.g.
-    `espeak:en-us+f3`); `phone`: through a G.711 telephone line (8 kHz, µ-law)."""
+    """`piper` (Parley's own voice, a little slower), `espeak:VOICE` (an espeak-ng voice, e.g.
+    `espeak:en-us+f3`) or `flite:VOICE` (a CMU Flite voice recorded from a person: slt, rms, awb);
+    `phone`: through a G.711 telephone line (8 kHz, µ-law)."""
 
     name: str = "piper"
     phone: bool = False
 
     @classmethod
     def parse(cls, spec: str) -> CallerVoice:
-        """`piper`, `espeak:en-gb`, or either with `/phone` after it."""
+        """`piper`, `espeak:en-gb`, `flite:slt`, or any of them with `/phone` after it."""
         name, _, line = spec.partition("/")
-        if name != "piper" and not name.startswith("espeak:"):
-            raise ConfigError(f"unknown caller voice {spec!r}: piper or espeak:VOICE, optionally /phone")
+        if name != "piper" and not name.startswith(("espeak:", "flite:")):
+            raise ConfigError(f"unknown caller voice {spec!r}: piper, espeak:VOICE or flite:VOICE, optionally /phone")
         if line not in ("", "phone"):
             raise ConfigError(f"unknown line {line!r} in {spec!r}: only /phone")
         return cls(name, line == "phone")
@@ -42,17 +43,31 @@ class CallerVoice:
 
     def speak(self, engines: Engines, texts: list[str], rate: int) -> list[np.ndarray]:
         """Each text in this voice, over this line, as int16 at `rate`."""
-        if self.name == "piper":
+        engine, _, voice = self.name.partition(":")
+        if engine == "piper":
             lines = caller_lines(engines, texts, rate, CALLER_LENGTH_SCALE)
         else:
-            lines = [espeak(text, self.name.partition(":")[2], rate) for text in texts]
+            lines = [SYNTHESIZERS[engine](text, voice, rate) for text in texts]
         return [telephone(line, rate) for line in lines] if self.phone else lines
 
 
 def espeak(text: str, voice: str, rate: int) -> np.ndarray:
-    if shutil.which("espeak-ng") is None:
-        raise AudioFormatError("espeak-ng is not installed (apt install espeak-ng)")
-    made = subprocess.run(["espeak-ng", "-v", voice, "-s", "155", "--stdout", text], capture_output=True, check=True)
+    return _synthesized(["espeak-ng", "-v", voice, "-s", "155", "--stdout", text], rate)
+
+
+def flite(text: str, voice: str, rate: int) -> np.ndarray:
+    return _synthesized(["flite", "-voice", voice, "-t", text, "-o", "/dev/stdout"], rate)
+
+
+SYNTHESIZERS = {"espeak": espeak, "flite": flite}
+PACKAGES = {"espeak-ng": "espeak-ng", "flite": "flite"}
+
+
+def _synthesized(command: list[str], rate: int) -> np.ndarray:
+    """A text-to-speech command's WAV output, at `rate`."""
+    if shutil.which(command[0]) is None:
+        raise AudioFormatError(f"{command[0]} is not installed (apt install {PACKAGES[command[0]]})")
+    made = subprocess.run(command, capture_output=True, check=True)
     with wave.open(io.BytesIO(made.stdout)) as wav:
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
         return resample(samples, wav.getframerate(), rate)
