@@ -10,14 +10,11 @@ from enum import StrEnum
 
 from dialogue import phrases
 from dialogue.domain import Domain
-from dialogue.nlu import TASK_INTENTS, Clock, Understanding, understand
+from dialogue.nlu import PHONE_LENGTHS, TASK_INTENTS, Clock, Understanding, understand
 from dialogue.turn_end import Expect, Listening
 from dialogue.types import Booking, Calendar, Caller, Directory
 
 SLOTS = ("party_size", "day", "at", "name", "phone")
-# Phone numbers have 7 (local), 10 or 11 (national) or 12-13 (with a country code) digits; any other
-# count means speech-to-text lost or doubled a digit ("555-444-44" for "five five five, four four four four").
-PHONE_LENGTHS = {7, 10, 11, 12, 13}
 MAX_MISUNDERSTANDINGS = 3  # then start over with the options; twice that ends the call
 
 

@@ -68,7 +68,7 @@ NOT_NAMES = {"yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "fine", "
              "day", "name", "size", "digits", "last", "first"}
 ASK = re.compile(r"^(?:\w+ )?(?:do you|have you|is there|are there|any chance|got any|what|where|when|how|"
                  r"could you tell)\b|\bdo you (?:have|do)\b")
-CORRECTION = re.compile(r"^(?:no|nope|actually|sorry|wait|hmm|change it|can we|could we|make it)\b|\binstead\b|"
+CORRECTION = re.compile(r"^(?:no|nope|not|actually|sorry|wait|hmm|change it|can we|could we|make it)\b|\binstead\b|"
                         r"\bi meant\b|\bwould be better\b")
 TASK_INTENTS = {"book", "cancel", "change", "check", "recall", "remember", "forget", "hours", "address"}
 
@@ -167,7 +167,9 @@ def normalize(text: str) -> str:
     text = text.lower().replace("p.m.", "pm").replace("a.m.", "am").replace("’", "'")
     text = re.sub(r"\boh?,? clock\b", "o'clock", text)  # Whisper's "7. Oh, clock."
     text = re.sub(r"(\d)(am|pm)\b", r"\1 \2", text)
-    text = re.sub(r"\bdouble (\w+)", r"\1 \1", text)
+    text = re.sub(r"\bdouble[ -](\d)", r"\1 \1 ", text)  # "double-09": double oh, then nine
+    text = re.sub(r"\bdouble[ -](\w+)", r"\1 \1", text)
+    text = re.sub(r"(?<=\d)o\b|\bo(?=\d)", "0", text)  # "21293o 8841": an "oh" Whisper wrote as a letter
     text = re.sub(r"\b(\w+?)-?ish\b", lambda m: "around " + _ISH.get(m.group(1), m.group(1)), text)  # "eightish"
     text = re.sub(r"\bfor for\b", "for four", text)  # Whisper's homophone for "a table for four"
     text = re.sub(r"[^\w\s:.'/-]|(?<!\d)[.:/-]|[.:/-](?!\d)", " ", text)
@@ -389,11 +391,25 @@ def name_from_words(text: str) -> str | None:
     return " ".join(words)
 
 
+# Phone numbers have 7 (local), 10 or 11 (national) or 12-13 (with a country code) digits; any other
+# count means speech-to-text lost or doubled a digit ("555-444-44" for "five five five, four four four four").
+PHONE_LENGTHS = {7, 10, 11, 12, 13}
+
+
 def parse_phone(words: str) -> str | None:
-    """Digits read out one by one, in groups, or as Whisper writes them ("555-1234")."""
-    runs = re.findall(r"(?:\+?\d[\d -]*\d)", words)
-    digits = max((re.sub(r"\D", "", run) for run in runs), key=len, default="")
-    return digits if 6 <= len(digits) <= 15 else None
+    """Digits read out one by one, in groups, or as Whisper writes them ("555-1234", "07 7.00 9.00",
+    "312 for 46973": a "four" heard as "for" inside a number)."""
+    plain = _longest_digits(words, r"\+?\d[\d -]*\d")
+    if len(plain) in PHONE_LENGTHS:
+        return plain
+    loose = _longest_digits(re.sub(r"(?<=\d) for (?=\d)", " 4 ", words), r"\+?\d[\d .-]*\d")
+    if len(loose) in PHONE_LENGTHS:
+        return loose
+    return plain if 6 <= len(plain) <= 15 else None  # an odd length: the dialogue asks again
+
+
+def _longest_digits(words: str, run: str) -> str:
+    return max((re.sub(r"\D", "", found) for found in re.findall(run, words)), key=len, default="")
 
 
 PHONE_PART = re.compile(r"\b(last|1th) (\d{1,2}) (?:digits? |numbers? )?(?:are|is|were|should be|would be|be)? ?((?:\d ?)+)\b"
