@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from configs.files import ConfigError
-from voice.app.measure.voices import CallerVoice, espeak, telephone
+from voice.app.measure.voices import CallerVoice, espeak, flite, telephone
 
 RATE = 16000
 
@@ -19,7 +19,9 @@ def tone(hz: float, seconds: float = 1.0) -> np.ndarray:
 def test_a_voice_is_named_with_its_line():
     assert CallerVoice.parse("espeak:en-gb+f3/phone") == CallerVoice("espeak:en-gb+f3", phone=True)
     assert str(CallerVoice.parse("piper")) == "piper"
-    for bad in ("festival", "espeak:en-us/radio"):
+    assert CallerVoice.parse("flite:slt/phone/noise15") == CallerVoice("flite:slt", phone=True, noise_snr_db=15.0)
+    assert str(CallerVoice.parse("flite:slt/noise12/phone")) == "flite:slt/phone/noise12"
+    for bad in ("festival", "espeak:en-us/radio", "flite:slt/noise"):
         with pytest.raises(ConfigError):
             CallerVoice.parse(bad)
 
@@ -32,6 +34,16 @@ def test_a_telephone_line_keeps_speech_band_and_drops_what_is_above_4_khz():
     assert np.sqrt(np.mean(above.astype(float) ** 2)) < 100
 
 
-def test_espeak_speaks_a_line_at_the_pipeline_rate():
-    audio = espeak("A table for two tomorrow at eight.", "en-us", RATE)
+@pytest.mark.parametrize("speak, voice", [(espeak, "en-us"), (flite, "slt"), (flite, "awb")])
+def test_other_synthesizers_speak_a_line_at_the_pipeline_rate(speak, voice):
+    audio = speak("A table for two tomorrow at eight.", voice, RATE)
     assert 1.0 < len(audio) / RATE < 4.0 and np.abs(audio).max() > 3000
+
+
+def test_a_noisy_line_has_the_noise_asked_for():
+    quiet = CallerVoice("flite:slt").speak(None, ["Four people."], RATE)[0].astype(float)  # type: ignore[arg-type]
+    noisy = CallerVoice("flite:slt", noise_snr_db=10).speak(None, ["Four people."], RATE)[0].astype(float)  # type: ignore[arg-type]
+    noise = noisy - quiet
+    loud = np.abs(quiet) > 0.02 * np.abs(quiet).max()
+    snr = 10 * np.log10(np.mean(quiet[loud] ** 2) / np.mean(noise**2))
+    assert 9 < snr < 11

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import wave
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from configs.files import ConfigError
-from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines
+from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines, with_noise
 from voice.audio import AudioFormatError, resample
 from voice.reply import Engines
 
@@ -23,23 +24,29 @@ MU = 255.0
 class CallerVoice:
     """`piper` (Parley's own voice, a little slower), `espeak:VOICE` (an espeak-ng voice, e.g.
     `espeak:en-us+f3`) or `flite:VOICE` (a CMU Flite voice recorded from a person: slt, rms, awb);
-    `phone`: through a G.711 telephone line (8 kHz, µ-law)."""
+    `phone`: through a G.711 telephone line (8 kHz, µ-law); `noise_snr_db`: with noise at that SNR."""
 
     name: str = "piper"
     phone: bool = False
+    noise_snr_db: float | None = None
 
     @classmethod
     def parse(cls, spec: str) -> CallerVoice:
-        """`piper`, `espeak:en-gb`, `flite:slt`, or any of them with `/phone` after it."""
-        name, _, line = spec.partition("/")
+        """`piper`, `espeak:en-gb`, `flite:slt`, any of them followed by `/phone` and/or `/noise15`
+        (noise at 15 dB SNR)."""
+        name, *lines = spec.split("/")
         if name != "piper" and not name.startswith(("espeak:", "flite:")):
-            raise ConfigError(f"unknown caller voice {spec!r}: piper, espeak:VOICE or flite:VOICE, optionally /phone")
-        if line not in ("", "phone"):
-            raise ConfigError(f"unknown line {line!r} in {spec!r}: only /phone")
-        return cls(name, line == "phone")
+            raise ConfigError(f"unknown caller voice {spec!r}: piper, espeak:VOICE or flite:VOICE, "
+                              "optionally /phone and /noiseDB")
+        noise = [float(line[5:]) for line in lines if re.fullmatch(r"noise\d+(\.\d+)?", line)]
+        unknown = [line for line in lines if line != "phone" and not re.fullmatch(r"noise\d+(\.\d+)?", line)]
+        if unknown:
+            raise ConfigError(f"unknown line {unknown[0]!r} in {spec!r}: /phone or /noiseDB (e.g. /noise15)")
+        return cls(name, "phone" in lines, noise[0] if noise else None)
 
     def __str__(self) -> str:
-        return self.name + ("/phone" if self.phone else "")
+        noise = f"/noise{self.noise_snr_db:g}" if self.noise_snr_db is not None else ""
+        return self.name + ("/phone" if self.phone else "") + noise
 
     def speak(self, engines: Engines, texts: list[str], rate: int) -> list[np.ndarray]:
         """Each text in this voice, over this line, as int16 at `rate`."""
@@ -48,6 +55,9 @@ class CallerVoice:
             lines = caller_lines(engines, texts, rate, CALLER_LENGTH_SCALE)
         else:
             lines = [SYNTHESIZERS[engine](text, voice, rate) for text in texts]
+        if self.noise_snr_db is not None:  # in the caller's room, before the line
+            rng = np.random.default_rng(11)
+            lines = [with_noise(line, self.noise_snr_db, rng) for line in lines]
         return [telephone(line, rate) for line in lines] if self.phone else lines
 
 
