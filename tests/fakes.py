@@ -20,8 +20,10 @@ class ScriptedSTT:
         self.heard_seconds: list[float] = []  # per turn, the longest audio transcribed
         self._turn_key: bytes | None = None
         self._turn_text = ""
+        self.expected: list[object] = []  # what the dialogue expected at each transcription
 
-    def transcribe(self, audio: AudioChunk) -> str:
+    def transcribe(self, audio: AudioChunk, expect: object = None) -> str:
+        self.expected.append(expect)
         key = audio.audio[:6400]  # its first 200 ms
         if key == self._turn_key:
             self.heard_seconds[-1] = max(self.heard_seconds[-1], audio.seconds)

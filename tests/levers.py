@@ -17,6 +17,7 @@ from datetime import date
 
 from dialogue.domain import load_domain
 from dialogue.nlu import Understanding, understand
+from dialogue.turn_end import Expect
 from voice.app.measure.eval import load_scenarios
 from voice.app.measure.scores import word_error_rate
 from voice.app.measure.voices import CallerVoice
@@ -28,6 +29,7 @@ TODAY = date(2026, 11, 28)
 DETAILS = ("party_size", "day", "clock", "name", "phone")
 NO_DIGITS = "{name}: a table for six on Saturday at eight. Yes."
 LEVERS: dict[str, Callable[[Config], Config]] = {
+    "tiny.en, restaurant prompt, a number expected heard unprimed": lambda c: c,
     "tiny.en, restaurant prompt": lambda c: c,
     "tiny.en, prompt without digits": lambda c: _stt(c, prompt=NO_DIGITS.format(name=load_domain(None).name)),
     "tiny.en, no prompt": lambda c: _stt(c, prompt=""),
@@ -41,22 +43,27 @@ def _stt(config: Config, **changes: object) -> Config:
     return dataclasses.replace(config, stt=dataclasses.replace(config.stt, **changes))
 
 
-def caller_lines() -> list[str]:
-    """Every line of the eval's scenarios that says a detail, once."""
+def caller_lines(numbers_only: bool = False) -> list[str]:
+    """Every line of the eval's scenarios that says a detail (or only a phone number), once."""
     lines = [line[0] for s in load_scenarios(None) for call in s["calls"] for line in call]
-    return [line for line in dict.fromkeys(lines) if understand(line, TODAY).details()]
+    said = [details(understand(line, TODAY)) for line in dict.fromkeys(lines)]
+    return [line for line, found in zip(dict.fromkeys(lines), said)
+            if found and (set(found) == {"phone"} or not numbers_only)]
 
 
 def details(u: Understanding) -> dict[str, object]:
     return {key: getattr(u, key) for key in DETAILS if getattr(u, key) is not None}
 
 
-def measure(stt, lines: list[str], audio: list[AudioChunk]) -> dict[str, float]:
+def measure(stt, lines: list[str], audio: list[AudioChunk], expecting: bool) -> dict[str, float]:
+    """With `expecting`, a line that gives only a phone number is heard as the answer to "What's your
+    number?" (the dialogue's expectation goes with the audio); else every line is heard alike."""
     right = wanted = 0
     pairs, times = [], []
     for text, chunk in zip(lines, audio):
         started = time.perf_counter()
-        heard = stt.transcribe(chunk)
+        number_only = set(details(understand(text, TODAY))) == {"phone"}
+        heard = stt.transcribe(chunk, Expect.DIGITS if expecting and number_only else None)
         times.append(time.perf_counter() - started)
         want, got = details(understand(text, TODAY)), details(understand(heard, TODAY))
         right += sum(got.get(key) == value for key, value in want.items())
@@ -68,11 +75,12 @@ def measure(stt, lines: list[str], audio: list[AudioChunk]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--voices", default="piper,flite:slt,flite:rms,flite:awb,espeak:en-us,flite:slt/phone")
+    parser.add_argument("--numbers-only", action="store_true", help="only the lines that give a phone number alone")
     parser.add_argument("--levers", default=";".join(LEVERS), help="names separated by ;")
     args = parser.parse_args()
     config = load_config(None)
     engines = load_engines(config)
-    lines = caller_lines()
+    lines = caller_lines(args.numbers_only)
     voices = [CallerVoice.parse(spec) for spec in args.voices.split(",")]
     audio = {v: [AudioChunk(a.tobytes()) for a in v.speak(engines, lines, 16000)] for v in voices}
     print(f"{len(lines)} caller lines with details, in {len(voices)} voices\n")
@@ -80,7 +88,7 @@ def main() -> None:
     print("| --- " * (len(voices) + 4) + "|")
     for name in args.levers.split(";"):
         stt = load_stt(LEVERS[name](config), load_domain(None))
-        scores = [measure(stt, lines, audio[v]) for v in voices]
+        scores = [measure(stt, lines, audio[v], expecting="expected" in name) for v in voices]
         cells = [f"{s['details']:.0%}" for s in scores]
         overall = [statistics.mean(s[k] for s in scores) for k in ("details", "wer", "stt_ms")]
         print(f"| {name} | " + " | ".join(cells) + f" | {overall[0]:.0%} | {overall[1]:.3f} | {overall[2]:.0f} |",

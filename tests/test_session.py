@@ -190,10 +190,10 @@ class SlowSTT:
     def __init__(self, stt, seconds: float):
         self.stt, self.seconds = stt, seconds
 
-    def transcribe(self, audio):
+    def transcribe(self, audio, expect=None):
         import time
         time.sleep(self.seconds)
-        return self.stt.transcribe(audio)
+        return self.stt.transcribe(audio, expect)
 
 
 def test_a_caller_who_goes_on_before_the_turn_is_transcribed_is_heard_whole(config, engines, speak):
@@ -214,3 +214,18 @@ def test_a_caller_who_goes_on_before_the_turn_is_transcribed_is_heard_whole(conf
     brain = asyncio.run(scenario())
     [heard] = brain.heard
     assert "mute" in heard.lower() and "lock the conference" in heard.lower()
+
+
+class DigitsBrain(ScriptedBrain):
+    """Waits for a phone number."""
+
+    def listening(self):
+        from dialogue.turn_end import Expect, Listening
+        return Listening(Expect.DIGITS)
+
+
+def test_what_the_dialogue_expects_goes_with_the_audio_to_speech_to_text(config, speak):
+    from dialogue.turn_end import Expect
+
+    session, _, _ = asyncio.run(converse(config, [speak("Five five five, one two three four.")], DigitsBrain(["Thanks."])))
+    assert session.engines.stt.expected and set(session.engines.stt.expected) == {Expect.DIGITS}

@@ -52,3 +52,22 @@ def test_espeak_callers_are_heard_better_with_the_prompt(engines):
     without = word_error_rate([(text, plain.transcribe(a)) for text, a in zip(lines, audio)])
     primed = word_error_rate([(text, engines.stt.transcribe(a)) for text, a in zip(lines, audio)])
     assert primed < without, (primed, without)
+
+
+def test_a_number_expected_is_heard_unprimed(engines, monkeypatch):
+    """The prompt's digit words make tiny.en write a digit twice; when the dialogue waits for a
+    number, Whisper is not primed (README: each lever alone)."""
+    from dialogue.turn_end import Expect
+    prompts = []
+    transcribe = engines.stt.model.transcribe
+
+    def spy(audio, **options):
+        prompts.append(options["initial_prompt"])
+        return transcribe(audio, **options)
+
+    monkeypatch.setattr(engines.stt.model, "transcribe", spy)
+    silence = AudioChunk(bytes(16000))
+    engines.stt.transcribe(silence, Expect.DIGITS)
+    engines.stt.transcribe(silence, Expect.NAME)
+    engines.stt.transcribe(silence)
+    assert prompts == [None, engines.stt.prompt, engines.stt.prompt] and engines.stt.prompt

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dialogue.turn_end import Expect
 from voice.audio import AudioChunk, AudioFormatError, int16_to_float
 from voice.config import SttConfig
 from voice.models import moonshine_model_dir
@@ -35,7 +36,7 @@ class MoonshineSTT:
         self.output_names = [o.name for o in self.decoder.get_outputs()]
         self.transcribe(AudioChunk(np.zeros(RATE // 2, dtype=np.int16).tobytes()))  # warm-up
 
-    def transcribe(self, audio: AudioChunk) -> str:
+    def transcribe(self, audio: AudioChunk, expect: Expect | None = None) -> str:
         if audio.format.rate != RATE:
             raise AudioFormatError(f"Moonshine needs {RATE} Hz audio, got {audio.format.rate} Hz")
         samples = int16_to_float(audio.to_array())

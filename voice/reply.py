@@ -9,6 +9,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from dialogue.brain import Brain
+from dialogue.turn_end import Expect
 from voice.audio import AudioChunk
 from voice.events import (
     AgentTextEvent,
@@ -68,7 +69,7 @@ async def speak_reply(
 ) -> None:
     loop = asyncio.get_running_loop()
     run.marks["endpoint"] = loop.time()
-    text = await _transcript(run, engines)
+    text = await _transcript(run, engines, brain.listening().expect)
     run.marks["stt"] = loop.time()
     if not text:
         return
@@ -81,7 +82,7 @@ async def speak_reply(
         _record(run, history)
 
 
-async def _transcript(run: ReplyRun, engines: Engines) -> str:
+async def _transcript(run: ReplyRun, engines: Engines, expect: Expect | None) -> str:
     """The speculative transcript when one was taken of this very turn (often done already)."""
     if run.transcript is not None:
         try:
@@ -89,14 +90,14 @@ async def _transcript(run: ReplyRun, engines: Engines) -> str:
             return text
         except Exception:  # noqa: BLE001 - a failed speculation is retried the ordinary way
             pass
-    text, run.marks["stt_compute"] = await asyncio.to_thread(timed_transcribe, engines.stt, run.audio)
+    text, run.marks["stt_compute"] = await asyncio.to_thread(timed_transcribe, engines.stt, run.audio, expect)
     return text
 
 
-def timed_transcribe(stt: SpeechToText, audio: AudioChunk) -> tuple[str, float]:
+def timed_transcribe(stt: SpeechToText, audio: AudioChunk, expect: Expect | None = None) -> tuple[str, float]:
     """The transcript, and the seconds it took."""
     started = time.perf_counter()
-    text = stt.transcribe(audio)
+    text = stt.transcribe(audio, expect)
     return text, time.perf_counter() - started
 
 

@@ -209,7 +209,8 @@ class Session:
 
     def _speculate(self, span: Transcribe) -> None:
         audio = self._turn_audio(span.start, span.end)
-        task = asyncio.create_task(asyncio.to_thread(timed_transcribe, self.engines.stt, audio))
+        expect = self.brain.listening().expect
+        task = asyncio.create_task(asyncio.to_thread(timed_transcribe, self.engines.stt, audio, expect))
         speculation = Speculation(span.start, span.end, task)
         self._speculation = speculation
         task.add_done_callback(lambda _: self._transcribed(speculation))

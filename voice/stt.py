@@ -6,6 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
+from dialogue.turn_end import Expect
 from voice.audio import AudioChunk, AudioFormatError, int16_to_float
 from voice.config import SttConfig
 from voice.models import whisper_model_dir
@@ -19,8 +20,9 @@ PHANTOM_LOGPROB = -1.0
 
 
 class SpeechToText(Protocol):
-    def transcribe(self, audio: AudioChunk) -> str:
-        """The words in one turn of 16 kHz mono speech. Blocking: run it off the event loop."""
+    def transcribe(self, audio: AudioChunk, expect: Expect | None = None) -> str:
+        """The words in one turn of 16 kHz mono speech, `expect` being the kind of answer the
+        dialogue waits for. Blocking: run it off the event loop."""
 
 
 class FasterWhisperSTT:
@@ -39,7 +41,7 @@ class FasterWhisperSTT:
         )
         self.transcribe(AudioChunk(np.zeros(WHISPER_RATE // 2, dtype=np.int16).tobytes()))  # warm-up
 
-    def transcribe(self, audio: AudioChunk) -> str:
+    def transcribe(self, audio: AudioChunk, expect: Expect | None = None) -> str:
         if audio.format.rate != WHISPER_RATE:
             raise AudioFormatError(f"Whisper needs {WHISPER_RATE} Hz audio, got {audio.format.rate} Hz")
         segments, _info = self.model.transcribe(
@@ -50,7 +52,9 @@ class FasterWhisperSTT:
             without_timestamps=True,
             condition_on_previous_text=False,
             vad_filter=False,
-            initial_prompt=self.prompt,
+            # A number read out is heard best unprimed: primed with the prompt's digit words, Whisper
+            # may write one more ("five five five five"); the README's levers table measures both.
+            initial_prompt=None if expect == Expect.DIGITS else self.prompt,
         )
         heard = [s for s in segments if not (s.no_speech_prob > PHANTOM_NO_SPEECH and s.avg_logprob < PHANTOM_LOGPROB)]
         return " ".join(segment.text.strip() for segment in heard).strip()
