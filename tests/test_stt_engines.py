@@ -32,3 +32,16 @@ def test_each_engine_hears_the_bench_sentences(config, speak, engine, model):
     pairs = [(text, stt.transcribe(AudioChunk(speak(text).tobytes()))) for text in LINES]
     assert word_error_rate(pairs) < 0.15, pairs
     assert stt.transcribe(AudioChunk(bytes(800))) == ""  # 25 ms: too short to hold a word
+
+
+def test_moonshine_decodes_from_an_onnx_copy_made_once(config):
+    """Its ORT-format decoder dequantizes every weight on every token; the ONNX copy is folded at load."""
+    from voice.moonshine import CACHE, as_onnx
+    from voice.models import moonshine_model_dir
+
+    stt_config = dataclasses.replace(config.stt, engine="moonshine")
+    load_stt(dataclasses.replace(config, stt=stt_config), load_domain(None))
+    copy = CACHE / "decoder_model_merged.onnx"
+    made = copy.stat().st_mtime_ns
+    assert as_onnx(moonshine_model_dir("") / "decoder_model_merged.ort", copy) == copy
+    assert copy.stat().st_mtime_ns == made and not copy.with_suffix(".saving").exists()
