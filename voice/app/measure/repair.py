@@ -29,7 +29,8 @@ class Want:
         return [field for field in FIELDS if field in self.fields and self._as_parley_says(field) not in said]
 
     def correction(self, field: str) -> str:
-        return "No, " + self.answer(field)[0].lower() + self.answer(field)[1:]
+        answer = self.answer(field)
+        return "No, " + answer[0].lower() + answer[1:]
 
     def answer(self, field: str, spell: bool = False) -> str:
         """A detail said the way a caller says it; a name spelled out when asked to spell it."""
