@@ -10,12 +10,13 @@ from enum import StrEnum
 
 from dialogue import phrases
 from dialogue.domain import Domain
-from dialogue.nlu import PHONE_LENGTHS, TASK_INTENTS, Clock, Understanding, understand
+from dialogue.nlu import TASK_INTENTS, Clock, Understanding, plausible_phone, spelled_name, understand
 from dialogue.turn_end import Expect, Listening
 from dialogue.types import Booking, Calendar, Caller, Directory
 
 SLOTS = ("party_size", "day", "at", "name", "phone")
 MAX_MISUNDERSTANDINGS = 3  # then start over with the options; twice that ends the call
+MAX_FAILED_LOOKUPS = 2  # then stop asking for the number of a booking we cannot find
 
 
 class Expecting(StrEnum):
@@ -114,15 +115,16 @@ class Draft:
         return cls(booking.party_size, booking.day, booking.at, None, booking.name, booking.phone, list(booking.notes))
 
 
-def _corrected_name(old: str | None, new: str) -> str:
+def _corrected_name(old: str | None, new: str, alike: float = 0.6) -> str:
     """One word that sounds like one of the old name's words corrects only that word ("Lopez" after
-    "Ana Lopes" is Ana Lopez); anything else is a new name."""
+    "Ana Lopes" is Ana Lopez); anything else is a new name. `alike` 0: the word replaces the most
+    alike one whatever (a word spelled out when the name was in doubt)."""
     words = (old or "").split()
     if len(new.split()) != 1 or len(words) < 2:
         return new
     likeness = [SequenceMatcher(None, word.lower(), new.lower()).ratio() for word in words]
     best = max(range(len(words)), key=likeness.__getitem__)
-    if likeness[best] < 0.6:
+    if likeness[best] < alike:
         return new
     return " ".join(new if i == best else word for i, word in enumerate(words))
 
@@ -132,6 +134,10 @@ def _with_part(phone: str, which: str, digits: str) -> str:
     if len(digits) >= len(phone):
         return digits
     return digits + phone[len(digits) :] if which == "first" else phone[: -len(digits)] + digits
+
+
+def _gives_details(u: Understanding) -> bool:
+    return bool(u.details()) or u.phone_part is not None
 
 
 def _first_name(name: str | None) -> str | None:
@@ -169,6 +175,8 @@ class DialogueManager:
         self.existing: Booking | None = None
         self.misunderstood = 0
         self.offered: list[time] = []  # the times just offered, so "yes" or "the later one" picks one
+        self.spelling: str | None = None  # the name in doubt while the caller spells it
+        self.failed_lookups = 0
         self._asked: tuple[str | None, int] = (None, 0)  # the detail asked for, and how many times in a row
         self.last_said = ""
         self.topic: str | None = None  # what this reply is about, when a question can follow on ("hours")
@@ -268,14 +276,33 @@ class DialogueManager:
             return self._next()
         if "yes" in u.intents:
             return self._act()
-        if "no" in u.intents:
+        if "no" in u.intents and not _gives_details(u):
             self.expecting = Expecting.CORRECTION
             return self._say("No problem. What should I change?")
+        return self._unchanged(u)
+
+    def _unchanged(self, u: Understanding) -> list[Action] | None:
+        """A detail said again just as we have it, while the booking is read back: a name the caller
+        says is wrong is one we keep mishearing, so it is spelled; anything else, read back again."""
+        disputed = u.act == "correct" or self.expecting == Expecting.CORRECTION
+        if u.name and disputed and _corrected_name(self.draft.name, u.name) == self.draft.name:
+            self.spelling, self.draft.name, self.expecting = self.draft.name, None, Expecting.NAME
+            return self._say(f"I have the name as {self.spelling}.", "Could you spell it for me, letter by letter?")
+        if _gives_details(u) or u.act == "affirm" and self.expecting == Expecting.CORRECTION:
+            return self._next()
         return None
+
+    def _spelled(self, u: Understanding) -> list[Action]:
+        """The answer to "could you spell it?": the name as spelled, else the one we had, read back."""
+        doubted, self.spelling = self.spelling, None
+        letters = spelled_name(u.text)
+        self.draft.name = _corrected_name(doubted, letters, alike=0.0) if letters else doubted
+        self._apply(replace(u, name=None))  # a number or a time said with it still counts; the name is done
+        return self._next()
 
     def _task_switch(self, u: Understanding) -> list[Action] | None:
         for task in ("cancel", "change", "check", "book"):
-            if task in u.intents and task != self.task:
+            if task in u.intents and task != self.task and not (task == "change" and self.task == "book"):
                 self._reset()
                 self.task = task
                 if task == "book":
@@ -294,10 +321,12 @@ class DialogueManager:
             if u.phone or u.name:
                 return self._look_up(u.phone, u.name)
             return None
-        if self.expecting == Expecting.CHANGE_WHAT:
+        if self.expecting in (Expecting.CHANGE_WHAT, Expecting.CORRECTION):
             if self._apply(u):
                 return self._next()
-            return None
+            return self._unchanged(u)
+        if self.expecting == Expecting.NAME and self.spelling is not None:
+            return self._spelled(u)
         if self.task is None:
             if u.party_size or u.day or u.clock:
                 self.task = "book"
@@ -394,7 +423,7 @@ class DialogueManager:
 
     def _problem(self) -> list[Action] | None:
         draft, domain, today = self.draft, self.domain, self.now.date()
-        if draft.phone is not None and len(draft.phone) not in PHONE_LENGTHS:
+        if draft.phone is not None and not plausible_phone(draft.phone):
             heard, draft.phone = draft.phone, None  # a digit misheard or lost: confirm it alone, never book it
             self.expecting = Expecting.PHONE
             return self._say(f"I heard {' '.join(heard)}, which is {len(heard)} digits.",
@@ -473,8 +502,8 @@ class DialogueManager:
     def _look_up(self, phone: str | None, name: str | None) -> list[Action]:
         found = self.calendar.find(phone=phone, name=name, today=self.now.date())
         if not found:
-            self.expecting = Expecting.PHONE_LOOKUP
-            return self._say("I can't find a booking under that.", "Could you give me the phone number you booked with?")
+            return self._not_found(phone)
+        self.failed_lookups = 0
         self.existing = found[0]
         described = phrases.describe(found[0], self.now.date())
         if self.task == "check":
@@ -487,6 +516,20 @@ class DialogueManager:
         self.draft = Draft.of(found[0])
         self.expecting = Expecting.CHANGE_WHAT
         return self._say(f"I have {described}.", "What would you like to change?")
+
+    def _not_found(self, phone: str | None) -> list[Action]:
+        """Ask again for the number of a booking we cannot find, a number of an unlikely length digit
+        by digit; after that, stop asking and offer what else we can do."""
+        self.failed_lookups += 1
+        if self.failed_lookups >= MAX_FAILED_LOOKUPS:
+            self._reset()
+            self.expecting = Expecting.ANYTHING_ELSE
+            return self._say("I'm sorry, I can't find a booking under that.", "Is there anything else I can do for you?")
+        self.expecting = Expecting.PHONE_LOOKUP
+        if phone and not plausible_phone(phone):
+            return self._say(f"I heard {' '.join(phone)}, which is {len(phone)} digits.",
+                             "Could you say the number again, one digit at a time?")
+        return self._say("I can't find a booking under that.", "Could you give me the phone number you booked with?")
 
     def _act(self) -> list[Action]:
         if self.task == "cancel" and self.existing:
@@ -640,6 +683,7 @@ class DialogueManager:
     def _reset(self) -> None:
         self.task, self.draft, self.expecting, self.existing = None, Draft(), None, None
         self.suggested, self.offered, self._asked = None, [], (None, 0)
+        self.spelling, self.failed_lookups = None, 0
 
     def _say(self, *sentences: str) -> list[Action]:
         preface, self._preface = self._preface, []

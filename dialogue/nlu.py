@@ -394,16 +394,23 @@ def name_from_words(text: str) -> str | None:
 # Phone numbers have 7 (local), 10 or 11 (national) or 12-13 (with a country code) digits; any other
 # count means speech-to-text lost or doubled a digit ("555-444-44" for "five five five, four four four four").
 PHONE_LENGTHS = {7, 10, 11, 12, 13}
+NATIONAL_LENGTHS = {10, 11}  # a number that starts with a 0 (a trunk prefix) has no country code
+
+
+def plausible_phone(digits: str) -> bool:
+    """Whether a number has a length numbers have ("077700900123": an 0 number of 12 digits has a doubled digit)."""
+    national = digits.startswith("0") and not digits.startswith("00")
+    return len(digits) in (NATIONAL_LENGTHS if national else PHONE_LENGTHS)
 
 
 def parse_phone(words: str) -> str | None:
     """Digits read out one by one, in groups, or as Whisper writes them ("555-1234", "07 7.00 9.00",
     "312 for 46973": a "four" heard as "for" inside a number)."""
     plain = _longest_digits(words, r"\+?\d[\d -]*\d")
-    if len(plain) in PHONE_LENGTHS:
+    if plausible_phone(plain):
         return plain
     loose = _longest_digits(re.sub(r"(?<=\d) for (?=\d)", " 4 ", words), r"\+?\d[\d .-]*\d")
-    if len(loose) in PHONE_LENGTHS:
+    if plausible_phone(loose):
         return loose
     return plain if 6 <= len(plain) <= 15 else None  # an odd length: the dialogue asks again
 

@@ -34,6 +34,7 @@ def test_the_caller_corrects_a_wrong_read_back_before_accepting_it():
 def test_the_caller_answers_what_was_asked_or_says_the_line_again():
     assert asked_for("Sorry, I missed that. Could I have a phone number?") == "phone"
     assert asked_for("Let's try it another way: please spell the name for me, letter by letter.") == "name"
+    assert asked_for("I have the name as Merlow. Could you spell it for me, letter by letter?") == "name"
     assert asked_for("We're at 12 Harbour Street.") is None
     assert repair("Sorry, I didn't catch that. And your name, please?", "Ana Lopez.", "number", None, WANT,
                   True) == "The name is Ana Lopez."

@@ -36,8 +36,8 @@ def test_each_engine_hears_the_bench_sentences(config, speak, engine, model):
 
 def test_moonshine_decodes_from_an_onnx_copy_made_once(config):
     """Its ORT-format decoder dequantizes every weight on every token; the ONNX copy is folded at load."""
-    from voice.moonshine import CACHE, as_onnx
     from voice.models import moonshine_model_dir
+    from voice.moonshine import CACHE, as_onnx
 
     stt_config = dataclasses.replace(config.stt, engine="moonshine")
     load_stt(dataclasses.replace(config, stt=stt_config), load_domain(None))

@@ -75,7 +75,7 @@ def spoken_digits(digits: str) -> str:
 # What a question for each detail mentions: Parley's questions vary ("Could I have a phone number?",
 # "I heard 8 digits. Could you say the number again?"), their subjects do not.
 ASKED_WORDS = {"party_size": r"how many|number of guests|table for two\?", "phone": r"\bnumber\b|\bdigits?\b",
-               "name": r"\bname\b", "day": r"\bday\b|\bdate\b",
+               "name": r"\bname\b|\bspell\b", "day": r"\bday\b|\bdate\b",
                "at": r"\btime\b"}  # in this order: the first found is what is asked
 
 
