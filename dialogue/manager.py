@@ -9,6 +9,7 @@ from difflib import SequenceMatcher
 from enum import StrEnum
 
 from dialogue import phrases
+from dialogue.disclosure import NOT_MATCHED, SecondDetail, second_for_booking
 from dialogue.domain import Domain
 from dialogue.nlu import TASK_INTENTS, Clock, Understanding, plausible_phone, spelled_name, understand
 from dialogue.turn_end import Expect, Listening
@@ -35,6 +36,7 @@ class Expecting(StrEnum):
     IDENTITY = "identity"  # "have you booked with us before?"
     IDENTIFY = "identify"  # the number they book with, before telling them anything
     CONFIRM_FORGET = "confirm_forget"
+    VERIFY = "verify"  # a second detail, before a claimed identity hears its memory or a booking
 
 
 # Events in.
@@ -162,6 +164,9 @@ class DialogueManager:
         self.calendar = calendar
         self.directory = directory
         self.caller = caller  # who we are talking to, once known
+        self.trusted = caller is not None  # known up front (a client id, --user) or by two matching details
+        self.claimed_by: str | None = None  # how an untrusted caller said who they are: "phone" or "name"
+        self.second: SecondDetail | None = None  # the detail asked for before going on
         self.candidate: Caller | None = None  # someone known by the name given, not yet confirmed
         self._asked_by_name = False  # asked once per call whether the caller is someone we know
         self.suggested: int | None = None  # the party size offered from memory ("four again?")
@@ -192,7 +197,7 @@ class DialogueManager:
         if isinstance(event, CommitFailed):
             self.draft.at = None
             return self._say("I'm sorry, that table was just taken.", self._offer_times())
-        u = event.meaning or understand(event.text, now.date(), self.expecting)
+        u = event.meaning or understand(event.text, now.date(), self._asked_as())
         self.heard = u
         self.follows_on, self.topic = self.topic, None
         self._recognize(u)
@@ -207,7 +212,13 @@ class DialogueManager:
         self.expecting = Expecting.ANYTHING_ELSE
         return self._say("Done. I've forgotten everything about you.", "Is there anything else I can do for you?")
 
+    def _asked_as(self) -> str | None:
+        """What the last question asked for, as the understanding reads answers (a second detail is a name or a number)."""
+        return self.second.kind if self.expecting == Expecting.VERIFY and self.second else self.expecting
+
     def listening(self) -> Listening:
+        if self.expecting == Expecting.VERIFY and self.second:
+            return Listening(Expect.DIGITS if self.second.kind == "phone" else Expect.NAME, None)
         expect: dict[Expecting | None, Expect] = {
             Expecting.CONFIRM: Expect.YES_NO, Expecting.IDENTITY: Expect.YES_NO, Expecting.CONFIRM_FORGET: Expect.YES_NO,
             Expecting.ANYTHING_ELSE: Expect.YES_NO, Expecting.PHONE: Expect.DIGITS, Expecting.PHONE_LOOKUP: Expect.DIGITS,
@@ -407,14 +418,13 @@ class DialogueManager:
         slot = self.draft.missing()
         if slot == "at" and self.draft.clock is None and self.draft.day is None:
             slot = "day"
-        if slot == "party_size" and self.caller and self.caller.usual_party_size:
+        if slot == "party_size" and self.trusted and self.caller and self.caller.usual_party_size:
             self.suggested = self.caller.usual_party_size
             self.expecting = Expecting(slot)
             return self._say(f"A table for {self.suggested} again, like last time?")
         if slot == "phone" and self._known_by_name() and (candidate := self.candidate) and candidate.phone:
             self.expecting = Expecting.IDENTITY
-            return self._say(f"Are you the {candidate.name} who has booked with us before, "
-                             f"on the number ending {' '.join(candidate.phone[-2:])}?")
+            return self._say(f"Are you the {candidate.name} who has booked with us before?")
         if slot:
             self.expecting = Expecting(slot)
             return self._say(self._question_again())
@@ -504,8 +514,16 @@ class DialogueManager:
         if not found:
             return self._not_found(phone)
         self.failed_lookups = 0
-        self.existing = found[0]
-        described = phrases.describe(found[0], self.now.date())
+        booking = found[0]
+        caller = self.caller
+        if not (self.trusted and caller and caller.phone == booking.phone):
+            return self._ask_second(second_for_booking(booking, found_by_phone=phone is not None))
+        return self._found(booking)
+
+    def _found(self, booking: Booking) -> list[Action]:
+        """A booking the caller may hear about: described, then checked, cancelled or changed."""
+        self.existing = booking
+        described = phrases.describe(booking, self.now.date())
         if self.task == "check":
             self.task = None
             self.expecting = Expecting.ANYTHING_ELSE
@@ -513,7 +531,7 @@ class DialogueManager:
         if self.task == "cancel":
             self.expecting = Expecting.CONFIRM
             return self._say(f"I have {described}.", "Shall I cancel it?")
-        self.draft = Draft.of(found[0])
+        self.draft = Draft.of(booking)
         self.expecting = Expecting.CHANGE_WHAT
         return self._say(f"I have {described}.", "What would you like to change?")
 
@@ -600,6 +618,7 @@ class DialogueManager:
             self.candidate = None
             known = self.directory.caller(phone=u.phone)
             if known:
+                self.claimed_by = "phone"
                 self._welcome(known)
 
     def _known_by_name(self) -> bool:
@@ -626,7 +645,7 @@ class DialogueManager:
             return
         draft.name = draft.name or caller.name
         draft.phone = draft.phone or caller.phone
-        new = [note for note in caller.notes if note not in draft.notes]
+        new = [note for note in caller.notes if note not in draft.notes] if self.trusted else []
         if new:
             draft.notes += new
             self._preface.append(f"I have noted your {' and '.join(new)}.")
@@ -637,6 +656,8 @@ class DialogueManager:
         if self.caller is None:
             self.pending, self.expecting = request, Expecting.IDENTIFY
             return self._say("Sure. First, what's the phone number you book with?")
+        if not self.trusted:
+            return self._ask_second(self._second_for_caller(request, u))
         caller, back = self.caller, self.question() or "Anything else?"
         if request == "forget":
             self.expecting = Expecting.CONFIRM_FORGET
@@ -650,8 +671,34 @@ class DialogueManager:
             return self._say(f"You told me: {found[0].rstrip('.')}.", back)
         return self._say(phrases.known(caller, self.now.date()), back)
 
+    def _second_for_caller(self, request: str | None, u: Understanding) -> SecondDetail:
+        """A caller who said their number is asked their name, one who said their name their number."""
+        caller = self.caller
+        assert caller is not None
+        if self.claimed_by == "phone" and caller.name:
+            return SecondDetail("name", caller.name, request=request, asked=u)
+        return SecondDetail("phone", caller.phone or "", request=request, asked=u)
+
+    def _ask_second(self, second: SecondDetail) -> list[Action]:
+        self.second, self.expecting = second, Expecting.VERIFY
+        return self._say(second.question())
+
+    def _second_given(self, u: Understanding) -> list[Action]:
+        second, self.second = self.second, None
+        assert second is not None
+        if not second.matches(u):
+            self._reset()
+            self.expecting = Expecting.ANYTHING_ELSE
+            return self._say(NOT_MATCHED, "Is there anything else I can do for you?")
+        if second.booking is not None:
+            return self._found(second.booking)
+        self.trusted, self.expecting = True, None
+        return self._memory_request(second.request, second.asked or u)
+
     def _memory_answers(self, u: Understanding) -> list[Action] | None:
         """Answers to the questions memory asks: who are you, is that you, really forget?"""
+        if self.expecting == Expecting.VERIFY and self.second:
+            return self._second_given(u)
         if self.expecting == Expecting.IDENTIFY and u.phone:
             request, self.pending = self.pending, None
             self.expecting = None
@@ -662,6 +709,7 @@ class DialogueManager:
             candidate, self.candidate = self.candidate, None
             if "yes" in u.intents and candidate:
                 self.draft.phone = candidate.phone
+                self.claimed_by = "name"
                 self._welcome(candidate)
                 return self._next()
             self.expecting = Expecting.PHONE
@@ -683,7 +731,7 @@ class DialogueManager:
     def _reset(self) -> None:
         self.task, self.draft, self.expecting, self.existing = None, Draft(), None, None
         self.suggested, self.offered, self._asked = None, [], (None, 0)
-        self.spelling, self.failed_lookups = None, 0
+        self.spelling, self.failed_lookups, self.second = None, 0, None
 
     def _say(self, *sentences: str) -> list[Action]:
         preface, self._preface = self._preface, []

@@ -32,13 +32,14 @@ def test_demo_books_a_real_table_by_voice_and_writes_both_sides(tmp_path):
     assert (booking.party_size, booking.name, booking.at, booking.notes) == (4, "Sam Lee", time(19, 30), ("high chair",))
     assert booking.day.strftime("%A") == "Friday"
     # A second process, a new session on the same file: the caller is recognized and recalled.
-    lines = "Hello, it's 555 1234.\nWhat did I book last time?\nWhat do you remember about me?\n"
+    lines = "Hello, it's 555 1234.\nWhat did I book last time?\nSam Lee.\nWhat do you remember about me?\n"
     later = subprocess.run([sys.executable, "-m", "voice.app.cli", "chat", "--db", str(db)], input=lines,
                            capture_output=True, text=True, timeout=120)
     replies = later.stdout.splitlines()
     assert replies[1].startswith("parley: Welcome back, Sam."), later.stdout
-    assert "Last time you booked a table for 4 people" in replies[2] and "high chair" in replies[2], later.stdout
-    assert "usually book for 4" in replies[3] and "high chair" in replies[3], later.stdout
+    assert "what name do you book under?" in replies[2], later.stdout  # a number said, then the name
+    assert "Last time you booked a table for 4 people" in replies[3] and "high chair" in replies[3], later.stdout
+    assert "usually book for 4" in replies[4] and "high chair" in replies[4], later.stdout
     audio = read_wav(out)
     assert audio.format.channels == 2
     frames = np.frombuffer(audio.audio, dtype=np.int16).reshape(-1, 2)
