@@ -52,14 +52,24 @@ def schema_version(db: sqlite_utils.Database) -> int:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Run the migrations the file has not had yet, each in one transaction with its version bump."""
-    version = schema_version(db)
+    """Run the migrations the file has not had yet, each in one transaction with its version bump.
+    The version is read again under the write lock: two calls opening a new file at once (two
+    browser tabs, say) would otherwise both create its tables."""
+    if _known(schema_version(db)) == len(MIGRATIONS):
+        return
+    while True:
+        with immediate(db):
+            version = _known(schema_version(db))
+            if version == len(MIGRATIONS):
+                return
+            MIGRATIONS[version](db)
+            db.execute(f"PRAGMA user_version = {version + 1}")
+
+
+def _known(version: int) -> int:
     if version > len(MIGRATIONS):
         raise StoreError(f"schema version {version} is newer than this Parley knows ({len(MIGRATIONS)})")
-    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-        with immediate(db):
-            step(db)
-            db.execute(f"PRAGMA user_version = {number}")
+    return version
 
 
 class immediate:

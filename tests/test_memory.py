@@ -6,6 +6,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import date, datetime, time
 
 import pytest
@@ -57,6 +58,24 @@ def test_an_older_file_is_upgraded_in_place(tmp_path):
     assert {"people", "identities", "sessions", "turns", "facts", "turns_fts", "facts_fts"} <= set(db.table_names())
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_calls_opening_a_new_file_at_once_create_it_once(tmp_path):
+    path, errors, start = tmp_path / "new.db", [], threading.Barrier(6)
+
+    def open_it():
+        start.wait()
+        try:
+            open_db(path).close()
+        except StoreError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and schema_version(open_db(path)) == 3
 
 
 def test_a_newer_file_is_refused_clearly(tmp_path):

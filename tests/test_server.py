@@ -1,6 +1,7 @@
 """`parley serve` over a real WebSocket on loopback: a whole call, every bad input, a client that vanishes."""
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 import subprocess
@@ -25,7 +26,9 @@ CHUNK = 320 * 2  # 20 ms at 16 kHz
 
 
 @asynccontextmanager
-async def running(config, engines, db, **options):
+async def running(config, engines, db, limits: dict | None = None, **options):
+    """`parley serve` on a free port; `limits` overrides keys of the config's [server] table."""
+    config = dataclasses.replace(config, server=dataclasses.replace(config.server, **(limits or {})))
     parley = ParleyServer(config, engines, db, ServerOptions(port=0, **options))
     async with server.listening(parley) as port:
         yield f"ws://127.0.0.1:{port}/ws"
@@ -235,13 +238,51 @@ def test_oversized_frames_slow_hellos_wrong_tokens_and_strange_origins_are_refus
 
 def test_a_full_server_says_try_again_later(config, engines, tmp_path):
     async def scenario():
-        async with running(config, engines, tmp_path / "p.db", max_sessions=1) as url, connect(url) as first:
+        async with running(config, engines, tmp_path / "p.db", {"max_sessions": 1}) as url, connect(url) as first:
             await first.send(json.dumps(HELLO))
             await recv_json(first, "ready")
             async with connect(url) as second:
                 return await close_code(second)
 
     assert asyncio.run(scenario()) == protocol.TRY_AGAIN_LATER
+
+
+def test_connections_per_address_and_calls_per_client_id_are_bounded(config, engines, tmp_path):
+    limits = {"max_per_address": 2, "max_per_client": 1}
+
+    async def scenario():
+        async with running(config, engines, tmp_path / "p.db", limits) as url, connect(url) as first:
+            await first.send(json.dumps(HELLO))
+            await recv_json(first, "ready")
+            async with connect(url) as same_client:  # the address's second connection: allowed
+                await same_client.send(json.dumps(HELLO))
+                refused = await recv_json(same_client, "error")
+                client_code = await close_code(same_client)
+            async with connect(url) as other, connect(url) as third:  # the address's third: refused
+                await other.send(json.dumps({**HELLO, "client_id": "another-client"}))
+                await recv_json(other, "ready")
+                address_code = await close_code(third)
+            return refused["code"], client_code, address_code
+
+    assert asyncio.run(scenario()) == ("too_many_sessions", protocol.TRY_AGAIN_LATER, protocol.TRY_AGAIN_LATER)
+
+
+def test_a_client_that_floods_is_closed_and_another_call_goes_on(config, engines, tmp_path):
+    async def scenario():
+        async with running(config, engines, tmp_path / "p.db", {"max_messages_per_second": 50}) as url, \
+                connect(url) as calm, connect(url) as flood:
+            await calm.send(json.dumps(HELLO))
+            await flood.send(json.dumps({**HELLO, "client_id": "flooder"}))
+            await recv_json(calm, "ready")
+            await recv_json(flood, "ready")
+            for _ in range(400):  # 400 frames at once, twice what 2 s at 50 a second allow
+                await flood.send(bytes(CHUNK))
+            flood_code = await close_code(flood)
+            await calm.send(json.dumps({"type": "nonsense"}))
+            still_answered = await recv_json(calm, "error")
+            return flood_code, still_answered["code"]
+
+    assert asyncio.run(scenario()) == (protocol.POLICY, "unknown_type")
 
 
 def test_the_page_and_its_scripts_are_served_on_the_same_port(config, engines, tmp_path):

@@ -84,6 +84,14 @@ class LlmConfig:
 
 
 @dataclass(frozen=True)
+class ServerConfig:
+    max_sessions: int
+    max_per_address: int
+    max_per_client: int
+    max_messages_per_second: int
+
+
+@dataclass(frozen=True)
 class Config:
     audio: AudioConfig
     vad: VadConfig
@@ -93,6 +101,7 @@ class Config:
     talk: TalkConfig
     dialogue: DialogueConfig
     llm: LlmConfig
+    server: ServerConfig
 
 
 def load_config(path: Path | str | None = None) -> Config:

@@ -263,23 +263,33 @@ def _token(message: dict) -> str:
 def parse_for_satellite(text: str) -> SatelliteMessage:
     """One JSON text frame from the server to a satellite; ProtocolError for anything else (an
     `error` from the server comes back as a ProtocolError carrying its code and message)."""
-    message = json.loads(text)
+    try:
+        message = json.loads(text)
+    except json.JSONDecodeError:
+        message = None
     kind = message.get("type") if isinstance(message, dict) else None
-    if kind == "error":
+    if isinstance(message, dict) and kind == "error":
         raise ProtocolError(str(message.get("code")), str(message.get("message", "refused")))
     try:
-        if kind == "ready":
-            return Ready(message["session"], None)
-        if kind == "agent":
-            return Agent(message["seq"], message["text"])
-        if kind == "reply_end":
-            expect = message.get("expect")
-            return ReplyEnd(message["seq"], Expect(expect) if expect else None, bool(message.get("ended")))
-        if kind == "recorded":
-            return Recorded(message["origin"])
+        return _satellite_message(kind, message)
     except (KeyError, TypeError, ValueError):
-        pass
-    raise ProtocolError("bad_message", f"not a message for a satellite: {text[:80]!r}")
+        raise ProtocolError("bad_message", f"not a message for a satellite: {text[:80]!r}") from None
+
+
+def _satellite_message(kind: object, message: Any) -> SatelliteMessage:
+    """One server message to a satellite; KeyError, TypeError or ValueError when it is not one."""
+    if kind == "ready":
+        return Ready(str(message["session"]), None)
+    if kind in ("agent", "reply_end") and type(message["seq"]) is not int:
+        raise TypeError("seq")
+    if kind == "agent" and isinstance(message["text"], str):
+        return Agent(message["seq"], message["text"])
+    if kind == "reply_end":
+        expect = message.get("expect")
+        return ReplyEnd(message["seq"], Expect(expect) if expect else None, bool(message.get("ended")))
+    if kind == "recorded" and isinstance(message["origin"], str):
+        return Recorded(message["origin"])
+    raise ValueError(kind)
 
 
 def event_message(event: Event) -> BrowserMessage | None:

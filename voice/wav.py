@@ -25,8 +25,9 @@ def read_wav(path: Path | str) -> AudioChunk:
             audio = wav.readframes(wav.getnframes())
     except FileNotFoundError:
         raise AudioFormatError(f"{path}: no such file") from None
-    except (wave.Error, EOFError) as error:
-        raise AudioFormatError(f"{path}: not a readable WAV file ({error})") from None
+    except (wave.Error, EOFError, RuntimeError, ValueError) as error:  # the wave module raises bare RuntimeError on a
+        # chunk that claims more bytes than the file holds (found by tests/test_fuzz.py)
+        raise AudioFormatError(f"{path}: not a readable WAV file ({error or type(error).__name__})") from None
     if not audio:
         raise AudioFormatError(f"{path}: the WAV file holds no audio")
     return AudioChunk(audio, fmt)

@@ -12,6 +12,7 @@ from websockets.exceptions import ConnectionClosed
 from dialogue.brain import Brain
 from dialogue.types import Transport
 from voice import protocol
+from voice.app.server.limits import gated
 from voice.app.wiring import open_brain
 from voice.config import Config
 from voice.protocol import Bye, Hello, ProtocolError, Record, UserTurn
@@ -24,17 +25,18 @@ class RecordingBrain(Brain, Protocol):
 
 
 async def serve_satellite(connection: ServerConnection, hello: Hello, config: Config, db: Path | None,
-                          session_id: str) -> None:
+                          session_id: str, rate: int) -> None:
     # The satellite records every turn itself (it may have to, offline), so this brain records none.
     async with open_brain(config, db, Transport.SATELLITE, ("client", hello.client_id), records_turns=False) as brain:
-        await _converse(connection, hello, brain, session_id)
+        await _converse(connection, hello, brain, session_id, rate)
     await connection.close(protocol.NORMAL, "bye")
 
 
-async def _converse(connection: ServerConnection, hello: Hello, brain: RecordingBrain, session_id: str) -> None:
+async def _converse(connection: ServerConnection, hello: Hello, brain: RecordingBrain, session_id: str,
+                    rate: int) -> None:
     try:
         await connection.send(protocol.Ready(session_id, None).encode())
-        async for message in connection:
+        async for message in gated(connection, rate):
             if isinstance(message, bytes):
                 await _send(connection, ProtocolError("text_only", "a satellite sends text, not audio").as_message())
                 continue

@@ -22,12 +22,14 @@ from websockets.http11 import Request, Response
 from configs.files import ConfigError
 from dialogue.types import Transport
 from voice import protocol
+from voice.app.server.limits import Limits, gated
 from voice.app.server.satellite import serve_satellite
 from voice.app.server.websocket_io import (
     ClientTooSlow,
     Outbox,
     WebSocketSource,
     WebSocketSpeaker,
+    close_draining,
 )
 from voice.app.wiring import load_engines, voice_call
 from voice.audio import AudioFormat
@@ -61,7 +63,6 @@ class ServerOptions:
     port: int = 8780
     token: str = ""  # required from every client when set; required to be set off loopback
     origins: tuple[str, ...] = ()  # pages on other origins allowed to connect, e.g. "https://example.org"
-    max_sessions: int = 16
 
     def check(self) -> None:
         if self.host not in LOOPBACK and not self.token:
@@ -76,6 +77,10 @@ class ParleyServer:
     db: Path | None
     options: ServerOptions
     sessions: set[str] = field(default_factory=set)
+    limits: Limits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limits = Limits(self.config.server)
 
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """The page for plain HTTP; for a WebSocket upgrade, the Origin check (None lets it through)."""
@@ -99,28 +104,40 @@ class ParleyServer:
         return {f"http://{host}", f"https://{host}", *self.options.origins}
 
     async def handle(self, connection: ServerConnection) -> None:
-        if len(self.sessions) >= self.options.max_sessions:
-            await connection.close(protocol.TRY_AGAIN_LATER, "the server is full; try again later")
-            return
+        """One connection, within the limits (docs/protocol.md): refused with an error and a close code beyond them."""
+        address = connection.remote_address[0] if connection.remote_address else ""
         try:
-            hello = await asyncio.wait_for(self._hello(connection), HELLO_SECONDS)
+            with self.limits.address(address):
+                if len(self.sessions) >= self.config.server.max_sessions:
+                    raise ProtocolError("server_full", "the server is full; try again later", protocol.TRY_AGAIN_LATER)
+                hello = await self._hello_in_time(connection)
+                if hello is None:
+                    return
+                with self.limits.client(hello.client_id):
+                    await self._session(connection, hello)
         except ProtocolError as error:
             await _refuse(connection, error)
-            return
+
+    async def _hello_in_time(self, connection: ServerConnection) -> Hello | None:
+        """The client's hello; None if it left first."""
+        try:
+            hello = await asyncio.wait_for(self._hello(connection), HELLO_SECONDS)
         except TimeoutError:
-            await _refuse(connection, ProtocolError("no_hello", f"no hello within {HELLO_SECONDS:.0f} s", protocol.POLICY))
-            return
+            raise ProtocolError("no_hello", f"no hello within {HELLO_SECONDS:.0f} s", protocol.POLICY) from None
         except (ConnectionClosed, CallEnded):
-            return
+            return None
         if hello.satellite and not self.options.token:
-            await _refuse(connection, ProtocolError("no_satellites", "this server takes no satellites: "
-                                                    "start it with PARLEY_TOKEN set", protocol.POLICY))
-            return
+            raise ProtocolError("no_satellites", "this server takes no satellites: start it with PARLEY_TOKEN set",
+                                protocol.POLICY)
+        return hello
+
+    async def _session(self, connection: ServerConnection, hello: Hello) -> None:
         session_id = secrets.token_hex(8)
         self.sessions.add(session_id)
         try:
             if hello.audio is None:
-                await serve_satellite(connection, hello, self.config, self.db, session_id)
+                await serve_satellite(connection, hello, self.config, self.db, session_id,
+                                      self.config.server.max_messages_per_second)
             else:
                 await self._converse(connection, hello, hello.audio, session_id)
         finally:
@@ -128,7 +145,7 @@ class ParleyServer:
 
     async def _hello(self, connection: ServerConnection) -> Hello:
         """Wait for the client's hello; a broken message before it is answered, audio is refused."""
-        async for message in connection:
+        async for message in gated(connection, self.config.server.max_messages_per_second):
             if isinstance(message, bytes):
                 raise ProtocolError("hello_required", "send hello before any audio: the server "
                                     "must know the audio's format", protocol.PROTOCOL_ERROR)
@@ -172,7 +189,7 @@ class ParleyServer:
                                   who=("client", hello.client_id)) as session, asyncio.TaskGroup() as group:
                 outbox.event(protocol.Ready(session_id, speaker.format))
                 group.create_task(outbox.send_all(connection))
-                group.create_task(_read(connection, source, speaker, outbox))
+                group.create_task(_read(connection, source, speaker, outbox, config.server.max_messages_per_second))
                 group.create_task(outbox.stuck())
                 await session.run()
                 outbox.event(protocol.End())
@@ -182,14 +199,16 @@ class ParleyServer:
             pass
         except* ClientTooSlow as errors:
             close_code, reason = protocol.POLICY, str(errors.exceptions[0])
-        await connection.close(close_code, reason)
+        except* ProtocolError as errors:  # a flood
+            close_code, reason = protocol.POLICY, str(errors.exceptions[0])
+        await close_draining(connection, close_code, reason)
 
 
 async def _read(connection: ServerConnection, source: WebSocketSource, speaker: WebSocketSpeaker,
-                outbox: Outbox) -> None:
+                outbox: Outbox, rate: int) -> None:
     """Client to session until the client leaves: audio to the source, reports to the speaker."""
     try:
-        async for message in connection:
+        async for message in gated(connection, rate):
             if isinstance(message, bytes):
                 source.feed(message)
                 continue
@@ -217,7 +236,7 @@ async def _refuse(connection: ServerConnection, error: ProtocolError) -> None:
         await connection.send(error.as_message().encode())
     except ConnectionClosed:
         return
-    await connection.close(error.close_code or protocol.POLICY, str(error)[:120])
+    await close_draining(connection, error.close_code or protocol.POLICY, str(error)[:120])
 
 
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator
 
 from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
 
 from voice.audio import AudioChunk, AudioFormat, StreamResampler
 from voice.protocol import Flush, Message
@@ -13,6 +14,24 @@ from voice.queues import DropOldestQueue, QueueClosed
 
 OUTBOX_ITEMS = 256  # messages waiting to be sent; reply audio is paced, so only a stuck client fills it
 PLAYED_SLACK = 0.005  # seconds of audio a client may be behind and still count as done playing
+
+
+async def close_draining(connection: ServerConnection, code: int, reason: str) -> None:
+    """Close, reading on meanwhile: a client whose unread frames fill the queue (a flood) would
+    otherwise hold its close frame behind them until the close timeout."""
+    drain = asyncio.create_task(_discard(connection))
+    try:
+        await connection.close(code, reason)
+    finally:
+        drain.cancel()
+
+
+async def _discard(connection: ServerConnection) -> None:
+    try:
+        async for _ in connection:
+            pass
+    except ConnectionClosed:
+        pass
 
 
 class ClientTooSlow(Exception):

@@ -1,0 +1,29 @@
+"""The server's limits without a server: the flood gate on a virtual clock, places held and given back."""
+
+import pytest
+
+from voice.app.server.limits import FloodGate, Limits
+from voice.config import ServerConfig
+from voice.protocol import ProtocolError
+
+
+def test_the_flood_gate_allows_a_burst_then_the_rate():
+    now = [0.0]
+    gate = FloodGate(10, clock=lambda: now[0])
+    assert sum(gate.allow() for _ in range(30)) == 20  # two seconds' worth at once
+    now[0] += 1.0
+    assert sum(gate.allow() for _ in range(30)) == 10  # then ten a second
+
+
+def test_places_are_held_per_address_and_client_and_given_back():
+    limits = Limits(ServerConfig(max_sessions=16, max_per_address=1, max_per_client=1, max_messages_per_second=50))
+    with limits.address("10.0.0.1"), limits.client("a"):
+        with pytest.raises(ProtocolError, match="connections from one address"), limits.address("10.0.0.1"):
+            pass
+        with pytest.raises(ProtocolError, match="calls under one client id"), limits.client("a"):
+            pass
+        with limits.address("10.0.0.2"), limits.client("b"):
+            pass
+    assert not limits.addresses and not limits.clients  # nothing kept for addresses that have gone
+    with limits.address("10.0.0.1"), limits.client("a"):
+        pass
