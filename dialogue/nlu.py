@@ -26,7 +26,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 INTENT_PATTERNS = (
     ("forget", r"\bforget (me|about me|everything)\b"),
     ("cancel", r"\b(cancel|call off)\b"),
-    ("recall", r"\b(what did i (book|have)|my last (booking|reservation|visit)|booked last time)\b"),
+    # "what did I do / put last time": Whisper's hearing of "book" when the question ends in "last time"
+    ("recall", r"\b(what did i (book|have)|what did i \w+ last time|my last (booking|reservation|visit)|booked last time)\b"),
     ("remember", r"\b(what do you (remember|know) about me|do you remember|what do you have on me)\b"),
     ("check", r"\b(do i have|have i got|check (on )?my|is my (booking|reservation|table))\b"),
     ("change", r"\b(change|move|modify|reschedule)\b"),
@@ -131,7 +132,8 @@ def _answer_to(u: Understanding, asked: str | None) -> None:
         u.clock = Clock(u.bare_number)
     elif asked == "name" and (spelled := spelled_name(u.text)):
         u.name = spelled
-    elif (asked == "name" or asked == "correction" and not u.details() and not u.phone_part) and u.name is None \
+    elif (asked == "name" or asked in ("correction", "phone_lookup") and not u.details() and not u.phone_part) \
+            and u.name is None \
             and len(re.split(r"[,.!?]", u.text)[0].split()) <= 5 and not u.text.rstrip().endswith("?"):
         u.name = spelled_as_said(name_from_words(u.text), normalize(u.text))  # "What should I change?" "It's Lopez"
     elif asked == "confirm" and u.name is None and re.search(r"\bwith an? (?:double u|\w+)[.!]?$", u.text.lower()):
@@ -419,13 +421,14 @@ def _longest_digits(words: str, run: str) -> str:
     return max((re.sub(r"\D", "", found) for found in re.findall(run, words)), key=len, default="")
 
 
-PHONE_PART = re.compile(r"\b(last|1th) (\d{1,2}) (?:digits? |numbers? )?(?:are|is|were|should be|would be|be)? ?((?:\d ?)+)\b"
+PHONE_PART = re.compile(r"\b(last|1th) (\d{1,2}) (?:digits? |numbers? )?(?:should be |would be |[a-z]+ )?((?:\d ?)+)\b"
                         r"|\bends? (?:in|with) ((?:\d ?)+)\b|\bstarts? with ((?:\d ?)+)\b")
 
 
 def phone_part(words: str) -> tuple[str, str] | None:
-    """Part of a phone number corrected on its own: "the last four are 4 4 4 4", "it ends in 99"."""
-    match = PHONE_PART.search(words)
+    """Part of a phone number corrected on its own: "the last four are 4 4 4 4", "it ends in 99"
+    (Whisper's "for three to one" is 4 3 2 1; "are" heard as "earlier" is any one word)."""
+    match = PHONE_PART.search(_digit_homophones(words))
     if match is None:
         return None
     which, count, said, ending, starting = match.groups()
@@ -433,6 +436,12 @@ def phone_part(words: str) -> tuple[str, str] | None:
     if count and int(count) != len(digits):
         return None  # "the last four are 4 4": not what it says it is
     return ("first" if which == "1th" or starting else "last"), digits
+
+
+def _digit_homophones(words: str) -> str:
+    """"for" and "to" beside a digit are the digits Whisper heard as words."""
+    return re.sub(r"\b(?:(for)|to|too)\b(?= \d)|(?<=\d )(?:(for)|to|too)\b",
+                  lambda m: "4" if m.group(1) or m.group(2) else "2", words)
 
 
 def without_negated(words: str) -> str:

@@ -1,7 +1,8 @@
-"""The server's limits without a server: the flood gate on a virtual clock, places held and given back."""
+"""The server's limits and the soak's report without a server: the flood gate on a virtual clock, places held and given back."""
 
 import pytest
 
+from voice.app.measure.soak import Window, render, report
 from voice.app.server.limits import FloodGate, Limits
 from voice.config import ServerConfig
 from voice.protocol import ProtocolError
@@ -27,3 +28,12 @@ def test_places_are_held_per_address_and_client_and_given_back():
     assert not limits.addresses and not limits.clients  # nothing kept for addresses that have gone
     with limits.address("10.0.0.1"), limits.client("a"):
         pass
+
+
+def test_a_soak_report_compares_the_last_window_with_the_first():
+    windows = [Window(10.0 * (i + 1), calls=3, turns=[400.0 + i, 500.0],
+                      process={"rss_mb": 500.0 + 10 * i, "open_files": 20, "threads": 9, "db_kb": 100.0 * (i + 1)})
+               for i in range(6)]
+    result = report(2, 60, {"rss_mb": 450.0}, windows)
+    assert result["rss_drift"] == 0.1 and result["p50_drift"] == round(452.5 / 450 - 1, 3)
+    assert "RSS +10.0%" in render(result) and len(result["windows"]) == 6

@@ -47,6 +47,8 @@ def test_part_of_a_number_is_corrected_on_its_own():
     assert phone_part("no the 1th 3 digits are 5 5 6") == ("first", "556")
     assert phone_part("it ends in 9 9") == ("last", "99")
     assert phone_part("the last 4 are 4 4") is None  # not what it says it is
+    assert phone_part("no the last 4 are for 3 to 1") == ("last", "4321")  # as Whisper writes "four three two one"
+    assert phone_part("no the last 4 earlier for 3 to 1") == ("last", "4321")  # "are" heard as "earlier"
     u = understand("No, the last four are four four four four.", TODAY, "confirm")
     assert u.phone_part == ("last", "4444") and u.party_size is None and u.phone is None and u.act == "correct"
 
@@ -81,3 +83,8 @@ def test_the_detail_asked_for_wins_over_one_mentioned():
     assert asked_for("I heard 8 digits. Could you say the number again, one digit at a time?") == "phone"
     assert asked_for("Let's try it another way: is it a table for two? Say yes, or just the number.") == "party_size"
     assert asked_for("On Sunday we're open from 12 pm to 9 pm. What day were you thinking of?") == "day"
+
+
+def test_a_question_about_last_time_is_recall_however_book_was_heard():
+    for heard in ("What did I book last time?", "What did I do last time?", "What did I put last time?"):
+        assert "recall" in understand(heard, TODAY).intents, heard

@@ -338,6 +338,19 @@ def test_bench_with_clients_answers_every_turn_of_every_client():
         assert run["client_latency_ms"]["p50"] > 0 and run["turn_latency_ms"]["p50"] > 0
 
 
+@pytest.mark.system
+def test_a_soak_reports_the_server_window_by_window():
+    result = subprocess.run([sys.executable, "-m", "voice.app.cli", "bench", "--clients", "2", "--minutes", "0.6",
+                             "--turns", "2", "--json"], capture_output=True, text=True, timeout=400)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    windows = report["windows"]
+    assert len(windows) == 6 and sum(w["calls"] for w in windows) >= 2 and sum(w["turns"] for w in windows) >= 4
+    for window in windows:
+        assert window["rss_mb"] > 50 and window["open_files"] > 3 and window["threads"] > 1 and window["db_kb"] > 0
+    assert report["rss_drift"] is not None
+
+
 def test_the_server_side_speaker_believes_the_client_but_never_past_what_could_have_played():
     async def scenario():
         speaker = WebSocketSpeaker(Outbox(), AudioFormat(16000), ahead_seconds=10)

@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     bench.add_argument("--audio", type=Path, help="a folder of NAME.wav (and NAME.txt) to use instead")
     bench.add_argument("--clients", type=int, help="N simulated browsers over a WebSocket on loopback at once")
+    bench.add_argument("--minutes", type=float, help="a soak: the clients call back to back this long; the server's "
+                       "memory, files, threads, database and latency per sixth of the run")
     return parser
 
 
@@ -124,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             return memory(args.action, args.db, args.user)
         from voice.app.measure.bench import main as bench
 
+        if args.minutes:
+            from voice.app.measure.soak import main as soak
+
+            return soak(config, args.config, args.clients or 1, args.minutes, args.turns, args.json)
         if args.clients:
             from voice.app.measure.load import main as load
 

@@ -12,7 +12,7 @@ from dialogue.domain import WEEKDAYS
 
 DIGIT_WORDS = ["oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 AFFIRMATION = re.compile(r"^(yes|yeah|sure|perfect|that's right|great|ok)\b", re.IGNORECASE)
-MAX_REPAIRS_PER_LINE = 2
+MAX_REPAIRS_PER_LINE = 3  # a patient caller: a name corrected twice, then spelled when asked
 FIELDS = ("party_size", "day", "at", "name", "phone")
 
 
