@@ -11,7 +11,7 @@ from enum import StrEnum
 from dialogue import phrases
 from dialogue.disclosure import NOT_MATCHED, SecondDetail, second_for_booking
 from dialogue.domain import Domain
-from dialogue.nlu import TASK_INTENTS, Clock, Understanding, plausible_phone, spelled_name, understand
+from dialogue.nlu import TASK_INTENTS, Clock, Understanding, doubtful_name, plausible_phone, spelled_name, understand
 from dialogue.turn_end import Expect, Listening
 from dialogue.types import Booking, Calendar, Caller, Directory
 
@@ -181,6 +181,7 @@ class DialogueManager:
         self.misunderstood = 0
         self.offered: list[time] = []  # the times just offered, so "yes" or "the later one" picks one
         self.spelling: str | None = None  # the name in doubt while the caller spells it
+        self._name_doubted = False
         self.failed_lookups = 0
         self._asked: tuple[str | None, int] = (None, 0)  # the detail asked for, and how many times in a row
         self.last_said = ""
@@ -297,11 +298,14 @@ class DialogueManager:
         says is wrong is one we keep mishearing, so it is spelled; anything else, read back again."""
         disputed = u.act == "correct" or self.expecting == Expecting.CORRECTION
         if u.name and disputed and _corrected_name(self.draft.name, u.name) == self.draft.name:
-            self.spelling, self.draft.name, self.expecting = self.draft.name, None, Expecting.NAME
-            return self._say(f"I have the name as {self.spelling}.", "Could you spell it for me, letter by letter?")
+            return self._ask_spelling()
         if _gives_details(u) or u.act == "affirm" and self.expecting == Expecting.CORRECTION:
             return self._next()
         return None
+
+    def _ask_spelling(self) -> list[Action]:
+        self.spelling, self.draft.name, self.expecting = self.draft.name, None, Expecting.NAME
+        return self._say(f"I have the name as {self.spelling}.", "Could you spell it for me, letter by letter?")
 
     def _spelled(self, u: Understanding) -> list[Action]:
         """The answer to "could you spell it?": the name as spelled, else the one we had, read back."""
@@ -433,6 +437,9 @@ class DialogueManager:
 
     def _problem(self) -> list[Action] | None:
         draft, domain, today = self.draft, self.domain, self.now.date()
+        if draft.name and doubtful_name(draft.name) and self.spelling is None and not self._name_doubted:
+            self._name_doubted = True  # asked once a call: a name that is still doubtful after it is read back
+            return self._ask_spelling()
         if draft.phone is not None and not plausible_phone(draft.phone):
             heard, draft.phone = draft.phone, None  # a digit misheard or lost: confirm it alone, never book it
             self.expecting = Expecting.PHONE

@@ -58,7 +58,7 @@ NAME_TRIGGERS = (r"(?:my name is|my name's|name is|name's|this is|it's under|und
                  r"call me|call it|put it down as|i am|i'm|(?:booking|reservation|table) is for|reservation for)")
 # Words that open an answer without being part of it ("Yeah, it's Grace", "Oh, Mr Brown").
 ANSWER_OPENERS = re.compile(r"^(?:(?:yes|yeah|yep|sure|ok|okay|oh|um|uh|er|erm|ah|hmm|mm|so|well|right|hi|hello|it's|its|it is|"
-                            r"it'll be|that's|that is|the name is|name is|mr|mrs|ms|miss|dr|of)\b[\s,.]*)+",
+                            r"it'll be|that's|that is|the name is|name is|mr|mrs|ms|miss|dr|of|a|an)\b[\s,.]*)+",
                             re.IGNORECASE)
 # Words that are never a name, whatever was asked: answers, numbers, days, months.
 NOT_NAMES = {"yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "fine", "great", "perfect", "lovely",
@@ -391,6 +391,20 @@ def name_from_words(text: str) -> str | None:
     if words[0].lower() == "allergic":
         return None
     return " ".join(words)
+
+
+# Words people say but names are not made of: a "name" with one of them is speech-to-text's guess at
+# a name it did not know ("You All Met" for Rahul Mehta, "Even Though Back" for Eva Novak).
+NOT_IN_NAMES = {"you", "all", "even", "though", "back", "over", "hey", "we", "they", "he", "she", "to", "do", "did",
+                "was", "were", "are", "be", "been", "have", "has", "had", "this", "that", "what", "who", "met", "got",
+                "get", "go", "can", "will", "would", "could", "shall", "if", "or", "so", "as", "by", "from", "up",
+                "out", "off", "in", "into", "than", "then", "there", "now", "very", "much", "more", "some", "any",
+                "our", "your", "their", "his", "her", "us", "them", "him", "level", "customer", "shout", "shot"}
+
+
+def doubtful_name(name: str) -> bool:
+    """Whether a name heard is more likely words misheard than a name."""
+    return any(word.lower() in NOT_IN_NAMES for word in name.split())
 
 
 # Phone numbers have 7 (local), 10 or 11 (national) or 12-13 (with a country code) digits; any other
