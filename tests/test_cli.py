@@ -98,7 +98,8 @@ def test_chat_books_by_typed_lines_and_a_second_process_finds_the_booking(tmp_pa
     assert len(replies) == 6  # the greeting, then one reply per caller line
     assert re.search("booked for (Friday|tomorrow)", replies[4])  # "tomorrow" when run on a Thursday
     check = subprocess.run([sys.executable, "-m", "voice.app.cli", "--db", db, "chat"],
-                           input="Do I have a booking? My number is 555 2468.\n",
+                           input="Do I have a booking? My number is 555 2468.\nSam Lee.\n",
                            capture_output=True, text=True, timeout=60)
+    assert "what name do you book under?" in check.stdout  # a number said: the name too, before it is told
     assert re.search("Yes, I have a table for 2 people (Friday|tomorrow)", check.stdout)
     assert "under Sam Lee" in check.stdout
