@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
+        _to_wal(connection)
         connection.execute("PRAGMA synchronous=NORMAL")  # in WAL: survives a killed process, fsyncs at checkpoints
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA secure_delete=ON")  # forgotten rows are overwritten, not left in free pages
@@ -32,6 +33,21 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
     except (OSError, sqlite3.Error) as error:
         raise StoreError(f"{path}: cannot open the database ({error})") from None
     return db
+
+
+def _to_wal(connection: sqlite3.Connection, tries: int = 100) -> None:
+    """Switch a file to WAL, trying again while others do: on a new file the switch needs the
+    exclusive lock, and SQLite refuses two connections that both wait for it at once without
+    waiting (its deadlock rule), so two calls opening a new file together could see "locked"."""
+    for _ in range(tries - 1):
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.02)
+    connection.execute("PRAGMA journal_mode=WAL")
 
 
 def delete_db(path: Path) -> None:
