@@ -37,3 +37,11 @@ def test_a_soak_report_compares_the_last_window_with_the_first():
     result = report(2, 60, {"rss_mb": 450.0}, windows)
     assert result["rss_drift"] == 0.1 and result["p50_drift"] == round(452.5 / 450 - 1, 3)
     assert "RSS +10.0%" in render(result) and len(result["windows"]) == 6
+
+
+def test_the_servers_c_heap_is_bounded_and_trimmed_on_glibc():
+    """Debian's glibc: the arena limit takes, and a trim runs (whether it freed anything or not)."""
+    from voice.heap import give_back_freed, limit_arenas
+
+    assert limit_arenas() is True
+    assert give_back_freed() in (True, False)

@@ -35,6 +35,7 @@ from voice.app.wiring import load_engines, voice_call
 from voice.audio import AudioFormat
 from voice.config import Config
 from voice.events import Event
+from voice.heap import give_back_freed, limit_arenas
 from voice.protocol import Bye, Hello, Played, ProtocolError
 from voice.reply import Engines
 
@@ -142,6 +143,7 @@ class ParleyServer:
                 await self._converse(connection, hello, hello.audio, session_id)
         finally:
             self.sessions.discard(session_id)
+            give_back_freed()
 
     async def _hello(self, connection: ServerConnection) -> Hello:
         """Wait for the client's hello; a broken message before it is answered, audio is refused."""
@@ -266,6 +268,7 @@ def _url_host(host: str) -> str:
 def main(config: Config, db: Path | None, host: str, port: int, origins: tuple[str, ...]) -> int:
     options = ServerOptions(host, port, os.environ.get("PARLEY_TOKEN", ""), origins)
     options.check()
+    limit_arenas()  # before the models start their threads
     print("loading the speech models...", flush=True)
     server = ParleyServer(config, load_engines(config), db, options)
     asyncio.run(serve_forever(server))
