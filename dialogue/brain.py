@@ -28,5 +28,8 @@ class Brain(Protocol):
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         """What the user actually heard of a reply: all of it, or up to where they cut in."""
 
+    def backchannel_heard(self, text: str) -> None:
+        """The user said this over a reply only to keep it going ("mhm"): no turn, but part of the call."""
+
     async def close(self) -> None:
         """The conversation is over."""

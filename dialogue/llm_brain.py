@@ -137,6 +137,9 @@ class LlmBrain:
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         self.reservation.reply_heard(text, heard, interrupted, trace)
 
+    def backchannel_heard(self, text: str) -> None:
+        self.reservation.backchannel_heard(text)
+
     async def record(self, turn: dict, origin: str) -> bool:
         return await self.reservation.record(turn, origin)
 

@@ -113,6 +113,10 @@ class ReservationBrain:
         if self.call:
             self._remember(self.call.agent_said, text, heard, interrupted, trace)
 
+    def backchannel_heard(self, text: str) -> None:
+        if self.call:
+            self._remember(self.call.caller_backchanneled, text)
+
     async def record(self, turn: dict, origin: str) -> bool:
         """A turn a satellite recorded, stored once however often it is sent (on the writer thread)."""
         return self.call is not None and await self._write(self.call.record, turn, origin)

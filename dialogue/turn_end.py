@@ -19,6 +19,12 @@ UNFINISHED_ENDINGS = {
 PREPOSITIONS = {"for", "at", "on", "to", "with", "of", "from", "about", "around"}
 GUESSED_OBJECTS = {"it", "you", "that", "this", "them"}
 PHONE_DIGITS = 7
+# What a listener says to keep a speaker going, not to take the turn; Whisper writes "mhm" many ways.
+BACKCHANNELS = {
+    "mhm", "mm", "hmm", "mmhmm", "mm-hmm", "uh-huh", "uh", "huh", "okay", "ok", "yeah", "yep", "yes", "right",
+    "sure", "alright", "all", "great", "cool", "fine", "good", "i", "see", "got", "it", "aha", "ah", "oh",
+}
+BACKCHANNEL_WORDS = 3  # "oh I see", "okay got it", "yeah right": longer is something to say
 
 
 class Expect(StrEnum):
@@ -50,6 +56,17 @@ def sounds_finished(transcript: str, expect: Expect | None = None) -> bool:
     if expect == Expect.DIGITS or "number" in words:  # half a phone number: they are still reading it out
         return digits == 0 or digits >= PHONE_DIGITS
     return not _reading_out_digits(normalize(text))
+
+
+def is_backchannel(transcript: str) -> bool:
+    """Whether words said over Parley only keep it going ("mhm", "okay", "yeah, right"), as opposed
+    to taking the turn ("wait", "no", "sorry", a question)."""
+    if "?" in transcript:
+        return False  # "Okay?", "Hm?": asking, not agreeing
+    if re.fullmatch(r"[\W_]*([mhn][\W_]*)+", transcript.lower()):
+        return True  # a hum, however Whisper spells it: "Mm.", "HMM", "M H M", "Mm hm."
+    words = re.findall(r"[a-z'-]+|\d", transcript.lower())
+    return 0 < len(words) <= BACKCHANNEL_WORDS and all(word.strip("-") in BACKCHANNELS for word in words)
 
 
 def _reading_out_digits(words: str) -> bool:

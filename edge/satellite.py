@@ -53,10 +53,11 @@ class Journal:
         (count,) = self.db.execute("select count(*) from records where origin like '%:user'").fetchone()
         return count + 1
 
-    def add(self, seq: int, turn: dict) -> None:
+    def add(self, seq: int, turn: dict, tag: str | None = None) -> None:
+        """Journal a turn once; `tag` (default: the role) tells apart two records of one reply."""
         turn = {**turn, "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
         self.db.execute("insert or ignore into records (origin, turn) values (?, ?)",
-                        [f"{self.instance}:{seq}:{turn['role']}", json.dumps(turn)])
+                        [f"{self.instance}:{seq}:{tag or turn['role']}", json.dumps(turn)])
 
     def pending(self) -> list[tuple[str, dict]]:
         rows = self.db.execute("select origin, turn from records where acked = 0 order by id")
@@ -186,6 +187,7 @@ class SatelliteBrain:
         self._server_ended = False
         self._told_offline = False
         self._flushes: set[asyncio.Task] = set()
+        self._backchannels = 0  # in this call: each is journaled under its own origin
 
     @property
     def ended(self) -> bool:
@@ -224,6 +226,14 @@ class SatelliteBrain:
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         self.journal.add(self._seq, {"role": "agent", "text": text, "heard": heard, "interrupted": interrupted,
                                      "trace": trace})
+        self._send_journal()
+
+    def backchannel_heard(self, text: str) -> None:
+        self._backchannels += 1
+        self.journal.add(self._seq, {"role": "backchannel", "text": text}, f"backchannel{self._backchannels}")
+        self._send_journal()
+
+    def _send_journal(self) -> None:
         flush = asyncio.get_running_loop().create_task(self.link.flush())
         self._flushes.add(flush)  # kept until done: a task nobody holds can be collected mid-way
         flush.add_done_callback(self._flushes.discard)

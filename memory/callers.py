@@ -57,6 +57,11 @@ class CallLog:
             for note in understood.notes:
                 self.memory.learn(self.person_id, "note", note, turn_id)
 
+    def caller_backchanneled(self, text: str) -> None:
+        """ "Mhm" over a reply: kept as a backchannel, never recalled as something the caller said."""
+        if self.records_turns:
+            self.memory.add_turn(self.session_id, "backchannel", text)
+
     def agent_said(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         if self.records_turns:
             self.memory.add_turn(self.session_id, "agent", text, heard, interrupted, trace)

@@ -61,6 +61,7 @@ class ScriptedBrain:
         self.replies = list(replies)
         self.heard: list[str] = []
         self.replies_heard: list[tuple[str, str, bool]] = []
+        self.backchannels: list[str] = []
         self.ended = False
 
     def greeting(self) -> str:
@@ -74,6 +75,9 @@ class ScriptedBrain:
 
     def reply_heard(self, text: str, heard: str, interrupted: bool, trace: dict | None) -> None:
         self.replies_heard.append((text, heard, interrupted))
+
+    def backchannel_heard(self, text: str) -> None:
+        self.backchannels.append(text)
 
     async def close(self) -> None:
         pass

@@ -236,6 +236,24 @@ def test_turns_keep_what_was_heard_and_the_trace(tmp_path):
     assert (turn["heard"], turn["interrupted"], json.loads(turn["trace"])) == ("Done, you're", 1, {"total_ms": 480.0})
 
 
+def test_a_backchannel_is_kept_as_one_and_never_recalled_as_what_the_caller_said(tmp_path):
+    db = tmp_path / "parley.db"
+
+    async def run():
+        brain = build_brain(load_config(), db, "chat", None, clock=lambda: NOW)
+        brain.greeting()
+        [part async for part in brain.reply("Hi, I'd like a table for four next Friday at seven thirty.")]
+        brain.backchannel_heard("Mhm.")
+        await brain.close()
+        return brain
+
+    brain = asyncio.run(run())
+    memory = Memory(open_db(db))
+    [session] = memory.db.table("sessions").rows
+    roles = [(t["role"], t["text"]) for t in memory.turns(session["id"])]
+    assert ("backchannel", "Mhm.") in roles and ("user", "Mhm.") not in roles and brain.memory_errors == []
+
+
 def test_a_callers_pause_habit_is_learned_and_shapes_the_next_call(tmp_path):
     db = tmp_path / "parley.db"
 

@@ -400,7 +400,8 @@ def test_every_message_to_a_client_decodes_to_what_was_encoded():
     from voice.audio import AudioFormat
     sent = [protocol.Ready("s1", AudioFormat(22050)), protocol.State("hearing"), protocol.Transcript("Hi", final=False),
             protocol.Said("Hello."), protocol.TurnTimed({"total_ms": 420.0}), protocol.BargeIn("Hel"),
-            protocol.Flush(1.25), protocol.End(), protocol.ErrorMessage("turn_failed", "boom", fatal=False)]
+            protocol.Flush(1.25), protocol.End(), protocol.ErrorMessage("turn_failed", "boom", fatal=False),
+            protocol.Duck(0.3), protocol.Backchannel("Mhm.")]
     for message in sent:
         assert protocol.parse_for_client(message.encode()) == message
     for broken in ("{", '{"type": "nope"}', '{"type": "state"}', '{"type": "flush", "played": 1, "x": 2}', "[]"):

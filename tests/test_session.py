@@ -4,7 +4,7 @@ import numpy as np
 
 from voice.app.measure.caller import ScriptedCaller
 from voice.audio import AudioFormat
-from voice.events import BargeInEvent, TurnFailedEvent, TurnLatencyEvent
+from voice.events import BackchannelEvent, BargeInEvent, TurnFailedEvent, TurnLatencyEvent
 from voice.queues import DropOldestQueue, QueueClosed
 from voice.reply import Engines
 from voice.session import Session
@@ -229,3 +229,24 @@ def test_what_the_dialogue_expects_goes_with_the_audio_to_speech_to_text(config,
 
     session, _, _ = asyncio.run(converse(config, [speak("Five five five, one two three four.")], DigitsBrain(["Thanks."])))
     assert session.engines.stt.expected and set(session.engines.stt.expected) == {Expect.DIGITS}
+
+
+def test_a_backchannel_over_a_reply_lets_it_play_to_the_end_and_is_kept_as_such(config, engines, speak):
+    """Real Whisper hears "Okay." said over a long reply: Parley ducks, then goes on in full."""
+    lines = [speak("Could I book a table please?"), speak("Okay.")]
+
+    async def scenario():
+        speaker = PacedSpeaker(AudioFormat(16000), config.session.playback_ahead_ms / 1000)
+        caller = ScriptedCaller(lines, speaker, pause=0.3, cut_in_after=1.0)
+        brain, events = ScriptedBrain([LONG_REPLY]), []
+        session = Session(config, Engines(engines.stt, ToneTTS()), brain, caller, speaker, events.append)
+        await session.run()
+        return session, brain, events, speaker
+
+    session, brain, events, speaker = asyncio.run(scenario())
+    assert [(turn.role, turn.interrupted) for turn in session.history] == [("user", False), ("agent", False)]
+    assert session.history[1].heard == LONG_REPLY
+    assert len(brain.heard) == 1 and [b.lower().strip(".") for b in brain.backchannels] == ["okay"]
+    assert speaker.ducks == 1 and speaker.gain == 1.0
+    assert [e.text for e in events if isinstance(e, BackchannelEvent)] == brain.backchannels
+    assert not [e for e in events if isinstance(e, BargeInEvent)]

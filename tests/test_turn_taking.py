@@ -4,7 +4,12 @@ import pytest
 
 from dialogue.turn_end import Expect, Listening
 from voice.turn_taking import (
+    BACKCHANNEL_MAX_MS,
+    DUCKED_GAIN,
+    Backchannel,
     BargeIn,
+    Duck,
+    Heard,
     Partial,
     PauseHeard,
     Respond,
@@ -87,10 +92,61 @@ def test_a_failed_transcript_changes_no_wait(turns):
     assert turns.handle(Transcribed(8000, None, ASKING)) == []
 
 
-def test_the_user_starting_to_talk_over_parley_barges_in_unless_turned_off(config):
-    assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=True) == [BargeIn()]
+def test_the_user_starting_to_talk_over_parley_ducks_it_unless_barge_in_is_off(config):
+    assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=True) == [Duck(DUCKED_GAIN)]
     assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=False) == []
     assert TurnTaker(config.vad, barge_in=False).handle(SpeechStarted(0), agent_talking=True) == []
+    assert TurnTaker(config.vad, speculate=False).handle(SpeechStarted(0), agent_talking=True) == [BargeIn()]
+
+
+def over_parley(turns, text, end=6400):
+    """Speech over Parley up to `end`, a pause, and its transcript: the actions the transcript brings."""
+    turns.handle(SpeechStarted(0), agent_talking=True)
+    assert turns.handle(SpeechPaused(0, end), agent_talking=True) == [Transcribe(0, end)]
+    return turns.handle(Transcribed(end, text, ASKING), agent_talking=True)
+
+
+@pytest.mark.parametrize("text", ["Mm-hmm.", "Okay.", "Yeah, right.", "Uh-huh.", "Sure.", "Oh, I see.", "M H M", "HMM"])
+def test_a_backchannel_lets_parley_go_on_at_full_volume_and_is_no_turn(turns, text):
+    assert over_parley(turns, text) == [Duck(1.0), Backchannel(text)]
+    assert turns.handle(Heard(16000), agent_talking=True) == []  # nothing left to decide
+
+
+@pytest.mark.parametrize("text", ["Wait.", "No.", "Sorry?", "What time?", "Actually make it Friday", "Hm?", "Okay?"])
+def test_anything_else_said_over_parley_barges_in_at_its_first_transcript(turns, text):
+    assert over_parley(turns, text)[0] == BargeIn()
+
+
+def test_speech_over_parley_longer_than_a_backchannel_barges_in_before_any_transcript(turns, config):
+    turns.handle(SpeechStarted(0), agent_talking=True)
+    assert turns.handle(Heard(BACKCHANNEL_MAX_MS * 16), agent_talking=True) == []
+    assert turns.handle(Heard(BACKCHANNEL_MAX_MS * 16 + 320), agent_talking=True) == [BargeIn()]
+    assert turns.handle(Heard(BACKCHANNEL_MAX_MS * 32), agent_talking=True) == []  # once
+
+
+def test_a_short_backchannel_then_quiet_waits_for_its_transcript_however_slow(turns):
+    turns.handle(SpeechStarted(0), agent_talking=True)
+    turns.handle(SpeechPaused(0, 6400), agent_talking=True)
+    assert turns.handle(Heard(BACKCHANNEL_MAX_MS * 32), agent_talking=True) == []
+    assert turns.handle(Transcribed(6400, "Mhm.", ASKING), agent_talking=True) == [Duck(1.0), Backchannel("Mhm.")]
+
+
+def test_okay_said_as_parley_finishes_is_an_answer_not_a_backchannel(turns, config):
+    turns.handle(SpeechStarted(0), agent_talking=True)
+    turns.handle(SpeechPaused(0, 6400), agent_talking=True)
+    assert turns.handle(Transcribed(6400, "Okay.", ASKING), agent_talking=False) == [
+        Duck(1.0), Partial("Okay."), Wait(config.vad.finished_wait_ms)]
+
+
+def test_a_turn_over_parley_that_ends_undecided_barges_in_then_is_answered(turns):
+    turns.handle(SpeechStarted(0), agent_talking=True)
+    assert turns.handle(SpeechEnded(0, 6400), agent_talking=True) == [BargeIn(), Respond(0, 6400, speculated=False)]
+
+
+def test_a_failed_transcript_of_speech_over_parley_barges_in(turns):
+    turns.handle(SpeechStarted(0), agent_talking=True)
+    turns.handle(SpeechPaused(0, 6400), agent_talking=True)
+    assert turns.handle(Transcribed(6400, None, ASKING), agent_talking=True) == [BargeIn()]
 
 
 def test_the_naive_baseline_never_speculates(config):

@@ -79,6 +79,11 @@ class BargeInEvent:
 
 
 @dataclass(frozen=True)
+class BackchannelEvent:
+    text: str  # what the user said over Parley that let it go on ("mhm", "okay")
+
+
+@dataclass(frozen=True)
 class AudioDroppedEvent:
     chunks: int  # live input chunks dropped because processing fell behind
 
@@ -97,6 +102,7 @@ Event = (
     | AgentTextEvent
     | TurnLatencyEvent
     | BargeInEvent
+    | BackchannelEvent
     | AudioDroppedEvent
     | TurnFailedEvent
 )

@@ -13,6 +13,7 @@ from voice.audio import SUPPORTED_RATES, AudioFormat
 from voice.events import (
     AgentTextEvent,
     AudioDroppedEvent,
+    BackchannelEvent,
     BargeInEvent,
     Event,
     PartialTranscriptEvent,
@@ -129,6 +130,19 @@ class BargeIn(Message):
 
 
 @dataclass(frozen=True)
+class Backchannel(Message):
+    text: str  # what the caller said over the reply that let it go on ("mhm")
+
+
+@dataclass(frozen=True)
+class Duck(Message):
+    """Play the reply at `gain` from now on (1.0: full volume): the caller spoke over it, and the
+    server has not yet heard whether to stop."""
+
+    gain: float
+
+
+@dataclass(frozen=True)
 class Flush(Message):
     """Drop the audio not yet played: the caller cut in; `played` seconds of it were heard."""
 
@@ -183,8 +197,9 @@ class Recorded(Message):
 _TYPES: dict[type, str] = {
     Hello: "hello", Played: "played", Bye: "bye", UserTurn: "user_turn", Record: "record", Ready: "ready",
     State: "state", Transcript: "transcript", Said: "agent", TurnTimed: "turn", BargeIn: "barge_in", Flush: "flush",
+    Backchannel: "backchannel", Duck: "duck",
     End: "end", ErrorMessage: "error", Agent: "agent", ReplyEnd: "reply_end", Recorded: "recorded"}
-BrowserMessage = Ready | State | Transcript | Said | TurnTimed | BargeIn | Flush | End | ErrorMessage
+BrowserMessage = Ready | State | Transcript | Said | TurnTimed | BargeIn | Backchannel | Duck | Flush | End | ErrorMessage
 SatelliteMessage = Ready | Agent | ReplyEnd | Recorded
 
 
@@ -228,8 +243,8 @@ def _record(message: dict) -> Record:
     origin, turn = message.get("origin"), message.get("turn")
     if not isinstance(origin, str) or not CLIENT_ID.fullmatch(origin) or not isinstance(turn, dict):
         raise ProtocolError("bad_message", '"record" needs "origin" and a "turn" object')
-    if turn.get("role") not in ("user", "agent") or not isinstance(turn.get("text"), str):
-        raise ProtocolError("bad_message", 'a recorded turn needs "role" (user or agent) and "text"')
+    if turn.get("role") not in ("user", "agent", "backchannel") or not isinstance(turn.get("text"), str):
+        raise ProtocolError("bad_message", 'a recorded turn needs "role" (user, agent or backchannel) and "text"')
     return Record(origin, turn)
 
 
@@ -306,6 +321,8 @@ def event_message(event: Event) -> BrowserMessage | None:
         return TurnTimed(dataclasses.asdict(event.trace))
     if isinstance(event, BargeInEvent):
         return BargeIn(event.heard)
+    if isinstance(event, BackchannelEvent):
+        return Backchannel(event.text)
     if isinstance(event, AudioDroppedEvent):
         return ErrorMessage("audio_dropped", f"{event.chunks} input chunks dropped: the server fell behind", False)
     if isinstance(event, TurnFailedEvent):
@@ -327,4 +344,4 @@ def parse_for_client(text: str) -> BrowserMessage:
         raise ProtocolError("bad_message", f"not a message for a client: {text[:80]!r}") from None
 
 
-BROWSER_TYPES = (State, Transcript, Said, TurnTimed, BargeIn, Flush, End, ErrorMessage)
+BROWSER_TYPES = (State, Transcript, Said, TurnTimed, BargeIn, Backchannel, Duck, Flush, End, ErrorMessage)

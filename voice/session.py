@@ -6,15 +6,17 @@ import asyncio
 import dataclasses
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from typing import Any
 
 from dialogue.brain import Brain
 from voice.audio import AudioChunk
 from voice.config import Config
 from voice.events import (
     AudioDroppedEvent,
+    BackchannelEvent,
     BargeInEvent,
     EndpointEvent,
     Event,
@@ -30,7 +32,10 @@ from voice.reply import Engines, ReplyRun, speak_greeting, speak_reply, timed_tr
 from voice.streams import AudioSink, AudioSource
 from voice.turn_taking import (
     Action,
+    Backchannel,
     BargeIn,
+    Duck,
+    Heard,
     Partial,
     PauseHeard,
     Respond,
@@ -39,6 +44,7 @@ from voice.turn_taking import (
     TurnTaker,
     Wait,
 )
+from voice.turn_taking import Event as TurnEvent
 from voice.vad import Endpointer, SpeechStarted
 
 log = logging.getLogger(__name__)
@@ -130,13 +136,14 @@ class Session:
         # Without speculation (the naive baseline) every turn waits end_silence_ms; with it, a turn
         # waits as long as an unfinished one might, until its transcript says otherwise.
         self.endpointer = Endpointer(config.vad, rate, default_wait_ms=config.vad.unfinished_wait_ms if streaming else None)
-        self.turns = TurnTaker(config.vad, speculate=streaming, barge_in=config.session.barge_in)
+        self.turns = TurnTaker(config.vad, speculate=streaming, barge_in=config.session.barge_in, rate=rate)
         self._speculation: Speculation | None = None  # the latest speculative transcription
         self.history: list[Turn] = []
         self.dropped_chunks = 0
         self._audio = AudioHistory(rate)
         self._arrivals = Arrivals(rate)
         self._reply: ReplyRun | None = None
+        self._tasks: set[asyncio.Task] = set()
 
     async def run(self) -> list[Turn]:
         """Greet, listen until the source ends, then let the last reply finish playing."""
@@ -148,11 +155,13 @@ class Session:
                 self._capture_task = group.create_task(self._capture(queue))
                 await self._listen(queue)
         except BaseException:
-            await self._barge_in()  # the source failed or we were cancelled: stop talking, keep what was heard
+            await self._barge_in(self._reply)  # the source failed or we were cancelled: stop talking, keep what was heard
             raise
         finally:
             self.turns.input_over()  # a late transcript ends nothing
             self._speculation = None
+        if self._tasks:
+            await asyncio.wait(list(self._tasks))
         if self._reply is not None:
             await asyncio.wait([self._reply.task])
         while self.speaker.busy():
@@ -180,19 +189,28 @@ class Session:
             self._audio.append(chunk)
             self._arrivals.record(self._audio.end, arrived)
             heard = AudioChunk(bytes(len(chunk.audio)), chunk.format) if chunk.echo else chunk  # echo is quiet
-            for event in self.endpointer.feed(heard):
+            for event in [*self.endpointer.feed(heard), Heard(self._audio.end)]:
                 if isinstance(event, SpeechStarted):
                     self.on_event(SpeechStartedEvent(event.sample))
                     self.on_event(StateEvent("hearing"))
-                for action in self.turns.handle(event, self._agent_talking()):
-                    if isinstance(action, BargeIn):
-                        await self._barge_in()
-                    else:
-                        self._act(action)
+                await self._decide(event)
+
+    async def _decide(self, event: TurnEvent) -> None:
+        for action in self.turns.handle(event, self._agent_talking()):
+            if isinstance(action, BargeIn):
+                await self._barge_in(self._reply)
+            else:
+                self._act(action)
 
     def _act(self, action: Action) -> None:
-        """Carry out what the turn-taker decided (all but a barge-in, which is awaited)."""
-        if isinstance(action, Transcribe):
+        """Carry out what the turn-taker decided; a barge-in decided here (in a callback) runs as a task."""
+        if isinstance(action, BargeIn):
+            self._background(self._barge_in(self._reply))  # the reply being cut is the one playing now
+        elif isinstance(action, Duck):
+            self.speaker.duck(action.gain)
+        elif isinstance(action, Backchannel):
+            self._backchanneled(action.text)
+        elif isinstance(action, Transcribe):
             self._speculate(action)
         elif isinstance(action, Wait):
             ended = self.endpointer.wait(action.ms)
@@ -218,8 +236,22 @@ class Session:
     def _transcribed(self, speculation: Speculation) -> None:
         task = speculation.task
         text = None if task.cancelled() or task.exception() is not None else task.result()[0]
-        for action in self.turns.handle(Transcribed(speculation.end, text, self.brain.listening())):
+        for action in self.turns.handle(Transcribed(speculation.end, text, self.brain.listening()), self._agent_talking()):
             self._act(action)
+
+    def _backchanneled(self, text: str) -> None:
+        """"Mhm" over Parley: no turn (the endpointer forgets it), kept in memory as what it was."""
+        self.endpointer.forget_turn()
+        self._speculation = None
+        self.brain.backchannel_heard(text)
+        self.on_event(BackchannelEvent(text))
+        if not self._agent_talking():
+            self.on_event(StateEvent("listening"))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)  # held until done: a task nobody holds can be collected mid-way
+        task.add_done_callback(self._tasks.discard)
 
     def _turn_audio(self, start: int, end: int) -> AudioChunk:
         preroll = self.config.vad.preroll_ms * self.config.audio.sample_rate // 1000
@@ -288,9 +320,8 @@ class Session:
     def _agent_talking(self) -> bool:
         return (self._reply is not None and not self._reply.task.done()) or self.speaker.busy()
 
-    async def _barge_in(self) -> None:
+    async def _barge_in(self, run: ReplyRun | None) -> None:
         """Stop the reply, drop the unplayed audio, and keep only what the user heard."""
-        run = self._reply
         if run is not None and not run.task.done():
             if run.turn_start is not None and "stt" not in run.marks:
                 # The endpoint came too early: the caller went on before their turn was transcribed,
@@ -299,6 +330,7 @@ class Session:
             run.task.cancel()
             await asyncio.wait([run.task])
         dropped = self.speaker.flush()
+        self.speaker.duck(1.0)  # what was ducked is gone; the next reply is heard in full
         if run is None or run.agent_turn is None or run.heard_told:
             return
         run.agent_turn.heard = run.spoken.heard(run.spoken.seconds - dropped)

@@ -134,6 +134,7 @@ class SoundDeviceSpeaker:
         self._heard_until = 0.0  # time.monotonic() when the last real sample given to the device plays
         self._resampler = StreamResampler(self.rate)  # a reply's last few ms wait in it: the sentence's trailing silence
         self._stream: Any = None  # a sounddevice.OutputStream once entered
+        self._gain = 1.0  # read by the callback: a float is swapped whole, no lock needed
 
     def __enter__(self) -> SoundDeviceSpeaker:
         self._stream = _opened(sounddevice().OutputStream, self.device, samplerate=self.rate, blocksize=self.block,
@@ -164,9 +165,14 @@ class SoundDeviceSpeaker:
             queued = len(self._queued)
         return queued > 0 or time.monotonic() < self._heard_until
 
+    def duck(self, gain: float) -> None:
+        self._gain = gain
+
     def _callback(self, outdata: np.ndarray, frames: int, times: Any, status: Any) -> None:
         with self._lock:
             block, self._queued = self._queued[:frames], self._queued[frames:]
+        if self._gain != 1.0:  # what is played is what the echo filter hears: the ducked samples
+            block = (block * self._gain).astype(np.int16)
         outdata[len(block):] = 0
         outdata[: len(block)] = block[:, None]
         if len(block):

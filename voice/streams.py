@@ -31,6 +31,17 @@ class AudioSink(Protocol):
     def busy(self) -> bool:
         """Whether audio is still playing or queued."""
 
+    def duck(self, gain: float) -> None:
+        """Play what is not yet heard at `gain` (1.0: full volume), until told otherwise."""
+
+
+def scaled(chunk: AudioChunk, gain: float) -> AudioChunk:
+    """`chunk` (16-bit) at `gain`."""
+    if gain == 1.0:
+        return chunk
+    samples = np.clip(chunk.to_array().astype(np.float32) * gain, -32768, 32767).astype(np.int16)
+    return AudioChunk(samples.tobytes(), chunk.format)
+
 
 def split(chunk: AudioChunk, chunk_ms: int) -> list[AudioChunk]:
     """`chunk` cut into pieces of `chunk_ms` (the last may be shorter)."""
@@ -68,6 +79,7 @@ class WavSource:
 class _Segment:
     start: float  # loop time at which its first sample plays
     chunk: AudioChunk
+    gain: float = 1.0
 
 
 class PacedSpeaker:
@@ -88,12 +100,14 @@ class PacedSpeaker:
         self._end = self.origin
         self.handed_seconds = 0.0  # all audio ever handed to play(), flushed or not
         self._resampler = StreamResampler(fmt.rate)
+        self.gain = 1.0
+        self.ducks = 0  # how often playback was ducked, for the bench
 
     async def play(self, chunk: AudioChunk) -> None:
         chunk = self._resampler.chunk(chunk)
         now = self._loop.time()
         start = max(now, self._end)
-        self._segments.append(_Segment(start, chunk))
+        self._segments.append(_Segment(start, chunk, self.gain))
         self._end = start + chunk.seconds / self.speed
         self.handed_seconds += chunk.seconds
         await asyncio.sleep(max(0.0, self._end - now - self.ahead_seconds))
@@ -108,7 +122,8 @@ class PacedSpeaker:
             keep_seconds = (now - segment.start) * self.speed
             if keep_seconds < segment.chunk.seconds:
                 keep_bytes = int(keep_seconds * self.format.rate) * self.format.width
-                segment = _Segment(segment.start, AudioChunk(segment.chunk.audio[:keep_bytes], segment.chunk.format))
+                segment = _Segment(segment.start, AudioChunk(segment.chunk.audio[:keep_bytes], segment.chunk.format),
+                                   segment.gain)
             kept.append(segment)
         self._segments = kept
         self._end = min(self._end, now)
@@ -118,13 +133,19 @@ class PacedSpeaker:
     def busy(self) -> bool:
         return self._end > self._loop.time()
 
+    def duck(self, gain: float) -> None:
+        now = self._loop.time()
+        self.ducks += gain < 1.0 <= self.gain
+        self._segments = [_Segment(s.start, s.chunk, gain) if s.start >= now else s for s in self._segments]
+        self.gain = gain
+
     def recording(self) -> np.ndarray:
         """Everything played (at speed 1), as int16 samples placed at their time since the speaker was made."""
         rate = self.format.rate
         length = int((self._end - self.origin) * rate) + 1
         track = np.zeros(length, dtype=np.int16)
         for segment in self._segments:
-            samples = segment.chunk.to_array()
+            samples = scaled(segment.chunk, segment.gain).to_array()
             at = int((segment.start - self.origin) * rate)
             track[at : at + len(samples)] = samples[: length - at]
         return track

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dialogue.turn_end import Expect, Listening, sounds_finished
+from dialogue.turn_end import Expect, Listening, is_backchannel, sounds_finished
 from voice.config import VadConfig
 from voice.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 
 WAIT_SCALE = {Expect.YES_NO: 0.6, Expect.NAME: 1.5}  # a yes needs little thought; a spelled name has gaps
+# Speech over Parley that goes on longer than this without a pause is no "mhm" (a slow one lasts
+# up to about 900 ms): it takes the turn before its transcript is in.
+BACKCHANNEL_MAX_MS = 1000
+DUCKED_GAIN = 0.3  # Parley's voice while it cannot yet tell a backchannel from a barge-in (about -10 dB)
 
 
 # Events in, besides the VAD's own.
@@ -23,6 +27,13 @@ class Transcribed:
     end: int
     text: str | None
     listening: Listening
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The input has been heard up to sample `end` (every chunk: how long speech over Parley lasts)."""
+
+    end: int
 
 
 # Actions out.
@@ -52,7 +63,21 @@ class Respond:
 
 @dataclass(frozen=True)
 class BargeIn:
-    """The user started talking while Parley talks: stop the reply."""
+    """The user started talking while Parley talks: stop the reply (and play the next at full volume)."""
+
+
+@dataclass(frozen=True)
+class Duck:
+    """Play Parley's voice at `gain` from now on (1.0: full volume again)."""
+
+    gain: float
+
+
+@dataclass(frozen=True)
+class Backchannel:
+    """What the user said over Parley was a backchannel: keep talking, and forget it as a turn."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -69,8 +94,8 @@ class Partial:
     text: str
 
 
-Event = SpeechStarted | SpeechPaused | SpeechResumed | SpeechEnded | Transcribed
-Action = Transcribe | Wait | Respond | BargeIn | PauseHeard | Partial
+Event = SpeechStarted | SpeechPaused | SpeechResumed | SpeechEnded | Transcribed | Heard
+Action = Transcribe | Wait | Respond | BargeIn | Duck | Backchannel | PauseHeard | Partial
 
 
 class TurnTaker:
@@ -81,32 +106,71 @@ class TurnTaker:
     then a turn that reads as finished waits `finished_wait_ms` (scaled by what the dialogue
     expects, never shorter than this caller's habitual pause), one that does not, the longest.
     `speculate=False` gives the naive baseline: no speculation, the endpointer's fixed wait.
+
+    Speech that starts while Parley talks ducks Parley's voice; its first transcript decides: a
+    backchannel ("mhm", "okay") lets Parley go on at full volume and is no turn, anything else, or
+    speech longer than a backchannel, barges in. Without speculation any such speech barges in.
     """
 
-    def __init__(self, vad: VadConfig, speculate: bool = True, barge_in: bool = True):
+    def __init__(self, vad: VadConfig, speculate: bool = True, barge_in: bool = True, rate: int = 16000):
         self.vad = vad
+        self._rate = rate
         self.speculate = speculate
         self.barge_in = barge_in
         self._running: SpeechPaused | None = None  # the speculation being transcribed
         self._queued: SpeechPaused | None = None  # a later pause, waiting for it
         self._quiet_at: int | None = None  # the end of the turn's audio while the user is quiet in it
         self._speculated: int | None = None  # the end of the latest speculation in this turn
+        self._overlap: int | None = None  # where speech over Parley began, while it is undecided
 
     def handle(self, event: Event, agent_talking: bool = False) -> list[Action]:
         if isinstance(event, SpeechStarted):
-            return [BargeIn()] if self.barge_in and agent_talking else []
+            return self._started(event, agent_talking)
         if isinstance(event, SpeechPaused):
             return self._paused(event)
         if isinstance(event, SpeechResumed):
             self._quiet_at = self._queued = None
             return [PauseHeard(event.pause_ms)]
         if isinstance(event, SpeechEnded):
-            return [self._ended(event)]
-        return self._transcribed(event)
+            return [*self._settled(agent_talking), self._ended(event)]
+        if isinstance(event, Transcribed):
+            return self._transcribed(event, agent_talking)
+        return self._overlap_heard(event, agent_talking)
 
     def input_over(self) -> None:
         """No more audio: a transcript that comes in now ends nothing."""
-        self._running = self._queued = self._quiet_at = self._speculated = None
+        self._running = self._queued = self._quiet_at = self._speculated = self._overlap = None
+
+    # --- speech over Parley: a backchannel or a barge-in ----------------------------------------
+
+    def _started(self, event: SpeechStarted, agent_talking: bool) -> list[Action]:
+        if not (self.barge_in and agent_talking):
+            return []
+        if not self.speculate:
+            return [BargeIn()]
+        self._overlap = event.sample
+        return [Duck(DUCKED_GAIN)]
+
+    def _overlap_heard(self, event: Heard, agent_talking: bool) -> list[Action]:
+        """Still talking over Parley past a backchannel's length (a pause stops the count: "okay" then
+        quiet waits for its transcript)."""
+        talking = self._overlap is not None and self._quiet_at is None
+        too_long = talking and (event.end - (self._overlap or 0)) * 1000 > BACKCHANNEL_MAX_MS * self._rate
+        return self._settled(agent_talking) if too_long else []
+
+    def _settled(self, agent_talking: bool) -> list[Action]:
+        return self._decided() if agent_talking else self._overlap_over()
+
+    def _decided(self) -> list[Action]:
+        """The speech over Parley takes the turn (if any was undecided)."""
+        if self._overlap is None:
+            return []
+        self._overlap = None
+        return [BargeIn()]
+
+    def _backchannel(self, text: str) -> list[Action]:
+        self._running = self._queued = self._quiet_at = self._speculated = self._overlap = None
+        return [Duck(1.0), Backchannel(text)]
 
     def _paused(self, event: SpeechPaused) -> list[Action]:
         self._quiet_at = event.end
@@ -121,17 +185,25 @@ class TurnTaker:
         self._running, self._speculated = pause, pause.end
         return [Transcribe(pause.start, pause.end)]
 
-    def _transcribed(self, event: Transcribed) -> list[Action]:
+    def _transcribed(self, event: Transcribed, agent_talking: bool) -> list[Action]:
         if self._running is None or event.end != self._running.end:
             return []  # from a turn that is over, or input that is
         queued, self._running, self._queued = self._queued, None, None
         if queued is not None and queued.end > event.end:
             return self._start(queued)  # the user spoke on and paused again meanwhile
         if event.text is None or self._quiet_at != event.end:
-            return []
+            return self._decided() if event.text is None else []
+        if self._overlap is not None and agent_talking and is_backchannel(event.text):
+            return self._backchannel(event.text)
+        decided = self._settled(agent_talking)
         finished = sounds_finished(event.text, event.listening.expect)
         wait = Wait(self._wait_ms(finished, event.listening))
-        return [Partial(event.text), wait] if event.text else [wait]
+        return [*decided, Partial(event.text), wait] if event.text else [*decided, wait]
+
+    def _overlap_over(self) -> list[Action]:
+        """Parley finished while the user spoke over its end: that speech is an ordinary turn."""
+        was, self._overlap = self._overlap, None
+        return [Duck(1.0)] if was is not None else []
 
     def _wait_ms(self, finished: bool, listening: Listening) -> int:
         if not finished:
@@ -143,5 +215,5 @@ class TurnTaker:
 
     def _ended(self, event: SpeechEnded) -> Respond:
         speculated = self._speculated == event.end
-        self._running = self._queued = self._quiet_at = self._speculated = None
+        self._running = self._queued = self._quiet_at = self._speculated = self._overlap = None
         return Respond(event.start, event.end, speculated)

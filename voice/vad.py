@@ -86,6 +86,12 @@ class Endpointer:
         self.wait_ms = ms
         return self._maybe_end() if self._turn_start is not None else None
 
+    def forget_turn(self) -> None:
+        """The turn in progress is no turn (a backchannel): it ends with no SpeechEnded, and what
+        follows starts a new one."""
+        self._turn_start, self._paused, self.wait_ms = None, False, self.default_wait_ms
+        self._voiced_run_start = None
+
     @property
     def silence_ms(self) -> float:
         """How long the user has been quiet within the current turn."""

@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     bench.add_argument("--audio", type=Path, help="a folder of NAME.wav (and NAME.txt) to use instead")
     bench.add_argument("--clients", type=int, help="N simulated browsers over a WebSocket on loopback at once")
+    bench.add_argument("--hard", action="store_true", help="turn-taking: pauses inside turns, backchannels and "
+                       "barge-ins over replies, in voices that are not Parley's")
+    bench.add_argument("--voices", help="with --hard: caller voices, comma-separated (default: three Flite, one espeak-ng)")
     bench.add_argument("--minutes", type=float, help="a soak: the clients call back to back this long; the server's "
                        "memory, files, threads, database and latency per sixth of the run")
     return parser
@@ -126,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
             return memory(args.action, args.db, args.user)
         from voice.app.measure.bench import main as bench
 
+        if args.hard:
+            from voice.app.measure.hard import main as hard
+
+            return hard(config, args.voices.split(",") if args.voices else None, args.json)
         if args.minutes:
             from voice.app.measure.soak import main as soak
 

@@ -19,7 +19,7 @@ from voice.app.measure.utterances import (
 from voice.app.wiring import load_engines, voice_call
 from voice.audio import AudioFormat
 from voice.config import Config
-from voice.events import EndpointEvent, Event, TranscriptEvent, TurnTrace
+from voice.events import EndpointEvent, Event, TranscriptEvent, TurnLatencyEvent, TurnTrace
 from voice.reply import Engines
 from voice.streams import PacedSpeaker
 
@@ -37,17 +37,20 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
                             pause=0.5, noise_level=ROOM_NOISE, greeted=True)
     heard: list[list[str]] = [[] for _ in utterances]
     cut_off: set[int] = set()  # utterances during which Parley took the turn while the user had more to say
+    finished_waits: list[float] = []  # the endpoint wait of turns the user had finished
 
-    turn_start = 0  # where the turn being answered began: its transcript belongs to the line spoken there
+    turn_start, finished = 0, False  # where the turn being answered began: its transcript belongs to that line
 
     def on_event(event: Event) -> None:
-        nonlocal turn_start
+        nonlocal turn_start, finished
         if isinstance(event, TranscriptEvent):
             heard[max(caller.line_at(turn_start), 0)].append(event.text)
         if isinstance(event, EndpointEvent):
-            turn_start = event.start
+            turn_start, finished = event.start, not caller.more_to_say
             if caller.more_to_say:
                 cut_off.add(caller.line_index)
+        if isinstance(event, TurnLatencyEvent) and finished:
+            finished_waits.append(event.trace.endpoint_wait_ms)
 
     with tempfile.TemporaryDirectory() as scratch:
         async with voice_call(config, engines, caller, speaker, on_event, brain=brain, db=Path(scratch) / "bench.db",
@@ -58,7 +61,8 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
     pairs = heard_pairs(utterances, heard)
     return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", [])),
             "memory_background_ms": stats(getattr(brain, "memory_ms", []), digits=2),
-            "false_endpoint_rate": round(len(cut_off) / len(utterances), 3)}
+            "false_endpoint_rate": round(len(cut_off) / len(utterances), 3),
+            "finished_endpoint_wait_ms": stats(finished_waits)}
 
 
 def heard_pairs(utterances: list[Utterance], heard: list[list[str]]) -> list[tuple[str, str]]:

@@ -37,6 +37,7 @@ class ScriptedCaller:
         reply_timeout: float = 10.0,
         noise_level: float = 0.0,
         cut_in_after: float | None = None,
+        over: set[int] | None = None,
         greeted: bool = False,
         on_reply: Callable[[int], Awaitable[None]] | None = None,
     ):
@@ -49,6 +50,7 @@ class ScriptedCaller:
         self._noise = np.random.default_rng(7)
         self.noise_level = noise_level
         self.cut_in_after = cut_in_after  # speak the next line this long into a reply, cutting it off
+        self.over = over  # with cut_in_after: only these lines are spoken over the reply before them (None: all)
         self.greeted = greeted  # Parley speaks first: wait for its greeting before the first line
         self.on_reply = on_reply
         self.line_index = -1  # the line being spoken or last spoken
@@ -78,13 +80,18 @@ class ScriptedCaller:
                     handed_before = self.speaker.handed_seconds
                 yield await self._send(line[start : start + self.chunk_samples])
             self.more_to_say = False
-            last = self.line_index == len(self.lines) - 1
-            wait = self._await_reply(handed_before) if last or self.cut_in_after is None else self._cut_in(handed_before)
+            wait = self._cut_in(handed_before) if self._next_over() else self._await_reply(handed_before)
             async for chunk in wait:
                 yield chunk
             if self.on_reply is not None:
                 async for chunk in self._quiet_until(self.on_reply(self.line_index)):
                     yield chunk
+
+    def _next_over(self) -> bool:
+        """Whether the next line is spoken over the reply to this one."""
+        following = self.line_index + 1
+        return (self.cut_in_after is not None and following < len(self.lines)
+                and (self.over is None or following in self.over))
 
     def line_at(self, sample: int) -> int:
         """The line being spoken at `sample` (a position in the session's input); -1 before the first."""

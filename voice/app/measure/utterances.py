@@ -62,14 +62,14 @@ def synthetic_utterances(engines: Engines, turns: int, rate: int) -> list[Uttera
         audio = spoken[-1]
         for part in reversed(spoken[:-1]):
             gap = np.zeros(rate * next(pauses) // 1000, dtype=np.int16)
-            audio = np.concatenate([_trim_end(part), gap, audio])
+            audio = np.concatenate([trim_end(part), gap, audio])
         if i % NOISY_EVERY == NOISY_EVERY - 1:
             audio = with_noise(audio, NOISE_SNR_DB, rng)
         utterances.append(Utterance(audio, " ".join(parts)))
     return utterances
 
 
-def _trim_end(audio: np.ndarray, threshold: int = 100) -> np.ndarray:
+def trim_end(audio: np.ndarray, threshold: int = 100) -> np.ndarray:
     """The audio without its trailing silence, so a pause between parts is exactly as long as said."""
     loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > threshold)
     return audio[: loud[-1] + 1] if len(loud) else audio

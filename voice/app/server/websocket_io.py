@@ -9,7 +9,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from voice.audio import AudioChunk, AudioFormat, StreamResampler
-from voice.protocol import Flush, Message
+from voice.protocol import Duck, Flush, Message
 from voice.queues import DropOldestQueue, QueueClosed
 
 OUTBOX_ITEMS = 256  # messages waiting to be sent; reply audio is paced, so only a stuck client fills it
@@ -152,3 +152,7 @@ class WebSocketSpeaker:
 
     def busy(self) -> bool:
         return self.played_seconds() < self.handed_seconds - PLAYED_SLACK
+
+    def duck(self, gain: float) -> None:
+        """The client plays the reply through a gain it sets at once, queued audio included."""
+        self._outbox.event(Duck(gain))

@@ -30,6 +30,8 @@ class Player {
     this.playedBefore = 0; // seconds of the segments already dropped from the list
     this.nextStart = 0;
     this.received = 0;
+    this.volume = context.createGain(); // ducked while the caller talks over a reply
+    this.volume.connect(context.destination);
   }
 
   enqueue(pcm) {
@@ -40,7 +42,7 @@ class Player {
     for (let i = 0; i < samples.length; i++) channel[i] = samples[i] / 32768;
     const source = this.context.createBufferSource();
     source.buffer = buffer;
-    source.connect(this.context.destination);
+    source.connect(this.volume);
     const start = Math.max(this.nextStart, this.context.currentTime + JITTER_SECONDS);
     source.start(start);
     this.nextStart = start + buffer.duration;
@@ -59,6 +61,11 @@ class Player {
 
   busy() {
     return this.segments.length > 0;
+  }
+
+  // Queued audio included: a caller who says "mhm" hears the reply go quiet at once.
+  duck(gain) {
+    this.volume.gain.setTargetAtTime(gain, this.context.currentTime, 0.02);
   }
 
   // The server says where playback stands once the rest is dropped; count on from there.
@@ -98,6 +105,11 @@ class Conversation {
   agentSaid(text) {
     this.agent ??= this.line("agent");
     this.agent.textContent = (this.agent.textContent + " " + text).trim();
+  }
+
+  // "mhm" over the reply: shown, but Parley's line goes on.
+  backchannel(text) {
+    this.line("user backchannel").textContent = text;
   }
 
   interrupted() {
@@ -214,6 +226,12 @@ class Call {
         break;
       case "barge_in":
         this.conversation.interrupted();
+        break;
+      case "backchannel":
+        this.conversation.backchannel(message.text);
+        break;
+      case "duck":
+        this.player?.duck(message.gain);
         break;
       case "error":
         this.showError(`${message.code}: ${message.message}`);

@@ -1,0 +1,173 @@
+"""`parley bench --hard`: turn-taking against what callers do, in voices that are not Parley's: long
+pauses inside turns, "mhm" said over a reply, and real barge-ins."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dialogue.turn_end import Listening
+from voice.app.measure.bench import run_pipeline
+from voice.app.measure.caller import ScriptedCaller
+from voice.app.measure.utterances import Utterance, trim_end
+from voice.app.measure.voices import CallerVoice
+from voice.app.wiring import load_engines
+from voice.audio import AudioFormat
+from voice.config import Config
+from voice.events import BargeInEvent, Event
+from voice.reply import Engines
+from voice.session import Session
+from voice.streams import PacedSpeaker
+
+# "|" is a pause of 500-900 ms where the caller stops to think or reads the next group of digits.
+PAUSED_SENTENCES = (
+    "My number is five five five | two three four | nine eight seven six.",
+    "Um, | a table for four, please.",
+    "A table for | four.",
+    "I would like to come on | Saturday, | at seven.",
+    "The name is | Lena Park.",
+    "Can we, um, | make it eight people?",
+    "It's oh seven seven | double nine | one two three, | four five six.",
+    "For two people | at eight o'clock | on Friday.",
+    "Uh, | Thursday.",
+    "We are | six.",
+    "Could you | cancel my booking | for tomorrow?",
+    "My name is | um | Priya Shah.",
+)
+PAUSE_MS = (500, 900)
+# Spelled as the synthesizers can say them: Flite and espeak-ng read "Mm-hmm" and "Uh-huh" as letters
+# or words ("M M H M M", "Five five"), which no caller says.
+BACKCHANNELS = ("Mm hm.", "Okay.", "Yeah.", "Right.", "Sure.", "I see.")
+BARGE_INS = ("Wait, sorry.", "No, that's wrong.", "Sorry, what was that?")
+ASK = "Tell me about the restaurant."
+# Long enough that a caller says "mhm" in the middle of it, as people do while a booking is read back.
+LONG_REPLY = ("Trattoria Sole is on the corner of Harbour Street and Mill Lane. We are open from noon to "
+              "ten at night, every day but Monday, and we seat up to forty guests. Tables by the window "
+              "go first on Fridays, so book early.")
+OVER_AFTER_SECONDS = 1.5  # how far into the reply the caller speaks over it
+VOICES = ("flite:slt", "flite:rms", "flite:awb", "espeak:en-us+f3")
+
+
+def paused_utterances(engines: Engines, voices: list[CallerVoice], rate: int) -> list[Utterance]:
+    """Every paused sentence in every voice, its parts joined by pauses of 500-900 ms."""
+    rng = np.random.default_rng(19)
+    utterances = []
+    for voice in voices:
+        for sentence in PAUSED_SENTENCES:
+            parts = [trim_end(part) for part in voice.speak(engines, sentence.split(" | "), rate)]
+            joined = [parts[0]]
+            for part in parts[1:]:
+                joined += [np.zeros(int(rate * rng.uniform(*PAUSE_MS) / 1000), dtype=np.int16), part]
+            utterances.append(Utterance(np.concatenate(joined), sentence.replace(" | ", " ")))
+    return utterances
+
+
+@dataclass
+class ReadingBrain:
+    """Answers every turn with the same long reply (a Brain), and notes what it was asked."""
+
+    asked: list[str] = field(default_factory=list)
+    backchannels: list[str] = field(default_factory=list)
+    ended: bool = False
+
+    def greeting(self) -> str:
+        return ""
+
+    def listening(self) -> Listening:
+        return Listening()
+
+    def pause_heard(self, ms: float) -> None:
+        pass
+
+    async def reply(self, transcript: str) -> AsyncGenerator[str, None]:
+        self.asked.append(transcript)
+        for sentence in LONG_REPLY.split(". "):
+            yield sentence
+
+    def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
+        pass
+
+    def backchannel_heard(self, text: str) -> None:
+        self.backchannels.append(text)
+
+    async def close(self) -> None:
+        pass
+
+
+@dataclass
+class Overlaps:
+    """What speech over a reply did, per kind of line."""
+
+    backchannels: int = 0
+    false_barge_ins: int = 0  # a backchannel that stopped Parley
+    answered: int = 0  # a backchannel taken as a turn of its own (answered once Parley had finished)
+    barge_ins: int = 0
+    caught: int = 0  # a real barge-in that stopped Parley
+
+    def add(self, other: Overlaps) -> None:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+async def overlaps(config: Config, engines: Engines, voice: CallerVoice) -> Overlaps:
+    """The caller asks, then speaks a backchannel or a barge-in over each long reply, in one call."""
+    rate = config.audio.sample_rate
+    said = [*BACKCHANNELS, *BARGE_INS]
+    spoken = voice.speak(engines, [ASK, *said], rate)
+    lines = [line for over in spoken[1:] for line in (spoken[0], over)]
+    speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000)
+    caller = ScriptedCaller(lines, speaker, rate, config.audio.chunk_ms, pause=0.5, noise_level=0.002,
+                            cut_in_after=OVER_AFTER_SECONDS, over=set(range(1, len(lines), 2)))
+    brain, stopped_at = ReadingBrain(), set()
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, BargeInEvent):
+            stopped_at.add(caller.line_index)
+
+    session = Session(config, engines, brain, caller, speaker, on_event)
+    await session.run()
+    result = Overlaps(backchannels=len(BACKCHANNELS), barge_ins=len(BARGE_INS))
+    for number, text in enumerate(said):
+        stopped = 2 * number + 1 in stopped_at
+        if text in BACKCHANNELS:
+            result.false_barge_ins += stopped
+        else:
+            result.caught += stopped
+    result.answered = len(brain.asked) - len(said) - len(BARGE_INS)  # less one ask per pair, one turn per barge-in
+    return result
+
+
+async def run_hard(config: Config, voice_names: list[str]) -> dict:
+    engines = load_engines(config)
+    voices = [CallerVoice.parse(name) for name in voice_names]
+    paused = await run_pipeline(config, engines, paused_utterances(engines, voices, config.audio.sample_rate),
+                                streaming=True)
+    over = Overlaps()
+    for voice in voices:
+        over.add(await overlaps(config, engines, voice))
+    return {"voices": voice_names, "paused_utterances": len(PAUSED_SENTENCES) * len(voices),
+            "false_endpoint_rate": paused["false_endpoint_rate"],
+            "finished_endpoint_wait_ms": paused["finished_endpoint_wait_ms"], "wer": paused["wer"],
+            "overlaps": vars(over)}
+
+
+def render(report: dict) -> str:
+    over, wait = report["overlaps"], report["finished_endpoint_wait_ms"]
+    return "\n".join([
+        f"voices: {', '.join(report['voices'])}",
+        f"{report['paused_utterances']} turns with pauses of 500-900 ms inside: false endpoints "
+        f"{report['false_endpoint_rate']:.1%}; endpoint wait of finished turns p50 {wait['p50']} ms, "
+        f"p95 {wait['p95']} ms; word error rate {report['wer']}",
+        f"backchannels over a reply: {over['backchannels']}, of which stopped Parley {over['false_barge_ins']}, "
+        f"answered as a turn {over['answered']}",
+        f"barge-ins over a reply: {over['barge_ins']}, of which stopped Parley {over['caught']}"])
+
+
+def main(config: Config, voices: list[str] | None, as_json: bool) -> int:
+    report = asyncio.run(run_hard(config, voices or list(VOICES)))
+    print(json.dumps(report, indent=2) if as_json else render(report))
+    return 0
