@@ -6,19 +6,21 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dialogue.nlu import normalize
+from dialogue.nlu import PHONE_LENGTHS, normalize, plausible_phone
 
 # A turn that stops on one of these words is very likely to go on ("a table for ... four").
 UNFINISHED_ENDINGS = {
     "and", "or", "but", "so", "because", "the", "a", "an", "for", "at", "on", "in", "to", "of", "with", "my",
     "our", "your", "is", "it's", "um", "uh", "er", "erm", "like", "then", "about", "around", "from", "this",
-    "next", "that", "than", "be", "are", "i", "i'm", "we", "we're",
+    "next", "that", "than", "be", "are", "i", "i'm", "we", "we're", "that's", "there's", "what's", "here's",
 }
+# "Could you | cancel it": a request's verb is still to come.
+MODALS = {"can", "could", "would", "will", "may", "shall", "should"}
+SUBJECTS = {"you", "we", "i"}
 # Whisper, given speech cut off after "a table for", often writes "a table for it.": a preposition
 # and a lone pronoun at the very end is that guess more often than what was said.
 PREPOSITIONS = {"for", "at", "on", "to", "with", "of", "from", "about", "around"}
 GUESSED_OBJECTS = {"it", "you", "that", "this", "them"}
-PHONE_DIGITS = 7
 # What a listener says to keep a speaker going, not to take the turn; Whisper writes "mhm" many ways.
 BACKCHANNELS = {
     "mhm", "mm", "hmm", "mmhmm", "mm-hmm", "uh-huh", "uh", "huh", "okay", "ok", "yeah", "yep", "yes", "right",
@@ -50,12 +52,17 @@ def sounds_finished(transcript: str, expect: Expect | None = None) -> bool:
     words = re.findall(r"[a-z0-9']+", text.lower())
     if words and words[-1] in UNFINISHED_ENDINGS:
         return False
-    if len(words) >= 2 and words[-2] in PREPOSITIONS and words[-1] in GUESSED_OBJECTS:
+    if len(words) >= 2 and words[-2] in PREPOSITIONS | MODALS and words[-1] in GUESSED_OBJECTS | SUBJECTS:
         return False
-    digits = sum(len(run) for run in re.findall(r"\d+", normalize(text)))
+    digits = "".join(re.findall(r"\d+", normalize(text)))
     if expect == Expect.DIGITS or "number" in words:  # half a phone number: they are still reading it out
-        return digits == 0 or digits >= PHONE_DIGITS
+        return not digits or _whole_number(digits)
     return not _reading_out_digits(normalize(text))
+
+
+def _whole_number(digits: str) -> bool:
+    """As many digits as a phone number has ("077 99 123" is 8 of an 0 number's 10 or 11), or more."""
+    return plausible_phone(digits) or len(digits) > max(PHONE_LENGTHS)
 
 
 def is_backchannel(transcript: str) -> bool:
@@ -75,4 +82,4 @@ def _reading_out_digits(words: str) -> bool:
     if not tail or tail.group(1):
         return False
     groups = re.findall(r"\d+", tail.group(2))
-    return any(len(g) >= 3 for g in groups) and sum(map(len, groups)) < PHONE_DIGITS
+    return sum(map(len, groups)) >= 3 and not _whole_number("".join(groups))

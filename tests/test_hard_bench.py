@@ -16,9 +16,9 @@ VOICE = CallerVoice.parse("espeak:en-us+f3")
 def test_paused_sentences_are_spoken_with_the_pauses_they_mark(engines, config):
     [utterance] = hard.paused_utterances(engines, [VOICE], config.audio.sample_rate)[2:3]  # "A table for | four."
     assert utterance.text == "A table for four."
-    quiet = np.abs(utterance.audio.astype(np.int32)) < 100
+    quiet = np.abs(utterance.audio.astype(np.int32)) < 300
     runs = np.diff(np.flatnonzero(np.diff(quiet.astype(np.int8)) != 0))
-    assert any(0.5 * 16000 <= run <= 0.9 * 16000 for run in runs)
+    assert any(0.4 * 16000 <= run <= 0.9 * 16000 for run in runs)  # espeak-ng's break, less its fades
 
 
 def test_a_backchannel_over_a_reply_does_not_stop_it_and_a_barge_in_does(engines, config, monkeypatch):

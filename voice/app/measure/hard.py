@@ -13,7 +13,7 @@ import numpy as np
 from dialogue.turn_end import Listening
 from voice.app.measure.bench import run_pipeline
 from voice.app.measure.caller import ScriptedCaller
-from voice.app.measure.utterances import Utterance, trim_end
+from voice.app.measure.utterances import Utterance
 from voice.app.measure.voices import CallerVoice
 from voice.app.wiring import load_engines
 from voice.audio import AudioFormat
@@ -49,20 +49,20 @@ LONG_REPLY = ("Trattoria Sole is on the corner of Harbour Street and Mill Lane. 
               "ten at night, every day but Monday, and we seat up to forty guests. Tables by the window "
               "go first on Fridays, so book early.")
 OVER_AFTER_SECONDS = 1.5  # how far into the reply the caller speaks over it
-VOICES = ("flite:slt", "flite:rms", "flite:awb", "espeak:en-us+f3")
+# espeak-ng says a paused sentence as one (its pauses keep the sentence's intonation going, as a
+# person's do); Flite says each part as a sentence of its own, which is harder for an audio model.
+VOICES = ("espeak:en-us+f3", "espeak:en-gb+m3", "flite:slt", "flite:rms")
 
 
 def paused_utterances(engines: Engines, voices: list[CallerVoice], rate: int) -> list[Utterance]:
-    """Every paused sentence in every voice, its parts joined by pauses of 500-900 ms."""
+    """Every paused sentence in every voice, with pauses of 500-900 ms where it has "|"."""
     rng = np.random.default_rng(19)
     utterances = []
     for voice in voices:
         for sentence in PAUSED_SENTENCES:
-            parts = [trim_end(part) for part in voice.speak(engines, sentence.split(" | "), rate)]
-            joined = [parts[0]]
-            for part in parts[1:]:
-                joined += [np.zeros(int(rate * rng.uniform(*PAUSE_MS) / 1000), dtype=np.int16), part]
-            utterances.append(Utterance(np.concatenate(joined), sentence.replace(" | ", " ")))
+            parts = sentence.split(" | ")
+            pauses = [int(rng.integers(*PAUSE_MS)) for _ in parts[1:]]
+            utterances.append(Utterance(voice.speak_paused(engines, parts, pauses, rate), " ".join(parts)))
     return utterances
 
 

@@ -8,11 +8,12 @@ import shutil
 import subprocess
 import wave
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 import numpy as np
 
 from configs.files import ConfigError
-from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines, with_noise
+from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines, trim_end, with_noise
 from voice.audio import AudioFormatError, resample
 from voice.reply import Engines
 
@@ -52,17 +53,33 @@ class CallerVoice:
         """Each text in this voice, over this line, as int16 at `rate`."""
         engine, _, voice = self.name.partition(":")
         if engine == "piper":
-            lines = caller_lines(engines, texts, rate, CALLER_LENGTH_SCALE)
-        else:
-            lines = [SYNTHESIZERS[engine](text, voice, rate) for text in texts]
+            return self._over_line(caller_lines(engines, texts, rate, CALLER_LENGTH_SCALE), rate)
+        return self._over_line([SYNTHESIZERS[engine](text, voice, rate) for text in texts], rate)
+
+    def speak_paused(self, engines: Engines, parts: list[str], pauses_ms: list[int], rate: int) -> np.ndarray:
+        """One sentence said in `parts` with these pauses between them. espeak-ng says it as one
+        sentence (SSML breaks: the voice does not fall as at a sentence's end before a pause, as a
+        person's does not); the others say each part alone, joined by silence."""
+        engine, _, voice = self.name.partition(":")
+        if engine == "espeak":
+            breaks = "".join(f'{escape(part)} <break time="{ms}ms"/> ' for part, ms in zip(parts, pauses_ms))
+            return self._over_line([espeak(f"<speak>{breaks}{escape(parts[-1])}</speak>", voice, rate, ssml=True)],
+                                   rate)[0]
+        spoken = self.speak(engines, parts, rate)
+        joined = [trim_end(spoken[0])]
+        for part, ms in zip(spoken[1:], pauses_ms):
+            joined += [np.zeros(rate * ms // 1000, dtype=np.int16), trim_end(part)]
+        return np.concatenate(joined)
+
+    def _over_line(self, lines: list[np.ndarray], rate: int) -> list[np.ndarray]:
         if self.noise_snr_db is not None:  # in the caller's room, before the line
             rng = np.random.default_rng(11)
             lines = [with_noise(line, self.noise_snr_db, rng) for line in lines]
         return [telephone(line, rate) for line in lines] if self.phone else lines
 
 
-def espeak(text: str, voice: str, rate: int) -> np.ndarray:
-    return _synthesized(["espeak-ng", "-v", voice, "-s", "155", "--stdout", text], rate)
+def espeak(text: str, voice: str, rate: int, ssml: bool = False) -> np.ndarray:
+    return _synthesized(["espeak-ng", *(["-m"] if ssml else []), "-v", voice, "-s", "155", "--stdout", text], rate)
 
 
 def flite(text: str, voice: str, rate: int) -> np.ndarray:
