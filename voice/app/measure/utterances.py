@@ -75,6 +75,12 @@ def trim_end(audio: np.ndarray, threshold: int = 100) -> np.ndarray:
     return audio[: loud[-1] + 1] if len(loud) else audio
 
 
+def trim_start(audio: np.ndarray, threshold: int = 100) -> np.ndarray:
+    """The audio from its first sound on (Flite starts every line with a fifth of a second of quiet)."""
+    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > threshold)
+    return audio[loud[0]:] if len(loud) else audio
+
+
 def with_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
     signal = audio.astype(np.float32)
     voiced = signal[np.abs(signal) > 0.02 * np.abs(signal).max()]

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from configs.files import ConfigError
-from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines, trim_end, with_noise
+from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines, trim_end, trim_start, with_noise
 from voice.audio import AudioFormatError, resample
 from voice.reply import Engines
 
@@ -65,7 +65,7 @@ class CallerVoice:
             breaks = "".join(f'{escape(part)} <break time="{ms}ms"/> ' for part, ms in zip(parts, pauses_ms))
             return self._over_line([espeak(f"<speak>{breaks}{escape(parts[-1])}</speak>", voice, rate, ssml=True)],
                                    rate)[0]
-        spoken = self.speak(engines, parts, rate)
+        spoken = [trim_start(part) for part in self.speak(engines, parts, rate)]  # the pauses exactly as long as said
         joined = [trim_end(spoken[0])]
         for part, ms in zip(spoken[1:], pauses_ms):
             joined += [np.zeros(rate * ms // 1000, dtype=np.int16), trim_end(part)]
