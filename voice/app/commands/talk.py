@@ -16,6 +16,7 @@ from voice.echo import EchoFilter, PlayedAudio
 from voice.events import (
     AgentTextEvent,
     AudioDroppedEvent,
+    BackchannelEvent,
     BargeInEvent,
     Event,
     PartialTranscriptEvent,
@@ -60,6 +61,8 @@ class TerminalView:
                       f"{t.stt_ms:.0f}, dialogue {t.dialogue_ms:.0f}, speech out {t.tts_ms:.0f})")
         elif isinstance(event, BargeInEvent):
             self._say(f"  (you cut in; you heard: {event.heard!r})")
+        elif isinstance(event, BackchannelEvent):
+            self._say(f"  (you said {event.text!r} over Parley; it went on)")
         elif isinstance(event, TurnFailedEvent):
             self._say(f"  (this turn failed: {event.error})")
         elif isinstance(event, AudioDroppedEvent):
