@@ -27,6 +27,9 @@ BACKCHANNELS = {
     "sure", "alright", "all", "great", "cool", "fine", "good", "i", "see", "got", "it", "aha", "ah", "oh",
 }
 BACKCHANNEL_WORDS = 3  # "oh I see", "okay got it", "yeah right": longer is something to say
+# Whisper, given a lone "mhm" or "yeah" under a reply, often writes a word it half heard: one such
+# word alone is no barge-in (a real one says what is wrong: "wait", "no", "sorry", a question).
+MISHEARD_HUMS = {"you", "and", "the", "a", "so", "it", "he", "him", "um", "er", "hm", "yep", "yup", "mm-hm"}
 
 
 class Expect(StrEnum):
@@ -73,6 +76,8 @@ def is_backchannel(transcript: str) -> bool:
     if re.fullmatch(r"[\W_]*([mhn][\W_]*)+", transcript.lower()):
         return True  # a hum, however Whisper spells it: "Mm.", "HMM", "M H M", "Mm hm."
     words = re.findall(r"[a-z'-]+|\d", transcript.lower())
+    if len(words) == 1 and words[0] in MISHEARD_HUMS:
+        return True
     return 0 < len(words) <= BACKCHANNEL_WORDS and all(word.strip("-") in BACKCHANNELS for word in words)
 
 

@@ -106,7 +106,7 @@ def over_parley(turns, text, end=6400):
     return turns.handle(Transcribed(end, text, ASKING), agent_talking=True)
 
 
-@pytest.mark.parametrize("text", ["Mm-hmm.", "Okay.", "Yeah, right.", "Uh-huh.", "Sure.", "Oh, I see.", "M H M", "HMM"])
+@pytest.mark.parametrize("text", ["Mm-hmm.", "Okay.", "Yeah, right.", "Uh-huh.", "Sure.", "Oh, I see.", "M H M", "HMM", "You"])
 def test_a_backchannel_lets_parley_go_on_at_full_volume_and_is_no_turn(turns, text):
     assert over_parley(turns, text) == [Duck(1.0), Backchannel(text)]
     assert turns.handle(Heard(16000), agent_talking=True) == []  # nothing left to decide

@@ -18,7 +18,7 @@ from voice.app.measure.voices import CallerVoice
 from voice.app.wiring import load_engines
 from voice.audio import AudioFormat
 from voice.config import Config
-from voice.events import BargeInEvent, Event
+from voice.events import BargeInEvent, EndpointEvent, Event
 from voice.reply import Engines
 from voice.session import Session
 from voice.streams import PacedSpeaker
@@ -104,7 +104,7 @@ class Overlaps:
 
     backchannels: int = 0
     false_barge_ins: int = 0  # a backchannel that stopped Parley
-    answered: int = 0  # a backchannel taken as a turn of its own (answered once Parley had finished)
+    answered: int = 0  # a backchannel that did not stop Parley but was answered as a turn once it had finished
     barge_ins: int = 0
     caught: int = 0  # a real barge-in that stopped Parley
 
@@ -122,22 +122,24 @@ async def overlaps(config: Config, engines: Engines, voice: CallerVoice) -> Over
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000)
     caller = ScriptedCaller(lines, speaker, rate, config.audio.chunk_ms, pause=0.5, noise_level=0.002,
                             cut_in_after=OVER_AFTER_SECONDS, over=set(range(1, len(lines), 2)))
-    brain, stopped_at = ReadingBrain(), set()
+    brain, stopped_at, turns_at = ReadingBrain(), set(), set()
 
     def on_event(event: Event) -> None:
         if isinstance(event, BargeInEvent):
             stopped_at.add(caller.line_index)
+        if isinstance(event, EndpointEvent):
+            turns_at.add(caller.line_at(event.start))
 
     session = Session(config, engines, brain, caller, speaker, on_event)
     await session.run()
     result = Overlaps(backchannels=len(BACKCHANNELS), barge_ins=len(BARGE_INS))
     for number, text in enumerate(said):
-        stopped = 2 * number + 1 in stopped_at
+        line = 2 * number + 1
         if text in BACKCHANNELS:
-            result.false_barge_ins += stopped
+            result.false_barge_ins += line in stopped_at
+            result.answered += line in turns_at and line not in stopped_at
         else:
-            result.caught += stopped
-    result.answered = len(brain.asked) - len(said) - len(BARGE_INS)  # less one ask per pair, one turn per barge-in
+            result.caught += line in stopped_at
     return result
 
 
