@@ -139,6 +139,10 @@ class TurnTaker:
 
     def input_over(self) -> None:
         """No more audio: a transcript that comes in now ends nothing."""
+        self._forget()
+
+    def _forget(self) -> None:
+        """Nothing of a turn in progress is kept: it ended, was a backchannel, or the input is over."""
         self._running = self._queued = self._quiet_at = self._speculated = self._overlap = None
 
     # --- speech over Parley: a backchannel or a barge-in ----------------------------------------
@@ -169,7 +173,7 @@ class TurnTaker:
         return [BargeIn()]
 
     def _backchannel(self, text: str) -> list[Action]:
-        self._running = self._queued = self._quiet_at = self._speculated = self._overlap = None
+        self._forget()
         return [Duck(1.0), Backchannel(text)]
 
     def _paused(self, event: SpeechPaused) -> list[Action]:
@@ -215,5 +219,5 @@ class TurnTaker:
 
     def _ended(self, event: SpeechEnded) -> Respond:
         speculated = self._speculated == event.end
-        self._running = self._queued = self._quiet_at = self._speculated = self._overlap = None
+        self._forget()
         return Respond(event.start, event.end, speculated)

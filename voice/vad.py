@@ -89,7 +89,7 @@ class Endpointer:
     def forget_turn(self) -> None:
         """The turn in progress is no turn (a backchannel): it ends with no SpeechEnded, and what
         follows starts a new one."""
-        self._turn_start, self._paused, self.wait_ms = None, False, self.default_wait_ms
+        self._new_turn()
         self._voiced_run_start = None
 
     @property
@@ -150,8 +150,11 @@ class Endpointer:
         if self.silence_ms < self.wait_ms or self._turn_start is None:
             return None
         ended = SpeechEnded(self._turn_start, self._last_voiced_end)
-        self._turn_start, self._paused, self.wait_ms = None, False, self.default_wait_ms
+        self._new_turn()
         return ended
+
+    def _new_turn(self) -> None:
+        self._turn_start, self._paused, self.wait_ms = None, False, self.default_wait_ms
 
     def _ms(self, samples: int) -> float:
         return samples * 1000 / self.rate
