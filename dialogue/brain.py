@@ -13,6 +13,10 @@ class Brain(Protocol):
     def ended(self) -> bool:
         """The call is over (the caller said goodbye, or the brain gave up)."""
 
+    @property
+    def hand_over_to(self) -> str:
+        """Where the caller asked to be put through to a person, once the call has ended so; else empty."""
+
     def greeting(self) -> str:
         """What to say when the call opens; empty for nothing."""
 

@@ -24,6 +24,7 @@ class Domain:
     seats_per_table: int
     days_ahead: int
     last_seating_minutes: int
+    staff_line: str = ""  # where "can I speak to someone?" is put through on a phone line; "": nowhere
 
     def now(self) -> datetime:
         """The restaurant's wall-clock time: "tomorrow" and "tonight" are its, not the server's."""
@@ -72,6 +73,7 @@ def load_domain(path: Path | str | None = None) -> Domain:
         seats_per_table=booking["seats_per_table"],
         days_ahead=booking["days_ahead"],
         last_seating_minutes=booking["last_seating_minutes"],
+        staff_line=table["phone"]["staff"].strip(),
     )
 
 

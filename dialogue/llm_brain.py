@@ -118,6 +118,10 @@ class LlmBrain:
         return self.reservation.ended
 
     @property
+    def hand_over_to(self) -> str:
+        return self.reservation.hand_over_to
+
+    @property
     def store(self) -> BookingStore:
         return self.reservation.store
 

@@ -74,7 +74,7 @@ class Cancel:
 
 @dataclass(frozen=True)
 class EndCall:
-    pass
+    hand_over_to: str = ""  # put the call through to a person there instead of hanging up
 
 
 @dataclass(frozen=True)
@@ -159,8 +159,9 @@ class DialogueManager:
     """One call to the reservation line. `handle` is the only entry point."""
 
     def __init__(self, domain: Domain, calendar: Calendar, directory: Directory | None = None,
-                 caller: Caller | None = None):
+                 caller: Caller | None = None, phone_line: bool = False):
         self.domain = domain
+        self.phone_line = phone_line  # a telephone: it has a keypad, and a call can be put through
         self.calendar = calendar
         self.directory = directory
         self.caller = caller  # who we are talking to, once known
@@ -258,6 +259,8 @@ class DialogueManager:
                 return self._memory_request(request, u)
         if "repeat" in intents:
             return self._say(self.last_said or phrases.greeting(self.domain))
+        if "staff" in intents:
+            return self._hand_over()
         if "goodbye" in intents and self.expecting != Expecting.CONFIRM:
             return [*self._say(phrases.goodbye()), EndCall()]
         resume = self.question()
@@ -590,8 +593,15 @@ class DialogueManager:
         if times == 1:
             return phrases.ask(slot, self.turn, self.draft)
         if times == 2:
-            return phrases.ask_again(slot)
+            keypad = " " + phrases.KEYPAD if slot == "phone" and self.phone_line else ""
+            return phrases.ask_again(slot) + keypad
         return self._way_out(slot)
+
+    def _hand_over(self) -> list[Action]:
+        """A person, where a phone line can put the caller through to one; else when to call for one."""
+        if self.phone_line and self.domain.staff_line:
+            return [*self._say(phrases.PUT_THROUGH), EndCall(hand_over_to=self.domain.staff_line)]
+        return self._say(phrases.no_staff(self.domain, self.now.date()), self.question())
 
     def _way_out(self, slot: str) -> str:
         if slot == "party_size":

@@ -34,6 +34,7 @@ INTENT_PATTERNS = (
     ("hours", r"\b(open|opening|close|closing|hours)\b"),
     ("address", r"\b(address|where are you|where is|located|location|find you|directions)\b"),
     ("book", r"\b(book|reserve|reservation|table for|a table|get a table)\b"),
+    ("staff", r"\b(speak|talk) (to|with) (someone|somebody|a (person|human|real person|manager)|(a member of )?(the )?staff|the manager|a waiter)\b|\b(real person|human being|an operator|put me through)\b"),
     ("help", r"\b(help|what can you do|options)\b"),
     ("repeat", r"\b(repeat|say that again|pardon|come again|what did you say)\b"),
     ("goodbye", r"\b(bye|goodbye|that's all|that is all|nothing else|that's everything|that's it)\b"),

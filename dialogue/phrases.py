@@ -30,6 +30,8 @@ WAY_OUT = {
     "name": "Let's try it another way: please spell the name for me, letter by letter.",
     "phone": "Let's try it another way: please say the digits one at a time, for example five, five, five.",
 }
+KEYPAD = "Or type it on your keypad, then press hash."
+PUT_THROUGH = "Of course, I'll put you through to a member of our team now."
 OUT_OF_DOMAIN = "I'm only the reservation line, so I can't help with that."
 SORRY = ("Sorry, I didn't catch that.", "Sorry, I missed that.", "I'm not sure I followed.")
 
@@ -62,6 +64,12 @@ def frequent(domain: Domain) -> list[str]:
 
 def greeting(domain: Domain) -> str:
     return f"Hello, you've reached {domain.name}. How can I help you?"
+
+
+def no_staff(domain: Domain, today: date) -> str:
+    """Asked for a person where none can take the call: when one can, and what Parley can do now."""
+    return (f"I can't put you through to a person on this line. Our team answer the phone while we're open. "
+            f"{hours(domain, today)} I can take a booking or answer a question now.")
 
 
 def goodbye() -> str:

@@ -45,15 +45,16 @@ class ReservationBrain:
 
     def __init__(self, domain: Domain, store: BookingStore, clock: Callable[[], datetime] | None = None,
                  call: CallRecord | None = None, caller: Caller | None = None, directory: Directory | None = None,
-                 calendar: Calendar | None = None):
+                 calendar: Calendar | None = None, phone_line: bool = False):
         self.domain = domain
         self.store = store
         self.clock = clock or domain.now
         self.call = call
         # The manager reads on the event loop while the writer thread writes: given a calendar on a
         # connection of its own, a read never lands inside the writer's open transaction.
-        self.manager = DialogueManager(domain, calendar or store, directory, caller)
+        self.manager = DialogueManager(domain, calendar or store, directory, caller, phone_line)
         self.ended = False
+        self.hand_over_to = ""
         self.memory_errors: list[str] = []
         self.memory_ms: list[float] = []  # how long each piece of background memory work took
         self._pauses: list[float] = []  # pauses inside the caller's turns this call
@@ -89,7 +90,7 @@ class ReservationBrain:
     async def _act(self, action: Action) -> list[Action]:
         """Carry out one of the manager's non-speech actions; returns what the manager says next."""
         if isinstance(action, EndCall):
-            self.ended = True
+            self.ended, self.hand_over_to = True, action.hand_over_to
         elif isinstance(action, Commit):
             person = self.call.person_id if self.call else None
             made = await self._write(self.store.commit, action.booking, person)

@@ -18,6 +18,7 @@ class Transport(StrEnum):
     SATELLITE = "satellite"
     SATELLITE_OFFLINE = "satellite-offline"
     TALK = "talk"
+    PHONE = "phone"  # a telephone line: SIP, or a PBX over AudioSocket
     CHAT = "chat"
     DEMO = "demo"
     BENCH = "bench"

@@ -193,6 +193,10 @@ class SatelliteBrain:
     def ended(self) -> bool:
         return self._server_ended or self.local.ended
 
+    @property
+    def hand_over_to(self) -> str:
+        return ""  # a satellite is a room's speaker, not a telephone: there is no call to put through
+
     def greeting(self) -> str:
         return self.local.greeting()
 

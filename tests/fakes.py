@@ -63,6 +63,7 @@ class ScriptedBrain:
         self.replies_heard: list[tuple[str, str, bool]] = []
         self.backchannels: list[str] = []
         self.ended = False
+        self.hand_over_to = ""
 
     def greeting(self) -> str:
         return ""

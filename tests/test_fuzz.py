@@ -18,10 +18,10 @@ from dialogue.manager import Commit, DialogueManager, Expecting, UserSaid
 from dialogue.nlu import understand
 from dialogue.types import Booking, Caller
 from voice import protocol
-from voice.app.server.websocket_io import WebSocketSource
 from voice.audio import AudioFormat, AudioFormatError
 from voice.config import load_config
 from voice.protocol import ProtocolError
+from voice.streams import PushedSource
 from voice.wav import read_mono16
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -75,7 +75,7 @@ def test_a_client_reads_any_server_frame_or_says_what_is_wrong(text):
 @given(st.lists(st.binary(max_size=999), max_size=8), st.sampled_from([8000, 16000, 24000, 48000]))
 def test_any_binary_frames_become_audio_at_the_pipeline_rate(frames, rate):
     async def feed():
-        source = WebSocketSource(AudioFormat(rate), 16000, max_chunks=4)
+        source = PushedSource(AudioFormat(rate), 16000, max_chunks=4)
         for frame in frames:
             source.feed(frame)
         source.close()

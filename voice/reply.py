@@ -43,7 +43,7 @@ class ReplyRun:
     audio: AudioChunk
     last_speech_at: float  # loop time of the user's last speech sample
     spoken: SpokenReply
-    transcript: asyncio.Task | None = None  # speculative STT of exactly this audio, if one ran
+    transcript: asyncio.Future | None = None  # speculative STT of exactly this audio, if one ran; or typed text
     turn_start: int | None = None  # the user turn's first sample; None for a greeting
     task: asyncio.Task = field(init=False)  # set as soon as the run is made: the task needs the run
     agent_turn: Turn | None = None

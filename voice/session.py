@@ -276,6 +276,20 @@ class Session:
         run.task = asyncio.create_task(self._reply_after(previous, run))
         self._reply = run
 
+    def typed(self, text: str) -> None:
+        """A turn the caller typed (keypad digits and hash): it cuts in like speech, and is answered
+        like a spoken turn whose transcript is `text`."""
+        self._background(self._answer_typed(text))
+
+    async def _answer_typed(self, text: str) -> None:
+        await self._barge_in(self._reply)
+        loop = asyncio.get_running_loop()
+        transcript: asyncio.Future = loop.create_future()
+        transcript.set_result((text, 0.0))
+        run = ReplyRun(audio=AudioChunk(b""), last_speech_at=loop.time(), spoken=SpokenReply(), transcript=transcript)
+        run.task = asyncio.create_task(self._reply_after(None, run))
+        self._reply = run
+
     async def _reply_after(self, previous: asyncio.Task | None, run: ReplyRun) -> None:
         if previous is not None:
             await asyncio.wait([previous])  # without barge-in, replies queue up instead of overlapping

@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from voice.audio import AudioChunk, AudioFormat, StreamResampler
+from voice.queues import DropOldestQueue, QueueClosed
 
 
 class AudioSource(Protocol):
@@ -149,3 +150,36 @@ class PacedSpeaker:
             at = int((segment.start - self.origin) * rate)
             track[at : at + len(samples)] = samples[: length - at]
         return track
+
+
+class PushedSource:
+    """Audio frames pushed in by a network peer (a browser, a phone line), converted to the pipeline's rate; the oldest dropped when
+    the session lags (live audio never waits)."""
+
+    def __init__(self, fmt: AudioFormat, rate: int, max_chunks: int):
+        self.format = fmt
+        self.rate = rate
+        self._queue = DropOldestQueue(max_chunks)
+        self._odd_byte = b""
+        self._resampler = StreamResampler(rate)
+        self.dropped = 0
+
+    def feed(self, pcm: bytes) -> None:
+        pcm = self._odd_byte + pcm  # a frame may split a 16-bit sample; keep the half for the next
+        whole = len(pcm) - len(pcm) % 2
+        self._odd_byte = pcm[whole:]
+        if whole:
+            chunk = self._resampler.chunk(AudioChunk(pcm[:whole], self.format))
+            if chunk.audio:  # a stream's first frames can all stay in the resampler
+                self.dropped += self._queue.put(chunk)
+
+    def close(self) -> None:
+        self._queue.close()
+
+    async def chunks(self) -> AsyncGenerator[AudioChunk, None]:
+        while True:
+            try:
+                (chunk,) = await self._queue.get()
+            except QueueClosed:
+                return
+            yield chunk

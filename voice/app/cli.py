@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                         help="another origin whose pages may connect, e.g. https://example.org (repeatable)")
 
+    phone = commands.add_parser("phone", parents=[common], help="answer telephone calls: SIP (RTP, G.711), or "
+                                "Asterisk's AudioSocket")
+    phone.add_argument("--listen", default="127.0.0.1:5070", metavar="HOST:PORT", help="where SIP calls come in (UDP)")
+    phone.add_argument("--max-calls", type=int, default=4, help="calls at once; beyond them a caller hears busy (486)")
+    phone.add_argument("--audiosocket", metavar="HOST:PORT", help="also take calls from Asterisk's AudioSocket() here (TCP)")
+
     memory = commands.add_parser("memory", parents=[common], help="show, export or forget what Parley remembers")
     memory.add_argument("action", choices=["show", "export", "forget"])
 
@@ -123,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
             from voice.app.server.web import main as serve
 
             return serve(config, args.db, args.host, args.port, tuple(args.allow_origin))
+        if args.command == "phone":
+            from voice.app.phone.service import main as phone
+
+            return phone(config, args.db, args.listen, args.max_calls, args.audiosocket)
         if args.command == "memory":
             from voice.app.commands.memory import main as memory
 

@@ -73,6 +73,7 @@ class ReadingBrain:
     asked: list[str] = field(default_factory=list)
     backchannels: list[str] = field(default_factory=list)
     ended: bool = False
+    hand_over_to: str = ""
 
     def greeting(self) -> str:
         return ""

@@ -27,7 +27,6 @@ from voice.app.server.satellite import serve_satellite
 from voice.app.server.websocket_io import (
     ClientTooSlow,
     Outbox,
-    WebSocketSource,
     WebSocketSpeaker,
     close_draining,
 )
@@ -38,6 +37,7 @@ from voice.events import Event
 from voice.heap import give_back_freed, limit_arenas
 from voice.protocol import Bye, Hello, Played, ProtocolError
 from voice.reply import Engines
+from voice.streams import PushedSource
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class ParleyServer:
 
     async def _converse(self, connection: ServerConnection, hello: Hello, audio: AudioFormat, session_id: str) -> None:
         config, outbox = self.config, Outbox()
-        source = WebSocketSource(audio, config.audio.sample_rate, config.audio.input_queue_chunks)
+        source = PushedSource(audio, config.audio.sample_rate, config.audio.input_queue_chunks)
         speaker = WebSocketSpeaker(outbox, self.engines.tts.format, config.session.playback_ahead_ms / 1000)
 
         def on_event(event: Event) -> None:
@@ -206,7 +206,7 @@ class ParleyServer:
         await close_draining(connection, close_code, reason)
 
 
-async def _read(connection: ServerConnection, source: WebSocketSource, speaker: WebSocketSpeaker,
+async def _read(connection: ServerConnection, source: PushedSource, speaker: WebSocketSpeaker,
                 outbox: Outbox, rate: int) -> None:
     """Client to session until the client leaves: audio to the source, reports to the speaker."""
     try:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from voice.audio import AudioChunk, AudioFormat, StreamResampler
 from voice.protocol import Duck, Flush, Message
-from voice.queues import DropOldestQueue, QueueClosed
 
 OUTBOX_ITEMS = 256  # messages waiting to be sent; reply audio is paced, so only a stuck client fills it
 PLAYED_SLACK = 0.005  # seconds of audio a client may be behind and still count as done playing
@@ -68,39 +66,6 @@ class Outbox:
         """Raises ClientTooSlow once an event found the outbox full."""
         await self._stuck.wait()
         raise ClientTooSlow(f"client too slow: {OUTBOX_ITEMS} messages unread")
-
-
-class WebSocketSource:
-    """Audio frames from the client, converted to the pipeline's rate; the oldest dropped when
-    the session lags (live audio never waits)."""
-
-    def __init__(self, fmt: AudioFormat, rate: int, max_chunks: int):
-        self.format = fmt
-        self.rate = rate
-        self._queue = DropOldestQueue(max_chunks)
-        self._odd_byte = b""
-        self._resampler = StreamResampler(rate)
-        self.dropped = 0
-
-    def feed(self, pcm: bytes) -> None:
-        pcm = self._odd_byte + pcm  # a frame may split a 16-bit sample; keep the half for the next
-        whole = len(pcm) - len(pcm) % 2
-        self._odd_byte = pcm[whole:]
-        if whole:
-            chunk = self._resampler.chunk(AudioChunk(pcm[:whole], self.format))
-            if chunk.audio:  # a stream's first frames can all stay in the resampler
-                self.dropped += self._queue.put(chunk)
-
-    def close(self) -> None:
-        self._queue.close()
-
-    async def chunks(self) -> AsyncGenerator[AudioChunk, None]:
-        while True:
-            try:
-                (chunk,) = await self._queue.get()
-            except QueueClosed:
-                return
-            yield chunk
 
 
 class WebSocketSpeaker:

@@ -1,0 +1,1 @@
+"""The telephone line: SIP calls over RTP, and Asterisk's AudioSocket."""

@@ -1,0 +1,194 @@
+"""`parley phone`: a SIP user agent that answers calls (aiosipua), speaks and listens over RTP
+(aiortp, G.711), and runs each call as a Parley session through the one wiring."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from aiortp.port_allocator import PortAllocator
+from aiosipua import CallSession, IncomingCall, SdpNegotiationError, SipRequest, SipUAC, SipUAS, UdpSipTransport
+
+from voice.app.phone.call import PhoneCall
+from voice.config import Config
+from voice.heap import give_back_freed
+from voice.reply import Engines
+
+log = logging.getLogger(__name__)
+
+CODECS = [0, 8]  # G.711 µ-law (PCMU), then A-law (PCMA): every phone and trunk has both
+NUMBER = re.compile(r"^\+?[0-9][0-9 ().-]{2,24}$")
+WITHHELD_PRIVACY = ("id", "user", "header")
+HAND_OVER_SECONDS = 10.0  # how long a transfer may take before Parley hangs up on its side anyway
+
+
+class _HarmlessStartError(logging.Filter):
+    """aiosipua 0.7.1 asserts, as its UDP socket opens, that Python 3.11's UDP transport is a
+    DatagramTransport (there it is not a subclass); its start() sets the transport anyway, so the
+    traceback asyncio logs for it says nothing wrong: it is left out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, AssertionError) and "_UdpProtocol.connection_made" in record.getMessage())
+
+
+logging.getLogger("asyncio").addFilter(_HarmlessStartError())
+
+
+@dataclass
+class PhoneOptions:
+    host: str = "127.0.0.1"
+    port: int = 5070
+    max_calls: int = 4  # beyond this a call is answered 486 Busy Here
+    rtp_timeout: float = 10.0  # no audio from the caller this long ends the call
+    rtp_ports: tuple[int, int] = (20000, 30000)
+
+
+def caller_number(invite: SipRequest) -> str | None:
+    """The calling number, digits only, from P-Asserted-Identity (which a PBX or trunk sets) or
+    From; None when withheld or not a number ("anonymous", a name)."""
+    privacy = (invite.get_header("privacy") or "").lower()
+    if any(token.strip() in WITHHELD_PRIVACY for token in privacy.split(";")):
+        return None
+    for header in ("p-asserted-identity", "from"):
+        user = re.search(r"(?:sips?|tel):([^@;>]+)", invite.get_header(header) or "")
+        if user and NUMBER.match(unquote(user.group(1))):
+            return re.sub(r"\D", "", user.group(1))
+    return None
+
+
+def transfer_target(staff_line: str, invite: SipRequest) -> str:
+    """A SIP URI for the configured staff line: as given, or a number at the caller's PBX."""
+    if re.match(r"^(sips?|tel):", staff_line):
+        return staff_line
+    host = re.search(r"sips?:(?:[^@;>]*@)?([^;>]+)", invite.get_header("from") or "")
+    return f"sip:{staff_line}@{host.group(1) if host else '127.0.0.1'}"
+
+
+@dataclass
+class SipCall:
+    """An answered SIP call: its signalling, its media, the call itself."""
+
+    incoming: IncomingCall
+    media: CallSession
+    call: PhoneCall
+    transferred: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class PhoneLine:
+    """The SIP side: answers INVITEs (busy beyond `max_calls`), OPTIONS pings; one task per call."""
+
+    config: Config
+    engines: Engines
+    db: Path | None
+    options: PhoneOptions
+    calls: dict[str, SipCall] = field(default_factory=dict)
+    tasks: set[asyncio.Task] = field(default_factory=set)
+
+    async def start(self) -> int:
+        """Listen for SIP; returns the port."""
+        transport = UdpSipTransport(local_addr=(self.options.host, self.options.port))
+        self.uac = SipUAC(transport)
+        self.uas = SipUAS(transport, uac=self.uac, user_agent="Parley")
+        self.uas.on_invite = self._invite
+        self.uas.on_bye = self._bye
+        self.uas.on_transfer_progress = self._transfer_progress
+        self.ports = PortAllocator(self.options.rtp_ports)
+        await self.uas.start()
+        return self.options.port
+
+    async def stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.wait(list(self.tasks))
+        await self.uas.stop()
+
+    def _invite(self, incoming: IncomingCall) -> None:
+        if len(self.tasks) >= self.options.max_calls:
+            incoming.reject(486, "Busy Here")
+            return
+        if incoming.sdp_offer is None:
+            incoming.reject(488, "Not Acceptable Here")  # no offer, no audio: this line takes only audio calls
+            return
+        task = asyncio.create_task(self._answer(incoming))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _bye(self, incoming: IncomingCall, request: SipRequest) -> None:
+        sip = self.calls.get(incoming.call_id)
+        if sip is not None:
+            sip.call.hung_up.set()
+
+    def _transfer_progress(self, call_id: str, status: int, reason: str) -> None:
+        sip = self.calls.get(call_id)
+        if sip is not None and status >= 200:
+            sip.transferred.set()
+
+    async def _answer(self, incoming: IncomingCall) -> None:
+        rtp_port, _ = await self.ports.allocate()
+        try:
+            sip = await self._connect(incoming, rtp_port)
+            if sip is not None:
+                self.calls[incoming.call_id] = sip
+                await self._converse(sip)
+        except Exception:
+            log.exception("phone call %s failed", incoming.call_id)
+        finally:
+            self.calls.pop(incoming.call_id, None)
+            await self.ports.release(rtp_port)
+            give_back_freed()
+
+    async def _connect(self, incoming: IncomingCall, rtp_port: int) -> SipCall | None:
+        """Answer with the codec both sides have, and start the media; None when there is none."""
+        assert incoming.sdp_offer is not None
+        try:
+            media = CallSession(self.options.host, rtp_port, incoming.sdp_offer, supported_codecs=CODECS)
+        except (SdpNegotiationError, ValueError) as error:
+            log.info("call %s refused: %s", incoming.call_id, error)
+            incoming.reject(488, "Not Acceptable Here")
+            return None
+        incoming.ringing()
+        incoming.accept(media.sdp_answer)
+        await media.start()
+        call = PhoneCall(self.config, media.codec_sample_rate, incoming.call_id)
+        media.on_audio = lambda pcm, timestamp: call.audio(pcm)
+        media.on_dtmf = lambda key, duration: call.event(key)
+        return SipCall(incoming, media, call)
+
+    async def _converse(self, sip: SipCall) -> None:
+        who = ("phone", number) if (number := caller_number(sip.incoming.invite)) else None
+        try:
+            send = sip.media.rtp_session.send_audio_pcm_auto
+            hand_over_to = await sip.call.converse(self.engines, self.db, who, send, self.options.rtp_timeout)
+        finally:
+            await sip.media.close()
+        if not sip.call.hung_up.is_set():
+            await self._end(sip, hand_over_to)
+
+    async def _end(self, sip: SipCall, hand_over_to: str) -> None:
+        """Put the caller through to a person (REFER), or hang up (BYE)."""
+        incoming = sip.incoming
+        if hand_over_to:
+            target = transfer_target(hand_over_to, incoming.invite)
+            self.uac.send_refer(incoming.dialog, target, incoming.source_addr)
+            try:
+                await asyncio.wait_for(_either(sip.transferred, sip.call.hung_up), HAND_OVER_SECONDS)
+            except TimeoutError:
+                log.warning("call %s: transfer to %s not confirmed; hanging up", incoming.call_id, target)
+        if not sip.call.hung_up.is_set():
+            incoming.hangup()
+
+
+async def _either(*events: asyncio.Event) -> None:
+    waits = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
