@@ -593,8 +593,7 @@ class DialogueManager:
         if times == 1:
             return phrases.ask(slot, self.turn, self.draft)
         if times == 2:
-            keypad = " " + phrases.KEYPAD if slot == "phone" and self.phone_line else ""
-            return phrases.ask_again(slot) + keypad
+            return phrases.ask_again(slot)
         return self._way_out(slot)
 
     def _hand_over(self) -> list[Action]:
@@ -609,6 +608,8 @@ class DialogueManager:
             return "Let's try it another way: is it a table for two? Say yes, or just the number."
         if slot == "at" and self.draft.day is not None:
             return "Let's try it another way. " + self._offer_times(near=time(19, 0), count=1)
+        if slot == "phone" and self.phone_line:
+            return phrases.KEYPAD
         return phrases.WAY_OUT.get(slot, phrases.ask_again(slot))
 
     def question(self) -> str:

@@ -30,7 +30,8 @@ WAY_OUT = {
     "name": "Let's try it another way: please spell the name for me, letter by letter.",
     "phone": "Let's try it another way: please say the digits one at a time, for example five, five, five.",
 }
-KEYPAD = "Or type it on your keypad, then press hash."
+KEYPAD = ("Let's try it another way: type the number on your keypad, then press hash. "
+          "Or say the digits one at a time.")
 PUT_THROUGH = "Of course, I'll put you through to a member of our team now."
 OUT_OF_DOMAIN = "I'm only the reservation line, so I can't help with that."
 SORRY = ("Sorry, I didn't catch that.", "Sorry, I missed that.", "I'm not sure I followed.")

@@ -53,7 +53,8 @@ async def line(config, engines, db, **options):
 async def dialled(port: int, **kwargs) -> SipCaller:
     caller = SipCaller(**{key: value for key, value in kwargs.items() if key == "number"})
     await caller.dial(port, free_port(), privacy=kwargs.get("privacy", ""))
-    await caller.quiet(1.0)  # the greeting
+    assert await caller.reply_after(0.0) is not None  # the greeting
+    await caller.quiet(1.0)
     return caller
 
 
@@ -216,3 +217,14 @@ def test_an_asterisk_audiosocket_call_is_answered_and_hung_up(config, engines, t
     assert len(heard) > 8000 * 5 and np.abs(heard).max() > 3000  # Parley greeted and answered, out loud
     assert rows(db, "select transport, ended is not null from sessions") == [("phone", 1)]
     assert any("Harbour Street" in text for (text,) in rows(db, "select text from turns where role = 'agent'"))
+
+
+def test_a_line_on_every_interface_names_the_address_each_caller_reached(config, engines, tmp_path):
+    async def scenario():
+        async with line(config, engines, tmp_path / "phone.db", host="0.0.0.0") as port:
+            caller = await dialled(port)
+            await caller.hang_up()
+            return caller.call.sdp_answer.rtp_address, any(packet.loud for packet in caller.heard)
+
+    (address, _), greeted = asyncio.run(scenario())
+    assert address == "127.0.0.1" and greeted

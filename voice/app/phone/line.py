@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 CODECS = [0, 8]  # G.711 µ-law (PCMU), then A-law (PCMA): every phone and trunk has both
 NUMBER = re.compile(r"^\+?[0-9][0-9 ().-]{2,24}$")
 WITHHELD_PRIVACY = ("id", "user", "header")
+ANY_ADDRESS = ("0.0.0.0", "")  # listening on every interface: each call is told the address it reached
 HAND_OVER_SECONDS = 10.0  # how long a transfer may take before Parley hangs up on its side anyway
 
 
@@ -59,6 +61,14 @@ def caller_number(invite: SipRequest) -> str | None:
         if user and NUMBER.match(unquote(user.group(1))):
             return re.sub(r"\D", "", user.group(1))
     return None
+
+
+def address_toward(remote: tuple[str, int]) -> str:
+    """This machine's address as `remote` reaches it: what SDP and Contact must name when the line
+    listens on every interface (0.0.0.0 would send the caller's audio nowhere)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(remote)  # UDP: no packet leaves; the kernel only picks the route
+        return str(probe.getsockname()[0])
 
 
 def transfer_target(staff_line: str, invite: SipRequest) -> str:
@@ -147,8 +157,11 @@ class PhoneLine:
     async def _connect(self, incoming: IncomingCall, rtp_port: int) -> SipCall | None:
         """Answer with the codec both sides have, and start the media; None when there is none."""
         assert incoming.sdp_offer is not None
+        host = self.options.host
+        reached = address_toward(incoming.source_addr) if host in ANY_ADDRESS else host
+        incoming.advertised_addr = (reached, self.options.port)
         try:
-            media = CallSession(self.options.host, rtp_port, incoming.sdp_offer, supported_codecs=CODECS)
+            media = CallSession(host, rtp_port, incoming.sdp_offer, advertised_ip=reached, supported_codecs=CODECS)
         except (SdpNegotiationError, ValueError) as error:
             log.info("call %s refused: %s", incoming.call_id, error)
             incoming.reject(488, "Not Acceptable Here")
@@ -176,6 +189,7 @@ class PhoneLine:
         incoming = sip.incoming
         if hand_over_to:
             target = transfer_target(hand_over_to, incoming.invite)
+            self.uac.advertised_addr = incoming.advertised_addr
             self.uac.send_refer(incoming.dialog, target, incoming.source_addr)
             try:
                 await asyncio.wait_for(_either(sip.transferred, sip.call.hung_up), HAND_OVER_SECONDS)
