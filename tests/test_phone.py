@@ -228,3 +228,15 @@ def test_a_line_on_every_interface_names_the_address_each_caller_reached(config,
 
     (address, _), greeted = asyncio.run(scenario())
     assert address == "127.0.0.1" and greeted
+
+
+def test_the_phone_bench_times_each_turn_at_the_phone_and_reads_what_was_heard(config, engines, tmp_path):
+    from voice.app.measure.phone_bench import call_through, heard_over_the_phone, server_latencies
+    from voice.app.measure.utterances import synthetic_utterances
+
+    utterances = synthetic_utterances(engines, 2, config.audio.sample_rate)
+    report = asyncio.run(call_through(config, engines, utterances, tmp_path / "bench.db"))
+    assert report["turns_answered"] == 2 and report["calls"] == 1
+    at_phone, at_server = report["rtp_turn_latency_ms"]["p50"], sorted(server_latencies(tmp_path / "bench.db"))
+    assert len(at_server) == 2 and at_phone > at_server[0]  # the network's part comes on top of the server's
+    assert "table" in heard_over_the_phone(tmp_path / "bench.db").lower()

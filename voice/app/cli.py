@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--hard", action="store_true", help="turn-taking: pauses inside turns, backchannels and "
                        "barge-ins over replies, in voices that are not Parley's")
     bench.add_argument("--voices", help="with --hard: caller voices, comma-separated (default: three Flite, one espeak-ng)")
+    bench.add_argument("--phone", action="store_true", help="over a SIP call on loopback: latency from the caller's "
+                       "last RTP packet to the reply's first, and the word error rate over G.711")
     bench.add_argument("--minutes", type=float, help="a soak: the clients call back to back this long; the server's "
                        "memory, files, threads, database and latency per sixth of the run")
     return parser
@@ -139,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
             return memory(args.action, args.db, args.user)
         from voice.app.measure.bench import main as bench
 
+        if args.phone:
+            from voice.app.measure.phone_bench import main as phone_bench
+
+            return phone_bench(config, args.turns, args.json)
         if args.hard:
             from voice.app.measure.hard import main as hard
 

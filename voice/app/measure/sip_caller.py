@@ -27,6 +27,11 @@ class Heard:
     pcm: bytes
 
     @property
+    def sound(self) -> bool:
+        """Anything but the digital silence Parley sends between replies."""
+        return any(self.pcm)
+
+    @property
     def loud(self) -> bool:
         samples = np.frombuffer(self.pcm, dtype="<i2").astype(np.float32)
         return bool(samples.size) and float(np.sqrt(np.mean(samples**2))) > LOUD
@@ -60,7 +65,10 @@ class SipCaller:
             await self.uas.stop()
             raise
         assert self.call.sdp_answer is not None and self.call.sdp_answer.rtp_address is not None
-        self.media = await RTPSession.create((self.host, rtp_port), self.call.sdp_answer.rtp_address, PCMU)
+        # A packet is handed on once the next one arrives (aiortp's buffer frames by timestamp): arrival
+        # times here are up to 20 ms late, never more, as no packets are held back for jitter on loopback.
+        self.media = await RTPSession.create((self.host, rtp_port), self.call.sdp_answer.rtp_address, PCMU,
+                                             jitter_prefetch=1)
         self.media.on_audio = lambda pcm, timestamp: self.heard.append(Heard(time.monotonic(), pcm))
         self.mouth = PacketSpeaker(RATE, ahead_seconds=0.1)
         self._clock = asyncio.create_task(packet_clock(self.mouth, self.media.send_audio_pcm_auto))
@@ -79,15 +87,21 @@ class SipCaller:
             self.media.send_dtmf(key, 100, timestamp=int(time.monotonic() * RATE) & 0xFFFFFFFF)
             await asyncio.sleep(0.2)
 
-    async def reply_after(self, moment: float, timeout: float = 15.0) -> float | None:
-        """When the first loud packet after `moment` arrived; None if none in `timeout` seconds."""
+    async def reply_after(self, moment: float, timeout: float = 15.0, audible: bool = True) -> float | None:
+        """When the first loud packet (or, not `audible`, the first not silent) after `moment` arrived;
+        None if none in `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            loud = next((packet.at for packet in self.heard if packet.at > moment and packet.loud), None)
-            if loud is not None:
-                return loud
+            found = next((packet.at for packet in self.heard
+                          if packet.at > moment and (packet.loud if audible else packet.sound)), None)
+            if found is not None:
+                return found
             await asyncio.sleep(0.01)
         return None
+
+    def heard_loud(self, start: float, end: float) -> bool:
+        """Whether anything loud arrived between two moments."""
+        return any(start < packet.at <= end and packet.loud for packet in self.heard)
 
     async def quiet(self, seconds: float, timeout: float = 30.0) -> None:
         """Wait until nothing loud has arrived for `seconds` (the reply is over)."""
