@@ -31,7 +31,7 @@ from dialogue.manager import UserSaid
 from dialogue.nlu import NAME_STOP, Clock, Understanding, name_from_words, normalize, understand
 from dialogue.reservation_brain import ReservationBrain
 from dialogue.turn_end import Listening
-from dialogue.types import BookingStore
+from dialogue.types import Booking, BookingStore
 
 T = TypeVar("T")
 
@@ -120,6 +120,10 @@ class LlmBrain:
     @property
     def hand_over_to(self) -> str:
         return self.reservation.hand_over_to
+
+    @property
+    def made(self) -> list[Booking]:
+        return self.reservation.made
 
     @property
     def store(self) -> BookingStore:

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from difflib import SequenceMatcher
 from enum import StrEnum
 
-from dialogue import phrases
+from dialogue import booking_rules, phrases
 from dialogue.disclosure import NOT_MATCHED, SecondDetail, second_for_booking
 from dialogue.domain import Domain
 from dialogue.nlu import TASK_INTENTS, Clock, Understanding, doubtful_name, plausible_phone, spelled_name, understand
@@ -78,6 +78,13 @@ class EndCall:
 
 
 @dataclass(frozen=True)
+class Attention:
+    """A person at the restaurant should look at this call, for `reason`."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Recognized:
     """The caller turned out to be someone Parley knows."""
 
@@ -91,7 +98,7 @@ class Forget:
     caller: Caller
 
 
-Action = Say | Commit | Cancel | EndCall | Recognized | Forget
+Action = Say | Commit | Cancel | EndCall | Recognized | Forget | Attention
 
 
 @dataclass
@@ -463,13 +470,7 @@ class DialogueManager:
         return None
 
     def _day_problem(self, day: date, today: date) -> str | None:
-        if day < today:
-            return "That date has already passed."
-        if (day - today).days > self.domain.days_ahead:
-            return f"We only take bookings up to {self.domain.days_ahead} days ahead."
-        if self.domain.opening(day) is None:
-            return f"I'm afraid we're closed on {day.strftime('%A')}s."
-        return None
+        return booking_rules.day_problem(self.domain, day, today)
 
     def _time_problem(self) -> list[Action] | None:
         draft, day, at = self.draft, self.draft.day, self.draft.at
@@ -491,14 +492,7 @@ class DialogueManager:
         return None
 
     def _why_not(self, at: time, day: date, seatings: list[time]) -> str:
-        """Why a time cannot be booked: off the half-hour grid, after the last seating, or outside the hours."""
-        if seatings and seatings[0] <= at <= seatings[-1]:
-            return f"We seat guests on the hour and the half hour, so not at {phrases.clock(at)}."
-        hours = self.domain.opening(day)
-        if hours and seatings and seatings[-1] < at < hours[1]:
-            return (f"Our last table {phrases.on_day(day, self.now.date())} is at {phrases.clock(seatings[-1])}, "
-                    f"as we close at {phrases.clock(hours[1])}.")
-        return phrases.outside_hours(at, day, seatings, self.now.date())
+        return booking_rules.why_not(self.domain, at, day, seatings, self.now.date())
 
     def _offer_times(self, near: time | None = None, count: int = 2) -> str:
         day = self.draft.day
@@ -572,7 +566,8 @@ class DialogueManager:
             return self._say("How can I help you today?")  # "Hello, it's 555 4444": welcomed, nothing asked yet
         self.misunderstood += 1
         if self.misunderstood >= 2 * MAX_MISUNDERSTANDINGS:
-            return [*self._say("I'm sorry I couldn't help this time. Please call again later. Goodbye."), EndCall()]
+            return [*self._say("I'm sorry I couldn't help this time. Please call again later. Goodbye."),
+                    Attention("ended without being understood"), EndCall()]
         if self.expecting in SLOTS:
             return self._say(phrases.sorry(self.turn), self._question_again())
         if self.misunderstood % MAX_MISUNDERSTANDINGS == 0:
@@ -599,8 +594,9 @@ class DialogueManager:
     def _hand_over(self) -> list[Action]:
         """A person, where a phone line can put the caller through to one; else when to call for one."""
         if self.phone_line and self.domain.staff_line:
-            return [*self._say(phrases.PUT_THROUGH), EndCall(hand_over_to=self.domain.staff_line)]
-        return self._say(phrases.no_staff(self.domain, self.now.date()), self.question())
+            return [*self._say(phrases.PUT_THROUGH), Attention(f"asked for a person: put through to {self.domain.staff_line}"),
+                    EndCall(hand_over_to=self.domain.staff_line)]
+        return [Attention("asked for a person"), *self._say(phrases.no_staff(self.domain, self.now.date()), self.question())]
 
     def _way_out(self, slot: str) -> str:
         if slot == "party_size":

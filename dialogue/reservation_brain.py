@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from dialogue.domain import Domain
 from dialogue.manager import (
     Action,
+    Attention,
     Cancel,
     Commit,
     CommitFailed,
@@ -26,6 +27,7 @@ from dialogue.manager import (
 )
 from dialogue.turn_end import Listening
 from dialogue.types import (
+    Booking,
     BookingStore,
     Calendar,
     Caller,
@@ -55,6 +57,7 @@ class ReservationBrain:
         self.manager = DialogueManager(domain, calendar or store, directory, caller, phone_line)
         self.ended = False
         self.hand_over_to = ""
+        self.made: list[Booking] = []  # new bookings made in this call, in order
         self.memory_errors: list[str] = []
         self.memory_ms: list[float] = []  # how long each piece of background memory work took
         self._pauses: list[float] = []  # pauses inside the caller's turns this call
@@ -96,12 +99,16 @@ class ReservationBrain:
             made = await self._write(self.store.commit, action.booking, person)
             if not made:
                 return self.manager.handle(CommitFailed(), self.clock())
+            if action.booking.id is None:
+                self.made.append(made)
             if self.call:
                 self._remember(self.call.booked, made)
             return self.manager.committed(made)
         elif isinstance(action, Cancel):
             await self._write(self.store.cancel, action.booking)
             return self.manager.committed(action.booking)
+        elif isinstance(action, Attention) and self.call:
+            self._remember(self.call.needs_attention, action.reason)
         elif isinstance(action, Recognized) and self.call:
             self._remember(self.call.identified, action.caller.person_id)
         elif isinstance(action, Forget) and self.call:

@@ -16,15 +16,18 @@ import sqlite3
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from dialogue.brain import Brain
 from dialogue.turn_end import Listening
+from dialogue.types import Booking
 from voice import protocol
 
 LINK_LOST = "Sorry, I've lost my line to the restaurant, but I can still help."
+BOOKED_OFFLINE = "As my line to the restaurant is down, they'll confirm this booking with you when it's back."
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # between reconnection attempts, the last repeated
 REPLY_SECONDS = 3.0  # a server that has sent nothing of a reply for this long is taken as gone
 
@@ -173,11 +176,19 @@ class Link:
             await self._ws.close()
 
 
+class OfflineBrain(Brain, Protocol):
+    """The device's own brain: it can book while the server is away, and says what it booked."""
+
+    @property
+    def made(self) -> list[Booking]: ...
+
+
 class SatelliteBrain:
     """The Brain a satellite's session talks to: the server's, through the link, or the embedded
-    one on the device while the link is down. Every turn goes to the journal either way."""
+    one on the device while the link is down. Every turn goes to the journal either way, and so
+    does a booking taken offline: the server stores it once, flagged if its table went meanwhile."""
 
-    def __init__(self, link: Link, journal: Journal, local: Brain):
+    def __init__(self, link: Link, journal: Journal, local: OfflineBrain):
         self.link = link
         self.journal = journal
         self.local = local
@@ -224,8 +235,19 @@ class SatelliteBrain:
         if not self._told_offline:
             self._told_offline = True
             yield LINK_LOST + " "
+        booked = len(self.local.made)
         async for part in self.local.reply(transcript):
             yield part
+        for booking in self.local.made[booked:]:
+            self._journal_booking(booking)
+            yield BOOKED_OFFLINE + " "
+
+    def _journal_booking(self, booking: Booking) -> None:
+        fields = {"party_size": booking.party_size, "day": booking.day.isoformat(), "at": booking.at.strftime("%H:%M"),
+                  "name": booking.name, "phone": booking.phone, "notes": list(booking.notes)}
+        text = f"{booking.party_size} people on {fields['day']} at {fields['at']}, {booking.name}"
+        self.journal.add(self._seq, {"role": "booking", "text": text, "booking": fields}, f"booking{booking.id}")
+        self._send_journal()
 
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         self.journal.add(self._seq, {"role": "agent", "text": text, "heard": heard, "interrupted": interrupted,

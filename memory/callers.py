@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 from dialogue.nlu import Understanding
 from dialogue.types import Booking, Caller, Transport
 from memory.people import Memory, Person
@@ -67,7 +69,13 @@ class CallLog:
             self.memory.add_turn(self.session_id, "agent", text, heard, interrupted, trace)
 
     def record(self, turn: dict, origin: str) -> bool:
-        """A turn as a satellite recorded it, online or offline; False when it was already stored."""
+        """A turn as a satellite recorded it, online or offline, or a booking it took offline; False
+        when it was already stored."""
+        if turn["role"] == "booking":
+            made = self.store.adopt(booking_of(turn["booking"]), origin)
+            if made is not None:
+                self.booked(made)
+            return made is not None
         return self.memory.add_turn(self.session_id, turn["role"], turn["text"], turn.get("heard"),
                                     turn.get("interrupted", False), turn.get("trace"), origin, turn.get("at")) is not None
 
@@ -102,8 +110,18 @@ class CallLog:
         self.person_id = None
         self.session_id = self.memory.start_session(self.transport)  # the rest of this call, about no one
 
+    def needs_attention(self, reason: str) -> None:
+        """Staff should look at this call (`parley bookings`, the staff page): the latest reason stands."""
+        self.memory.flag_session(self.session_id, reason)
+
     def end(self) -> None:
         self.memory.end_session(self.session_id)
+
+
+def booking_of(fields: dict) -> Booking:
+    """A booking from a satellite's record (checked by the protocol's parser)."""
+    return Booking(fields["party_size"], date.fromisoformat(fields["day"]), time.fromisoformat(fields["at"]),
+                   fields["name"], fields["phone"], tuple(fields.get("notes", ())))
 
 
 def _statement(text: str, understood: Understanding) -> bool:

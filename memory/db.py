@@ -145,4 +145,15 @@ def _v3_turn_origin(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX turns_origin ON turns(origin)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_reservations, _v2_memory, _v3_turn_origin]
+def _v4_staff(db: sqlite_utils.Database) -> None:
+    # For the restaurant's staff: how each booking was made (phone, websocket, satellite, staff ...),
+    # why one needs a look (an offline booking whose table went meanwhile), and why a call does.
+    db.execute("ALTER TABLE reservations ADD COLUMN made_via TEXT")
+    db.execute("ALTER TABLE reservations ADD COLUMN flag TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN attention TEXT")
+    # A booking a satellite took offline, kept once however often it is sent: its journal origin.
+    db.execute("ALTER TABLE reservations ADD COLUMN origin TEXT")
+    db.execute("CREATE UNIQUE INDEX reservations_origin ON reservations (origin)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_reservations, _v2_memory, _v3_turn_origin, _v4_staff]

@@ -99,6 +99,10 @@ class Memory:
         with immediate(self.db):
             self.db.table("sessions").update(session_id, {"person_id": person_id})
 
+    def flag_session(self, session_id: int, reason: str) -> None:
+        with immediate(self.db):
+            self.db.table("sessions").update(session_id, {"attention": reason})
+
     def end_session(self, session_id: int) -> None:
         with immediate(self.db):
             self.db.table("sessions").update(session_id, {"ended": _now()})

@@ -7,16 +7,17 @@ from datetime import date, datetime, time
 
 import sqlite_utils
 
-from dialogue.types import Booking
+from dialogue.types import Booking, Transport
 from memory.db import immediate, insert_row
 
 
 class ReservationStore:
     """The `Calendar` the dialogue manager reads, plus the writes its actions ask for."""
 
-    def __init__(self, db: sqlite_utils.Database, tables_per_slot: int):
+    def __init__(self, db: sqlite_utils.Database, tables_per_slot: int, made_via: str = ""):
         self.db = db
         self.tables_per_slot = tables_per_slot
+        self.made_via = made_via  # how the bookings this store makes come in: a transport, or "staff"
         self.table = db.table("reservations")
 
     def free_tables(self, day: date, at: time, ignoring: int | None = None) -> int:
@@ -47,10 +48,23 @@ class ReservationStore:
             if person_id is not None:
                 row["person_id"] = person_id
             if booking.id is None:
-                row["created"] = row["updated"]
+                row["created"], row["made_via"] = row["updated"], self.made_via or None
                 return _booking(self.table.get(insert_row(self.table, row)))
             self.table.update(booking.id, row)
             return _booking(self.table.get(booking.id))
+
+    def adopt(self, booking: Booking, origin: str) -> Booking | None:
+        """A booking taken elsewhere while this store could not be asked (a satellite offline), stored
+        once under `origin`: kept even when its table went meanwhile, then flagged for the staff.
+        None when it was stored before."""
+        with immediate(self.db):
+            if self.db.execute("select 1 from reservations where origin = ?", [origin]).fetchone():
+                return None
+            row = {**_row(booking), "made_via": str(Transport.SATELLITE_OFFLINE), "origin": origin}
+            row["created"] = row["updated"]
+            if self.free_tables(booking.day, booking.at) < 1:
+                row["flag"] = "taken offline, and every table at that time went meanwhile: call the guest"
+            return _booking(self.table.get(insert_row(self.table, row)))
 
     def cancel(self, booking: Booking) -> None:
         assert booking.id is not None, "only a stored booking can be cancelled"

@@ -11,7 +11,7 @@ from voice.config import load_config
 # system tests: `pytest -m "not system"` is the quick unit suite; plain `pytest` (CI) runs both.
 SYSTEM_FIXTURES = {"engines", "speak"}  # the real Whisper and Piper
 SYSTEM_MODULES = {"test_cli", "test_talk", "test_browser", "test_edge", "test_eval", "test_llm_server", "test_stt",
-                  "test_satellite", "test_phone_baresip"}
+                  "test_satellite", "test_phone_baresip", "test_staff_page"}
 
 
 def pytest_configure(config):

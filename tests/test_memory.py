@@ -53,7 +53,7 @@ def test_an_older_file_is_upgraded_in_place(tmp_path):
     old.commit()
     old.close()
     db = open_db(path)
-    assert schema_version(db) == 3
+    assert schema_version(db) == 4
     assert db["reservations"].get(1)["name"] == "Kim Wu" and "person_id" in db["reservations"].columns_dict
     assert {"people", "identities", "sessions", "turns", "facts", "turns_fts", "facts_fts"} <= set(db.table_names())
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -75,7 +75,7 @@ def test_calls_opening_a_new_file_at_once_create_it_once(tmp_path):
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == [] and schema_version(open_db(path)) == 3
+    assert errors == [] and schema_version(open_db(path)) == 4
 
 
 def test_a_newer_file_is_refused_clearly(tmp_path):

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass
+from datetime import date, time
 from typing import Any, ClassVar
 
 from dialogue.turn_end import Expect
@@ -243,9 +244,25 @@ def _record(message: dict) -> Record:
     origin, turn = message.get("origin"), message.get("turn")
     if not isinstance(origin, str) or not CLIENT_ID.fullmatch(origin) or not isinstance(turn, dict):
         raise ProtocolError("bad_message", '"record" needs "origin" and a "turn" object')
-    if turn.get("role") not in ("user", "agent", "backchannel") or not isinstance(turn.get("text"), str):
-        raise ProtocolError("bad_message", 'a recorded turn needs "role" (user, agent or backchannel) and "text"')
+    if turn.get("role") not in ("user", "agent", "backchannel", "booking") or not isinstance(turn.get("text"), str):
+        raise ProtocolError("bad_message", 'a recorded turn needs "role" (user, agent, backchannel or booking) and "text"')
+    if turn["role"] == "booking" and not _booking_fields(turn.get("booking")):
+        raise ProtocolError("bad_message", 'a recorded booking needs "booking": party_size, day (YYYY-MM-DD), '
+                            'at (HH:MM), name, phone, notes')
     return Record(origin, turn)
+
+
+def _booking_fields(fields: object) -> bool:
+    if not isinstance(fields, dict):
+        return False
+    try:
+        date.fromisoformat(fields["day"])
+        time.fromisoformat(fields["at"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    notes = fields.get("notes", [])
+    return (type(fields.get("party_size")) is int and isinstance(fields.get("name"), str)
+            and isinstance(fields.get("phone"), str) and isinstance(notes, list) and all(isinstance(n, str) for n in notes))
 
 
 def _hello(message: dict) -> Hello:

@@ -69,8 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     phone.add_argument("--max-calls", type=int, default=4, help="calls at once; beyond them a caller hears busy (486)")
     phone.add_argument("--audiosocket", metavar="HOST:PORT", help="also take calls from Asterisk's AudioSocket() here (TCP)")
 
-    memory = commands.add_parser("memory", parents=[common], help="show, export or forget what Parley remembers")
-    memory.add_argument("action", choices=["show", "export", "forget"])
+    memory = commands.add_parser("memory", parents=[common], help="show, export or forget what Parley remembers; "
+                                 "back the database up, or restore it")
+    memory.add_argument("action", choices=["show", "export", "forget", "backup", "restore"])
+    memory.add_argument("file", nargs="?", type=Path, help="restore: the backup to put back")
+    memory.add_argument("--out", type=Path, help="backup: where the copy goes")
+
+    bookings = commands.add_parser("bookings", parents=[common], help="a day's bookings, and the calls that need a person")
+    bookings.add_argument("--day", help="YYYY-MM-DD (default: today at the restaurant)")
+    bookings.add_argument("--json", action="store_true", help="one JSON document")
 
     bench = commands.add_parser("bench", parents=[common], help="turn latency per stage, against a naive baseline")
     bench.add_argument("--turns", type=int, default=12, help="utterances per pipeline")
@@ -138,7 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "memory":
             from voice.app.commands.memory import main as memory
 
-            return memory(args.action, args.db, args.user)
+            return memory(args.action, args.db, args.user, args.file or args.out)
+        if args.command == "bookings":
+            from voice.app.commands.bookings import main as bookings
+
+            return bookings(config, args.db, args.day, args.json)
         from voice.app.measure.bench import main as bench
 
         if args.phone:

@@ -61,7 +61,7 @@ def build_brain(config: Config, db: Path | None, transport: Transport, who: tupl
     # Two connections (WAL allows it): the brain's writer thread writes on one, in transactions;
     # the event loop reads on the other, so its reads never share the writer's connection.
     writes, reads = open_db(path), open_db(path)
-    store, memory = ReservationStore(writes, domain.tables_per_slot), Memory(writes)
+    store, memory = ReservationStore(writes, domain.tables_per_slot, str(transport)), Memory(writes)
     person = memory.recognize(*who) if who else None
     call = CallLog(memory, store, transport, person, records_turns)
     calendar = ReservationStore(reads, domain.tables_per_slot)

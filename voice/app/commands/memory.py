@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from configs.files import ConfigError
+from memory.backup import backup, restore
 from memory.db import default_db_path, open_db
 from memory.people import Memory
 
@@ -13,10 +15,13 @@ class UnknownPerson(LookupError):
     pass
 
 
-def main(action: str, db: Path | None, user: str | None) -> int:
+def main(action: str, db: Path | None, user: str | None, file: Path | None = None) -> int:
+    database = db or default_db_path()
+    if action in ("backup", "restore"):
+        return copy(action, database, file)
     if not user:
         raise UnknownPerson("say whose memory with --user NAME (a --user name, a phone number or a name)")
-    memory = Memory(open_db(db or default_db_path()))
+    memory = Memory(open_db(database))
     person = memory.lookup(user)
     if person is None:
         raise UnknownPerson(f"nobody known as {user!r}")
@@ -27,6 +32,18 @@ def main(action: str, db: Path | None, user: str | None) -> int:
         print(f"forgot {user}: {deleted} rows deleted")
     else:
         print(show(memory.export(person.id)))
+    return 0
+
+
+def copy(action: str, database: Path, file: Path | None) -> int:
+    if file is None:
+        raise ConfigError("parley memory backup --out FILE, or parley memory restore FILE")
+    if action == "backup":
+        backup(database, file)
+        print(f"backed up {database} to {file}")
+    else:
+        restore(file, database)
+        print(f"restored {database} from {file}")
     return 0
 
 

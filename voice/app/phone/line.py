@@ -151,7 +151,8 @@ class PhoneLine:
         except Exception:
             log.exception("phone call %s failed", incoming.call_id)
         finally:
-            self.calls.pop(incoming.call_id, None)
+            if self.calls.pop(incoming.call_id, None) is not None:
+                incoming.hangup()  # a call cut short (the line stopping, a failure) still gets its BYE; no-op after one
             await self.ports.release(rtp_port)
             give_back_freed()
 

@@ -20,10 +20,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from configs.files import ConfigError
+from dialogue.domain import Domain, load_domain
 from dialogue.types import Transport
 from voice import protocol
 from voice.app.server.limits import Limits, gated
 from voice.app.server.satellite import serve_satellite
+from voice.app.server.staff import serve_staff
 from voice.app.server.websocket_io import (
     ClientTooSlow,
     Outbox,
@@ -51,6 +53,9 @@ PAGES = {  # path -> (file in voice/web, content type)
     "/parley.js": ("parley.js", "text/javascript; charset=utf-8"),
     "/capture.js": ("capture.js", "text/javascript; charset=utf-8"),
     "/parley.css": ("parley.css", "text/css; charset=utf-8"),
+    "/staff": ("staff.html", "text/html; charset=utf-8"),
+    "/staff.js": ("staff.js", "text/javascript; charset=utf-8"),
+    "/staff.css": ("staff.css", "text/css; charset=utf-8"),
 }
 
 
@@ -79,9 +84,11 @@ class ParleyServer:
     options: ServerOptions
     sessions: set[str] = field(default_factory=set)
     limits: Limits = field(init=False)
+    domain: Domain = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = Limits(self.config.server)
+        self.domain = load_domain(self.config.dialogue.domain or None)
 
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """The page for plain HTTP; for a WebSocket upgrade, the Origin check (None lets it through)."""
@@ -106,6 +113,9 @@ class ParleyServer:
 
     async def handle(self, connection: ServerConnection) -> None:
         """One connection, within the limits (docs/protocol.md): refused with an error and a close code beyond them."""
+        if connection.request and urlsplit(connection.request.path).path == "/staff/ws":
+            await self._staff(connection)
+            return
         address = connection.remote_address[0] if connection.remote_address else ""
         try:
             with self.limits.address(address):
@@ -118,6 +128,15 @@ class ParleyServer:
                     await self._session(connection, hello)
         except ProtocolError as error:
             await _refuse(connection, error)
+
+    async def _staff(self, connection: ServerConnection) -> None:
+        """The staff page, under the same token rule as callers: none on loopback, PARLEY_TOKEN elsewhere."""
+        query = parse_qs(urlsplit(connection.request.path if connection.request else "").query)
+        given = query.get("token", [""])[0]
+        if self.options.token and not hmac.compare_digest(given.encode(), self.options.token.encode()):
+            await close_draining(connection, protocol.POLICY, "a valid access token is required")
+            return
+        await serve_staff(connection, self.domain, self.db)
 
     async def _hello_in_time(self, connection: ServerConnection) -> Hello | None:
         """The client's hello; None if it left first."""
