@@ -16,6 +16,8 @@ class TurnTrace:
     total_ms: float  # last speech sample -> first reply audio handed to the output
     speech_seconds: float  # length of the user's turn, for the STT real-time factor
     stt_compute_ms: float = 0.0  # how long transcribing the turn took, wherever it ran
+    stt_wait_ms: float = 0.0  # how long the turn's transcription waited for the engine (other calls' turns)
+    speculated: bool = False  # answered from a transcript taken at a pause, before the endpoint
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -25,15 +24,20 @@ from voice.events import (
 from voice.speakable import SpeakableSplitter, speakable_pieces
 from voice.streams import AudioSink
 from voice.stt import SpeechToText
+from voice.stt_queue import SttQueue, Transcript
 from voice.tts import TextToSpeech
 
 
 @dataclass
 class Engines:
-    """The loaded models, shared by every session of a process."""
+    """The loaded models, shared by every session of a process, and the one queue to speech-to-text."""
 
     stt: SpeechToText
     tts: TextToSpeech
+    stt_queue: SttQueue = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stt_queue = SttQueue(self.stt)
 
 
 @dataclass
@@ -43,7 +47,7 @@ class ReplyRun:
     audio: AudioChunk
     last_speech_at: float  # loop time of the user's last speech sample
     spoken: SpokenReply
-    transcript: asyncio.Future | None = None  # speculative STT of exactly this audio, if one ran; or typed text
+    transcript: asyncio.Future | None = None  # -> Transcript: speculative STT of exactly this audio, or typed text
     turn_start: int | None = None  # the user turn's first sample; None for a greeting
     task: asyncio.Task = field(init=False)  # set as soon as the run is made: the task needs the run
     agent_turn: Turn | None = None
@@ -86,19 +90,14 @@ async def _transcript(run: ReplyRun, engines: Engines, expect: Expect | None) ->
     """The speculative transcript when one was taken of this very turn (often done already)."""
     if run.transcript is not None:
         try:
-            text, run.marks["stt_compute"] = await run.transcript
-            return text
-        except Exception:  # noqa: BLE001 - a failed speculation is retried the ordinary way
+            heard: Transcript = await run.transcript
+            run.marks["stt_compute"], run.marks["speculated"] = heard.compute_seconds, 1.0
+            return heard.text
+        except Exception:  # noqa: BLE001 - a failed or shed speculation is done the ordinary way
             pass
-    text, run.marks["stt_compute"] = await asyncio.to_thread(timed_transcribe, engines.stt, run.audio, expect)
-    return text
-
-
-def timed_transcribe(stt: SpeechToText, audio: AudioChunk, expect: Expect | None = None) -> tuple[str, float]:
-    """The transcript, and the seconds it took."""
-    started = time.perf_counter()
-    text = stt.transcribe(audio, expect)
-    return text, time.perf_counter() - started
+    heard = await engines.stt_queue.transcribe(run.audio, expect)
+    run.marks["stt_compute"], run.marks["stt_wait"] = heard.compute_seconds, heard.wait_seconds
+    return heard.text
 
 
 async def speak_greeting(run: ReplyRun, text: str, tts: TextToSpeech, speaker: AudioSink,
@@ -182,5 +181,7 @@ def _trace(run: ReplyRun) -> TurnTrace | None:
         total_ms=ms(run.last_speech_at, marks["first_audio"]),
         speech_seconds=round(run.audio.seconds, 3),
         stt_compute_ms=round(marks.get("stt_compute", 0.0) * 1000, 1),
+        stt_wait_ms=round(marks.get("stt_wait", 0.0) * 1000, 1),
+        speculated="speculated" in marks,
     )
 

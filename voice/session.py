@@ -28,8 +28,9 @@ from voice.events import (
     TurnFailedEvent,
 )
 from voice.queues import DropOldestQueue, QueueClosed
-from voice.reply import Engines, ReplyRun, speak_greeting, speak_reply, timed_transcribe
+from voice.reply import Engines, ReplyRun, speak_greeting, speak_reply
 from voice.streams import AudioSink, AudioSource
+from voice.stt_queue import Transcript
 from voice.turn_taking import (
     Action,
     Backchannel,
@@ -228,14 +229,15 @@ class Session:
     def _speculate(self, span: Transcribe) -> None:
         audio = self._turn_audio(span.start, span.end)
         expect = self.brain.listening().expect
-        task = asyncio.create_task(asyncio.to_thread(timed_transcribe, self.engines.stt, audio, expect))
+        stale = lambda: not self.turns.wants(span.end)  # noqa: E731 - the caller spoke on and paused again
+        task = asyncio.create_task(self.engines.stt_queue.transcribe(audio, expect, speculative=True, stale=stale))
         speculation = Speculation(span.start, span.end, task)
         self._speculation = speculation
         task.add_done_callback(lambda _: self._transcribed(speculation))
 
     def _transcribed(self, speculation: Speculation) -> None:
         task = speculation.task
-        text = None if task.cancelled() or task.exception() is not None else task.result()[0]
+        text = None if task.cancelled() or task.exception() is not None else task.result().text
         for action in self.turns.handle(Transcribed(speculation.end, text, self.brain.listening()), self._agent_talking()):
             self._act(action)
 
@@ -285,7 +287,7 @@ class Session:
         await self._barge_in(self._reply)
         loop = asyncio.get_running_loop()
         transcript: asyncio.Future = loop.create_future()
-        transcript.set_result((text, 0.0))
+        transcript.set_result(Transcript(text, 0.0))
         run = ReplyRun(audio=AudioChunk(b""), last_speech_at=loop.time(), spoken=SpokenReply(), transcript=transcript)
         run.task = asyncio.create_task(self._reply_after(None, run))
         self._reply = run

@@ -185,6 +185,11 @@ class TurnTaker:
             return []
         return self._start(event)
 
+    def wants(self, end: int) -> bool:
+        """Whether the speculation up to `end` is still the one that can decide the turn: not once the
+        user has paused again later (a newer one waits to run)."""
+        return self._running is not None and self._running.end == end and self._queued is None
+
     def _start(self, pause: SpeechPaused) -> list[Action]:
         self._running, self._speculated = pause, pause.end
         return [Transcribe(pause.start, pause.end)]

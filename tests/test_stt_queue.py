@@ -1,0 +1,92 @@
+"""The shared speech-to-text queue with a slow fake engine: order, shedding, dropping, cancelling."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from voice.audio import AudioChunk
+from voice.stt_queue import Dropped, Shed, SttQueue
+
+
+class SlowSTT:
+    """Transcribes `audio` as its length, after `hold` is set; notes the order it was asked in."""
+
+    def __init__(self):
+        self.hold = threading.Event()
+        self.order: list[int] = []
+
+    def transcribe(self, audio, expect=None) -> str:
+        self.hold.wait(5)
+        self.order.append(len(audio.audio))
+        return str(len(audio.audio))
+
+
+def audio(size: int) -> AudioChunk:
+    return AudioChunk(bytes(size))
+
+
+def test_a_turn_that_ended_goes_before_waiting_speculations_and_busy_speculation_is_shed():
+    async def scenario():
+        stt = SlowSTT()
+        queue = SttQueue(stt)
+        first = asyncio.create_task(queue.transcribe(audio(2)))  # takes the engine
+        await asyncio.sleep(0.05)
+        with pytest.raises(Shed):
+            await queue.transcribe(audio(4), speculative=True)
+        endpoint = asyncio.create_task(queue.transcribe(audio(6)))
+        await asyncio.sleep(0.05)
+        stt.hold.set()
+        results = await asyncio.gather(first, endpoint)
+        return stt.order, [r.text for r in results], results[1].wait_seconds, queue.shed
+
+    order, texts, waited, shed = asyncio.run(scenario())
+    assert order == [2, 6] and texts == ["2", "6"] and waited > 0.03 and shed == 1
+
+
+def test_turns_that_ended_are_served_in_the_order_they_came():
+    async def scenario():
+        stt = SlowSTT()
+        queue = SttQueue(stt, workers=1)
+        tasks = [asyncio.create_task(queue.transcribe(audio(size))) for size in (2, 4, 6)]
+        await asyncio.sleep(0.05)
+        stt.hold.set()
+        await asyncio.gather(*tasks)
+        return stt.order
+
+    assert asyncio.run(scenario()) == [2, 4, 6]
+
+
+def test_a_speculation_the_caller_has_overtaken_is_dropped_and_frees_its_place():
+    async def scenario():
+        stt = SlowSTT()
+        stt.hold.set()
+        queue = SttQueue(stt)
+        with pytest.raises(Dropped):
+            await queue.transcribe(audio(2), speculative=True, stale=lambda: True)
+        after = await queue.transcribe(audio(4))
+        return after.text, queue.dropped, queue._running
+
+    assert asyncio.run(scenario()) == ("4", 1, 0)
+
+
+def test_a_cancelled_caller_neither_leaks_nor_double_frees_the_engine():
+    async def scenario():
+        stt = SlowSTT()
+        queue = SttQueue(stt)
+        running = asyncio.create_task(queue.transcribe(audio(2)))
+        waiting = asyncio.create_task(queue.transcribe(audio(4)))
+        await asyncio.sleep(0.05)
+        waiting.cancel()  # hung up while waiting
+        running.cancel()  # hung up while transcribed: the engine finishes the work all the same
+        await asyncio.sleep(0.05)
+        busy_while_engine_works = queue._running
+        stt.hold.set()
+        await asyncio.sleep(0.2)
+        later = await queue.transcribe(audio(6))
+        return busy_while_engine_works, later.text, queue._running, stt.order
+
+    busy, text, running, order = asyncio.run(scenario())
+    assert busy == 1 and text == "6" and running == 0 and order == [2, 6]
