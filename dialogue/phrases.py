@@ -33,6 +33,7 @@ WAY_OUT = {
 KEYPAD = ("Let's try it another way: type the number on your keypad, then press hash. "
           "Or say the digits one at a time.")
 PUT_THROUGH = "Of course, I'll put you through to a member of our team now."
+LINES_BUSY = "All our lines are busy; please call again in a few minutes."
 OUT_OF_DOMAIN = "I'm only the reservation line, so I can't help with that."
 SORRY = ("Sorry, I didn't catch that.", "Sorry, I missed that.", "I'm not sure I followed.")
 
@@ -52,7 +53,7 @@ def frequent(domain: Domain) -> list[str]:
         "That time has already passed.", "I'm sorry, that table was just taken.", "Which other day would suit you?",
         f"Our largest table seats {domain.seats_per_table}.",
         "Sorry, I still didn't get that.", "What would you like to change?", "Would that work?",
-        "Hello, you've reached " + domain.name + ".", "How can I help you?", f"We're at {domain.address}.",
+        "Hello, you've reached " + domain.name + ".", "How can I help you?", f"We're at {domain.address}.", LINES_BUSY,
     ]
     today = domain.now().date()
     for ahead in range(7):  # "On Friday we're open from 5 pm to 10 pm.", "I'm afraid we're closed on Mondays."

@@ -19,7 +19,7 @@ from voice.app.measure import client
 from voice.app.server import web as server
 from voice.app.server.web import ParleyServer, ServerOptions
 from voice.app.server.websocket_io import Outbox, WebSocketSpeaker
-from voice.audio import AudioChunk, AudioFormat
+from voice.audio import AudioChunk, AudioFormat, resample_chunk
 
 HELLO = {"type": "hello", "version": 1, "client_id": "test-client", "audio": {"rate": 16000, "width": 2, "channels": 1}}
 CHUNK = 320 * 2  # 20 ms at 16 kHz
@@ -236,15 +236,30 @@ def test_oversized_frames_slow_hellos_wrong_tokens_and_strange_origins_are_refus
                                        "other origin": 403}
 
 
-def test_a_full_server_says_try_again_later(config, engines, tmp_path):
+def test_a_caller_beyond_capacity_hears_the_lines_are_busy_and_the_others_go_on(config, engines, tmp_path):
     async def scenario():
         async with running(config, engines, tmp_path / "p.db", {"max_sessions": 1}) as url, connect(url) as first:
             await first.send(json.dumps(HELLO))
             await recv_json(first, "ready")
             async with connect(url) as second:
-                return await close_code(second)
+                await second.send(json.dumps({**HELLO, "client_id": "second-caller"}))
+                ready = json.loads(await second.recv())
+                audio, error = bytearray(), None
+                while error is None:
+                    message = await second.recv()
+                    if isinstance(message, bytes):
+                        audio.extend(message)
+                    else:
+                        error = json.loads(message)
+                code = await close_code(second)
+            await first.send(json.dumps({"type": "bye"}))  # the call in progress was never disturbed: it ends as asked
+            return ready, bytes(audio), error, code, await close_code(first)
 
-    assert asyncio.run(scenario()) == protocol.TRY_AGAIN_LATER
+    ready, audio, error, code, still_served = asyncio.run(scenario())
+    rate = ready["audio"]["rate"]
+    heard = engines.stt.transcribe(resample_chunk(AudioChunk(audio, AudioFormat(rate)), 16000))
+    assert "busy" in heard.lower() and error["code"] == "server_full" and code == protocol.TRY_AGAIN_LATER
+    assert still_served == protocol.NORMAL
 
 
 def test_connections_per_address_and_calls_per_client_id_are_bounded(config, engines, tmp_path):

@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from configs.files import ConfigError
+from dialogue import phrases
 from dialogue.domain import Domain, load_domain
 from dialogue.types import Transport
 from voice import protocol
@@ -119,15 +120,25 @@ class ParleyServer:
         address = connection.remote_address[0] if connection.remote_address else ""
         try:
             with self.limits.address(address):
-                if len(self.sessions) >= self.config.server.max_sessions:
-                    raise ProtocolError("server_full", "the server is full; try again later", protocol.TRY_AGAIN_LATER)
                 hello = await self._hello_in_time(connection)
                 if hello is None:
                     return
+                if len(self.sessions) >= self.config.server.max_sessions:
+                    await self._busy(connection, hello)
                 with self.limits.client(hello.client_id):
                     await self._session(connection, hello)
         except ProtocolError as error:
             await _refuse(connection, error)
+
+    async def _busy(self, connection: ServerConnection, hello: Hello) -> None:
+        """Beyond capacity: a caller with audio hears the busy message (synthesized once, then cached),
+        then every client is refused with `server_full` and close code 1013."""
+        if hello.audio is not None:
+            tts = self.engines.tts
+            await connection.send(protocol.Ready("", tts.format).encode())
+            for chunk in await asyncio.to_thread(lambda: list(tts.synthesize(phrases.LINES_BUSY))):
+                await connection.send(chunk.audio)
+        raise ProtocolError("server_full", "all lines are busy; try again in a few minutes", protocol.TRY_AGAIN_LATER)
 
     async def _staff(self, connection: ServerConnection) -> None:
         """The staff page, under the same token rule as callers: none on loopback, PARLEY_TOKEN elsewhere."""
