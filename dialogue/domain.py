@@ -25,6 +25,7 @@ class Domain:
     days_ahead: int
     last_seating_minutes: int
     staff_line: str = ""  # where "can I speak to someone?" is put through on a phone line; "": nowhere
+    phone_number: str = ""  # the number callers dial: picks this restaurant when one server answers for several
 
     def now(self) -> datetime:
         """The restaurant's wall-clock time: "tomorrow" and "tonight" are its, not the server's."""
@@ -74,6 +75,7 @@ def load_domain(path: Path | str | None = None) -> Domain:
         days_ahead=booking["days_ahead"],
         last_seating_minutes=booking["last_seating_minutes"],
         staff_line=table["phone"]["staff"].strip(),
+        phone_number=table["phone"]["number"].strip(),
     )
 
 

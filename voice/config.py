@@ -89,6 +89,7 @@ class ServerConfig:
     max_per_address: int
     max_per_client: int
     max_messages_per_second: int
+    restaurants: str = ""  # a folder of ID.toml restaurant files, each served at /r/ID/; "": the one restaurant
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ class SipCaller:
     refer_to: str | None = None
     hung_up_on: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def dial(self, port: int, rtp_port: int, privacy: str = "") -> None:
+    async def dial(self, port: int, rtp_port: int, privacy: str = "", dialled: str = "parley") -> None:
         """Call Parley at `port`; raises RuntimeError("Call rejected: 486 ...") when it does not answer."""
         self.transport = UdpSipTransport(local_addr=(self.host, 0))
         self.uac = SipUAC(self.transport)
@@ -57,7 +57,7 @@ class SipCaller:
         await self.uas.start()
         offer = build_sdp(self.host, rtp_port, PCMU, "PCMU")
         headers = {"Privacy": privacy} if privacy else None
-        self.call: OutgoingCall = self.uac.send_invite(f"sip:{self.number}@{self.host}", f"sip:parley@{self.host}:{port}",
+        self.call: OutgoingCall = self.uac.send_invite(f"sip:{self.number}@{self.host}", f"sip:{dialled}@{self.host}:{port}",
                                                        (self.host, port), offer, extra_headers=headers)
         try:
             await self.call.wait_answered(timeout=20)

@@ -15,6 +15,7 @@ from aiortp.port_allocator import PortAllocator
 from aiosipua import CallSession, IncomingCall, SdpNegotiationError, SipRequest, SipUAC, SipUAS, UdpSipTransport
 
 from voice.app.phone.call import PhoneCall
+from voice.app.restaurants import Restaurant, by_number, load_restaurants
 from voice.config import Config
 from voice.heap import give_back_freed
 from voice.reply import Engines
@@ -64,6 +65,12 @@ def caller_number(invite: SipRequest) -> str | None:
     return None
 
 
+def called_number(invite: SipRequest) -> str:
+    """The number dialled: the request URI's user part (a PBX or trunk puts the DID there)."""
+    found = re.match(r"^(?:sips?|tel):([^@;>]+)", str(invite.uri))
+    return unquote(found.group(1)) if found else ""
+
+
 def address_toward(remote: tuple[str, int]) -> str:
     """This machine's address as `remote` reaches it: what SDP and Contact must name when the line
     listens on every interface (0.0.0.0 would send the caller's audio nowhere)."""
@@ -99,7 +106,11 @@ class PhoneLine:
     db: Path | None
     options: PhoneOptions
     calls: dict[str, SipCall] = field(default_factory=dict)
+    restaurants: dict[str, Restaurant] = field(init=False)
     tasks: set[asyncio.Task] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.restaurants = load_restaurants(self.config, self.db)
 
     async def start(self) -> int:
         """Listen for SIP; returns the port."""
@@ -127,7 +138,11 @@ class PhoneLine:
         if incoming.sdp_offer is None:
             incoming.reject(488, "Not Acceptable Here")  # no offer, no audio: this line takes only audio calls
             return
-        task = asyncio.create_task(self._answer(incoming))
+        restaurant = by_number(self.restaurants, called_number(incoming.invite))
+        if restaurant is None:
+            incoming.reject(404, "Not Found")  # a number no restaurant here answers
+            return
+        task = asyncio.create_task(self._answer(incoming, restaurant))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -141,13 +156,13 @@ class PhoneLine:
         if sip is not None and status >= 200:
             sip.transferred.set()
 
-    async def _answer(self, incoming: IncomingCall) -> None:
+    async def _answer(self, incoming: IncomingCall, restaurant: Restaurant) -> None:
         rtp_port, _ = await self.ports.allocate()
         try:
-            sip = await self._connect(incoming, rtp_port)
+            sip = await self._connect(incoming, rtp_port, restaurant)
             if sip is not None:
                 self.calls[incoming.call_id] = sip
-                await self._converse(sip)
+                await self._converse(sip, restaurant)
         except Exception:
             log.exception("phone call %s failed", incoming.call_id)
         finally:
@@ -156,7 +171,7 @@ class PhoneLine:
             await self.ports.release(rtp_port)
             give_back_freed()
 
-    async def _connect(self, incoming: IncomingCall, rtp_port: int) -> SipCall | None:
+    async def _connect(self, incoming: IncomingCall, rtp_port: int, restaurant: Restaurant) -> SipCall | None:
         """Answer with the codec both sides have, and start the media; None when there is none."""
         assert incoming.sdp_offer is not None
         host = self.options.host
@@ -172,16 +187,16 @@ class PhoneLine:
         incoming.ringing()
         incoming.accept(media.sdp_answer)
         await media.start()
-        call = PhoneCall(self.config, media.codec_sample_rate, incoming.call_id)
+        call = PhoneCall(restaurant.config, media.codec_sample_rate, incoming.call_id)
         media.on_audio = lambda pcm, timestamp: call.audio(pcm)
         media.on_dtmf = lambda key, duration: call.event(key)
         return SipCall(incoming, media, call)
 
-    async def _converse(self, sip: SipCall) -> None:
+    async def _converse(self, sip: SipCall, restaurant: Restaurant) -> None:
         who = ("phone", number) if (number := caller_number(sip.incoming.invite)) else None
         try:
             send = sip.media.rtp_session.send_audio_pcm_auto
-            hand_over_to = await sip.call.converse(self.engines, self.db, who, send, self.options.rtp_timeout)
+            hand_over_to = await sip.call.converse(self.engines, restaurant.db, who, send, self.options.rtp_timeout)
         finally:
             await sip.media.close()
         if not sip.call.hung_up.is_set():

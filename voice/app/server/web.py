@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import os
+import re
 import secrets
 import signal
 from collections.abc import AsyncIterator
@@ -21,9 +22,9 @@ from websockets.http11 import Request, Response
 
 from configs.files import ConfigError
 from dialogue import phrases
-from dialogue.domain import Domain, load_domain
 from dialogue.types import Transport
 from voice import protocol
+from voice.app.restaurants import Restaurant, load_restaurants
 from voice.app.server.limits import Limits, gated
 from voice.app.server.satellite import serve_satellite
 from voice.app.server.staff import serve_staff
@@ -85,11 +86,20 @@ class ParleyServer:
     options: ServerOptions
     sessions: set[str] = field(default_factory=set)
     limits: Limits = field(init=False)
-    domain: Domain = field(init=False)
+    restaurants: dict[str, Restaurant] = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = Limits(self.config.server)
-        self.domain = load_domain(self.config.dialogue.domain or None)
+        self.restaurants = load_restaurants(self.config, self.db)
+
+    def where(self, path: str) -> tuple[Restaurant, str] | None:
+        """The restaurant a path is for, and the path within it: /r/ID/... with several, any with one."""
+        path = urlsplit(path).path
+        found = re.match(r"^/r/([^/]+)(/.*)?$", path)
+        if found:
+            restaurant = self.restaurants.get(found.group(1))
+            return (restaurant, found.group(2) or "/") if restaurant else None
+        return (self.restaurants[""], path) if "" in self.restaurants else None
 
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """The page for plain HTTP; for a WebSocket upgrade, the Origin check (None lets it through)."""
@@ -98,7 +108,12 @@ class ParleyServer:
             if origin is None or origin in self._allowed_origins(request):
                 return None
             return connection.respond(403, f"origin {origin} may not connect (allow it with --allow-origin)\n")
-        page = PAGES.get(urlsplit(request.path).path)
+        if re.fullmatch(r"/r/[^/]+", urlsplit(request.path).path):  # the page's relative links need the slash
+            response = connection.respond(301, "moved\n")
+            response.headers["Location"] = urlsplit(request.path).path + "/"
+            return response
+        place = self.where(request.path)
+        page = PAGES.get(place[1]) if place else None
         if page is None:
             return connection.respond(404, "not found\n")
         name, content_type = page
@@ -114,8 +129,14 @@ class ParleyServer:
 
     async def handle(self, connection: ServerConnection) -> None:
         """One connection, within the limits (docs/protocol.md): refused with an error and a close code beyond them."""
-        if connection.request and urlsplit(connection.request.path).path == "/staff/ws":
-            await self._staff(connection)
+        place = self.where(connection.request.path if connection.request else "/")
+        if place is None:
+            await _refuse(connection, ProtocolError("unknown_restaurant", "no such restaurant here: /r/ID/ws",
+                                                    protocol.POLICY))
+            return
+        restaurant, path = place
+        if path == "/staff/ws":
+            await self._staff(connection, restaurant)
             return
         address = connection.remote_address[0] if connection.remote_address else ""
         try:
@@ -126,7 +147,7 @@ class ParleyServer:
                 if len(self.sessions) >= self.config.server.max_sessions:
                     await self._busy(connection, hello)
                 with self.limits.client(hello.client_id):
-                    await self._session(connection, hello)
+                    await self._session(connection, hello, restaurant)
         except ProtocolError as error:
             await _refuse(connection, error)
 
@@ -140,14 +161,14 @@ class ParleyServer:
                 await connection.send(chunk.audio)
         raise ProtocolError("server_full", "all lines are busy; try again in a few minutes", protocol.TRY_AGAIN_LATER)
 
-    async def _staff(self, connection: ServerConnection) -> None:
+    async def _staff(self, connection: ServerConnection, restaurant: Restaurant) -> None:
         """The staff page, under the same token rule as callers: none on loopback, PARLEY_TOKEN elsewhere."""
         query = parse_qs(urlsplit(connection.request.path if connection.request else "").query)
         given = query.get("token", [""])[0]
         if self.options.token and not hmac.compare_digest(given.encode(), self.options.token.encode()):
             await close_draining(connection, protocol.POLICY, "a valid access token is required")
             return
-        await serve_staff(connection, self.domain, self.db)
+        await serve_staff(connection, restaurant.domain, restaurant.db)
 
     async def _hello_in_time(self, connection: ServerConnection) -> Hello | None:
         """The client's hello; None if it left first."""
@@ -162,15 +183,15 @@ class ParleyServer:
                                 protocol.POLICY)
         return hello
 
-    async def _session(self, connection: ServerConnection, hello: Hello) -> None:
+    async def _session(self, connection: ServerConnection, hello: Hello, restaurant: Restaurant) -> None:
         session_id = secrets.token_hex(8)
         self.sessions.add(session_id)
         try:
             if hello.audio is None:
-                await serve_satellite(connection, hello, self.config, self.db, session_id,
+                await serve_satellite(connection, hello, restaurant.config, restaurant.db, session_id,
                                       self.config.server.max_messages_per_second)
             else:
-                await self._converse(connection, hello, hello.audio, session_id)
+                await self._converse(connection, hello, hello.audio, session_id, restaurant)
         finally:
             self.sessions.discard(session_id)
             give_back_freed()
@@ -204,8 +225,9 @@ class ParleyServer:
         if not hmac.compare_digest(given.encode(), self.options.token.encode()):
             raise ProtocolError("bad_token", "a valid access token is required", protocol.POLICY)
 
-    async def _converse(self, connection: ServerConnection, hello: Hello, audio: AudioFormat, session_id: str) -> None:
-        config, outbox = self.config, Outbox()
+    async def _converse(self, connection: ServerConnection, hello: Hello, audio: AudioFormat, session_id: str,
+                        restaurant: Restaurant) -> None:
+        config, outbox = restaurant.config, Outbox()
         source = PushedSource(audio, config.audio.sample_rate, config.audio.input_queue_chunks)
         speaker = WebSocketSpeaker(outbox, self.engines.tts.format, config.session.playback_ahead_ms / 1000)
 
@@ -217,7 +239,7 @@ class ParleyServer:
         close_code, reason = protocol.NORMAL, "call ended"
         try:
             # The brain is closed as the call ends: what was said and heard is in memory before the socket goes.
-            async with voice_call(config, self.engines, source, speaker, on_event, db=self.db, transport=Transport.WEBSOCKET,
+            async with voice_call(config, self.engines, source, speaker, on_event, db=restaurant.db, transport=Transport.WEBSOCKET,
                                   who=("client", hello.client_id)) as session, asyncio.TaskGroup() as group:
                 outbox.event(protocol.Ready(session_id, speaker.format))
                 group.create_task(outbox.send_all(connection))

@@ -173,7 +173,7 @@ class Call {
   connect() {
     const params = new URLSearchParams(location.search);
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${location.host}/ws${location.search}`);
+    const socket = new WebSocket(`${scheme}//${location.host}${location.pathname.replace(/[^/]*$/, "")}ws${location.search}`);
     socket.binaryType = "arraybuffer";
     socket.onopen = () => socket.send(JSON.stringify({
       type: "hello", version: PROTOCOL_VERSION, client_id: clientId(), token: params.get("token") ?? "",

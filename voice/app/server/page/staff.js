@@ -3,7 +3,7 @@ const $ = (selector) => document.querySelector(selector);
 const params = new URLSearchParams(location.search);
 const scheme = location.protocol === "https:" ? "wss:" : "ws:";
 const token = params.get("token") ? `?token=${encodeURIComponent(params.get("token"))}` : "";
-const socket = new WebSocket(`${scheme}//${location.host}/staff/ws${token}`);
+const socket = new WebSocket(`${scheme}//${location.host}${location.pathname.replace(/\/?$/, "")}/ws${token}`);  // /staff/ws, /r/ID/staff/ws
 let shown = null;  // the day on screen, as the server last sent it
 
 function send(request) {

@@ -1,0 +1,90 @@
+"""Several restaurants on one server: each its own file, its own database, its own path and phone number."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+
+import pytest
+from websockets.asyncio.client import connect
+
+from configs.files import ConfigError
+from tests.test_phone import free_port, said
+from tests.test_server import close_code, running
+from voice import protocol
+from voice.app.measure.client import call
+from voice.app.measure.sip_caller import SipCaller
+from voice.app.phone.line import PhoneLine, PhoneOptions
+from voice.app.restaurants import by_number, load_restaurants
+
+
+def two_restaurants(folder):
+    folder.mkdir()
+    (folder / "sole.toml").write_text('[phone]\nnumber = "+44 20 7946 0001"\n')
+    (folder / "luna.toml").write_text('[restaurant]\nname = "Osteria Luna"\n[phone]\nnumber = "020 7946 0002"\n')
+    return folder
+
+
+def with_restaurants(config, folder):
+    return dataclasses.replace(config, server=dataclasses.replace(config.server, restaurants=str(folder)))
+
+
+def test_a_folder_of_restaurant_files_gives_each_its_id_name_number_and_database(config, tmp_path):
+    restaurants = load_restaurants(with_restaurants(config, two_restaurants(tmp_path / "r")), tmp_path / "x" / "p.db")
+    assert sorted(restaurants) == ["luna", "sole"]
+    assert restaurants["luna"].domain.name == "Osteria Luna" and restaurants["sole"].domain.name == "Trattoria Sole"
+    assert restaurants["luna"].db == tmp_path / "x" / "luna.db"
+    assert by_number(restaurants, "02079460002").id == "luna" and by_number(restaurants, "442079460001").id == "sole"
+    assert by_number(restaurants, "999") is None
+    assert list(load_restaurants(config, None)) == [""] and by_number(load_restaurants(config, None), "1") is not None
+
+
+def test_a_folder_without_restaurants_or_with_a_bad_name_is_a_clear_error(config, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no ID.toml"):
+        load_restaurants(with_restaurants(config, tmp_path / "empty"), None)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "Big Name.toml").write_text("")
+    with pytest.raises(ConfigError, match="Big Name.toml"):
+        load_restaurants(with_restaurants(config, tmp_path / "bad"), None)
+
+
+def test_memory_never_crosses_restaurants_on_one_server(config, engines, speak, tmp_path):
+    config = with_restaurants(config, two_restaurants(tmp_path / "r"))
+    db = tmp_path / "parley.db"
+    booking = [speak(line, 1.1) for line in ("I'd like a table for two tomorrow at seven pm.", "My name is John Smith.",
+                                             "My number is five five five, one two three four.", "Yes please.")]
+
+    async def scenario():
+        async with running(config, engines, db) as url:
+            base = url.removesuffix("/ws")
+            await call(f"{base}/r/sole/ws", booking, "caller-7")
+            at_luna = await call(f"{base}/r/luna/ws", [speak("Hello.", 1.1)], "caller-7")
+            async with connect(f"{base}/r/nowhere/ws") as nowhere:
+                unknown = await close_code(nowhere)
+        phone = PhoneLine(config, engines, db, PhoneOptions(port=free_port()))
+        await phone.start()
+        try:
+            caller = SipCaller(number="5559876")
+            await caller.dial(phone.options.port, free_port(), dialled="02079460002")
+            await caller.reply_after(0.0)
+            await caller.say(said("What is your address?"))
+            await caller.quiet(1.5, timeout=20)
+            await caller.hang_up()
+            with pytest.raises(RuntimeError, match="404"):
+                await SipCaller().dial(phone.options.port, free_port(), dialled="5550000")
+        finally:
+            await phone.stop()
+        return at_luna, unknown
+
+    at_luna, unknown = asyncio.run(scenario())
+    greeting = " ".join(m.text for m in at_luna.of_type(protocol.Said))
+    assert greeting.startswith("Hello, you've reached Osteria Luna") and "John" not in greeting
+    assert unknown == protocol.POLICY
+    with sqlite3.connect(tmp_path / "sole.db") as sole, sqlite3.connect(tmp_path / "luna.db") as luna:
+        assert sole.execute("select name from reservations").fetchall() == [("John Smith",)]
+        assert luna.execute("select count(*) from reservations").fetchone() == (0,)
+        assert luna.execute("select count(*) from people where name is not null").fetchone() == (0,)
+        assert luna.execute("select transport from sessions order by id").fetchall() == [("websocket",), ("phone",)]
+    assert not db.exists()  # the server's --db names the folder; each restaurant keeps its own file
