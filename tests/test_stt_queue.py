@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 
 import pytest
@@ -90,3 +91,25 @@ def test_a_cancelled_caller_neither_leaks_nor_double_frees_the_engine():
 
     busy, text, running, order = asyncio.run(scenario())
     assert busy == 1 and text == "6" and running == 0 and order == [2, 6]
+
+
+def test_asking_for_a_gpu_where_there_is_none_is_a_clear_error_before_any_model_loads(config):
+    import ctranslate2
+
+    from voice.models import ModelNotFoundError
+    from voice.stt import FasterWhisperSTT
+
+    if ctranslate2.get_cuda_device_count():
+        pytest.skip("this machine has a CUDA device")
+    stt = dataclasses.replace(config.stt, device="cuda", compute_type="float16")
+    with pytest.raises(ModelNotFoundError, match='device = "cuda"'):
+        FasterWhisperSTT(stt)
+
+
+def test_the_device_is_a_choice_of_cpu_or_cuda(tmp_path):
+    from configs.files import ConfigError
+    from voice.config import load_config
+
+    (tmp_path / "gpu.toml").write_text('[stt]\ndevice = "tpu"\n')
+    with pytest.raises(ConfigError, match="device"):
+        load_config(tmp_path / "gpu.toml")

@@ -13,6 +13,7 @@ from configs.files import ConfigError, merge_tables, read_toml
 
 EchoMode = Literal["webrtc", "gate", "off"]
 SttEngine = Literal["whisper", "moonshine"]
+SttDevice = Literal["cpu", "cuda"]
 ComputeType = Literal["int8", "int8_float32", "int8_float16", "int16", "float16", "float32", "default", "auto"]
 
 
@@ -45,6 +46,7 @@ class SttConfig:
     language: str
     beam_size: int
     prompt: str  # primes Whisper; "auto": the restaurant's name and a booking's words
+    device: SttDevice = "cpu"  # "cuda": a server's GPU (whisper only; compute_type "float16" suits it)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import numpy as np
 from dialogue.turn_end import Expect
 from voice.audio import AudioChunk, AudioFormatError, int16_to_float
 from voice.config import SttConfig
-from voice.models import whisper_model_dir
+from voice.models import ModelNotFoundError, whisper_model_dir
 
 WHISPER_RATE = 16000
 # A segment Whisper itself doubts is speech, and reads with low confidence, is a phantom: with a
@@ -25,6 +25,15 @@ class SpeechToText(Protocol):
         dialogue waits for. Blocking: run it off the event loop."""
 
 
+def require_cuda() -> None:
+    """A clear error, before any model loads, when a GPU is asked for and CTranslate2 sees none."""
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() == 0:
+        raise ModelNotFoundError('[stt] device = "cuda", but CTranslate2 sees no CUDA device: use a machine with an '
+                                 'NVIDIA GPU, its driver and the CUDA 12 libraries (cuBLAS, cuDNN 9), or set device = "cpu"')
+
+
 class FasterWhisperSTT:
     """Whisper through faster-whisper, set up for short turns: greedy, no timestamps, no own VAD."""
 
@@ -33,9 +42,11 @@ class FasterWhisperSTT:
 
         self.config = config
         self.prompt = prompt or None
+        if config.device == "cuda":
+            require_cuda()
         self.model = WhisperModel(
             str(whisper_model_dir(config.model)),
-            device="cpu",
+            device=config.device,
             compute_type=config.compute_type,
             cpu_threads=config.cpu_threads,
         )
