@@ -113,3 +113,17 @@ def test_the_device_is_a_choice_of_cpu_or_cuda(tmp_path):
     (tmp_path / "gpu.toml").write_text('[stt]\ndevice = "tpu"\n')
     with pytest.raises(ConfigError, match="device"):
         load_config(tmp_path / "gpu.toml")
+
+
+def test_the_capacity_curve_doubles_and_capacity_is_the_most_callers_within_a_second():
+    from voice.app.measure.load import capacity, levels
+
+    assert levels(8) == [1, 2, 4, 8] and levels(6) == [1, 2, 4, 6] and levels(1) == [1]
+
+    def run(clients, p95, answered=True):
+        return {"clients": clients, "turns": 12 if answered else 11, "turns_expected": 12,
+                "turn_latency_ms": {"p50": 1.0, "p95": p95}}
+
+    assert capacity([run(1, 500), run(2, 800), run(4, 990), run(8, 2100)]) == 4
+    assert capacity([run(1, 500), run(2, 800, answered=False)]) == 1  # a turn not answered is beyond capacity
+    assert capacity([run(1, 1500)]) == 0

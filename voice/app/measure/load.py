@@ -1,4 +1,5 @@
-"""`parley bench --clients N`: simulated browsers stream real speech to a `parley serve` process at once."""
+"""`parley bench --clients N`: simulated browsers stream real speech to a `parley serve` process at once,
+1, 2, 4 ... N of them: the capacity curve, and the capacity (the most callers with turn p95 within 1 s)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from voice.app.wiring import load_engines
 from voice.config import Config
 
 STAGGER_SECONDS = 0.3  # clients join a little apart, as people do, not in lock-step
+CAPACITY_P95_MS = 1000.0  # a line is within capacity while 95% of turns are answered within a second
 
 
 async def run_clients(url: str, count: int, lines: list, rate: int) -> list[client.ClientCall]:
@@ -40,9 +42,23 @@ def summarize(calls: list[client.ClientCall], expected_turns: int) -> dict:
         "turn_latency_ms": stats([t["total_ms"] for t in turns]),  # as the server measures it
         "client_latency_ms": stats([ms for call in calls for ms in call.client_latency_ms]),  # at the client
         "stt_compute_ms": stats([t["stt_compute_ms"] for t in turns]),
+        "stt_wait_ms": stats([t.get("stt_wait_ms", 0.0) for t in turns]),  # in the shared queue, behind others' turns
+        "speculated_share": round(sum(bool(t.get("speculated")) for t in turns) / len(turns), 3) if turns else None,
         "endpoint_wait_ms": stats([t["endpoint_wait_ms"] for t in turns]),
         "errors": errors,
     }
+
+
+def levels(clients: int) -> list[int]:
+    """1, 2, 4 ... and `clients` itself."""
+    return sorted({*(2**k for k in range(clients.bit_length()) if 2**k <= clients), clients})
+
+
+def capacity(runs: list[dict]) -> int:
+    """The most callers at once whose turns all came back, p95 within CAPACITY_P95_MS; 0 if none."""
+    within = [run["clients"] for run in runs if run["turns"] == run["turns_expected"]
+              and (run["turn_latency_ms"]["p95"] or float("inf")) <= CAPACITY_P95_MS]
+    return max(within, default=0)
 
 
 def start_server(config_path: Path | None, db: Path, env: dict | None = None, cores: set[int] | None = None,
@@ -70,8 +86,8 @@ async def run_load(config: Config, config_path: Path | None, clients: int, turns
     with tempfile.TemporaryDirectory() as scratch:
         server, url = start_server(config_path, Path(scratch) / "load.db")
         try:
-            counts = sorted({1, clients})  # one client alone is the baseline, in the same run
-            return {"runs": [summarize(await run_clients(url, count, lines, rate), turns) for count in counts]}
+            runs = [summarize(await run_clients(url, count, lines, rate), turns) for count in levels(clients)]
+            return {"runs": runs, "capacity": capacity(runs), "capacity_rule": f"turn p95 <= {CAPACITY_P95_MS:.0f} ms"}
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -79,16 +95,18 @@ async def run_load(config: Config, config_path: Path | None, clients: int, turns
 
 def render(report: dict) -> str:
     rows = [f"{'clients':>7} {'turns':>9} {'turn p50':>9} {'p95':>6} {'client p50':>11} {'p95':>6} "
-            f"{'STT p50':>8} {'p95':>6}   (ms)"]
+            f"{'STT p50':>8} {'p95':>6} {'queue p95':>10} {'speculated':>11}   (ms)"]
     for run in report["runs"]:
         rows.append(f"{run['clients']:>7} {run['turns']:>4}/{run['turns_expected']:<4} "
                     f"{_ms(run['turn_latency_ms']['p50']):>9} {_ms(run['turn_latency_ms']['p95']):>6} "
                     f"{_ms(run['client_latency_ms']['p50']):>11} {_ms(run['client_latency_ms']['p95']):>6} "
-                    f"{_ms(run['stt_compute_ms']['p50']):>8} {_ms(run['stt_compute_ms']['p95']):>6}")
+                    f"{_ms(run['stt_compute_ms']['p50']):>8} {_ms(run['stt_compute_ms']['p95']):>6} "
+                    f"{_ms(run['stt_wait_ms']['p95']):>10} {run['speculated_share'] or 0:>11.0%}")
         if run["errors"]:
             rows.append(f"        errors: {', '.join(run['errors'])}")
     rows.append(("turn: last speech sample -> first reply audio sent (server); "
                  "client: last voiced frame sent -> first reply audio received"))
+    rows.append(f"capacity: {report['capacity']} callers at once ({report['capacity_rule']})")
     return "\n".join(rows)
 
 
