@@ -34,7 +34,7 @@ def test_the_staff_page_shows_a_call_s_booking_live_changes_it_and_refuses_a_ful
         async with running(config, engines, db) as url:
             page_url = url.replace("ws://", "http://").removesuffix("/ws") + "/staff"
             async with chromium(page_url, tmp_path / "profile", []) as page:
-                await page.wait_for("document.getElementById('connection').dataset.state === 'open'", 20)
+                await page.wait_for("document.getElementById('connection')?.dataset.state === 'open'", 20)
                 await page.evaluate(f"const d = document.getElementById('day'); d.value = '{day.isoformat()}';"
                                     "d.dispatchEvent(new Event('change'))")
                 await page.wait_for(f"document.getElementById('day').value === '{day.isoformat()}'", 10)
