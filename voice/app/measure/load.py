@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import tomllib
 from pathlib import Path
 
 from voice import protocol
@@ -80,11 +81,23 @@ def start_server(config_path: Path | None, db: Path, env: dict | None = None, co
     raise RuntimeError(f"parley serve exited with {process.wait()} before listening")
 
 
+def loopback_config(config_path: Path | None, clients: int, folder: Path) -> Path:
+    """The config the server is started with: the user's, letting `clients` simulated callers in
+    from one address (loopback) at once, as many real callers would come from many."""
+    table = tomllib.loads(config_path.read_text()) if config_path else {}
+    server = table.setdefault("server", {})
+    server["max_per_address"] = max(server.get("max_per_address", 0), clients)
+    path = folder / "bench.toml"
+    path.write_text("\n".join(f"[{name}]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in keys.items())
+                              for name, keys in table.items()))  # JSON's strings, numbers and booleans are TOML's
+    return path
+
+
 async def run_load(config: Config, config_path: Path | None, clients: int, turns: int) -> dict:
     rate = config.audio.sample_rate
     lines = [u.audio for u in synthetic_utterances(load_engines(config), turns, rate)]
     with tempfile.TemporaryDirectory() as scratch:
-        server, url = start_server(config_path, Path(scratch) / "load.db")
+        server, url = start_server(loopback_config(config_path, clients, Path(scratch)), Path(scratch) / "load.db")
         try:
             runs = [summarize(await run_clients(url, count, lines, rate), turns) for count in levels(clients)]
             return {"runs": runs, "capacity": capacity(runs), "capacity_rule": f"turn p95 <= {CAPACITY_P95_MS:.0f} ms"}
