@@ -86,10 +86,11 @@ def test_a_transcript_after_the_turn_or_the_input_ended_ends_nothing(turns):
     assert turns.handle(Transcribed(30000, "Goodbye.", ASKING)) == []
 
 
-def test_a_failed_transcript_changes_no_wait(turns):
+def test_no_transcript_waits_as_the_naive_baseline_does(turns, config):
+    """Shed by a busy engine, or failed: nothing reads the turn, so neither the short wait nor the long one."""
     turns.handle(SpeechStarted(0))
     turns.handle(SpeechPaused(0, 8000))
-    assert turns.handle(Transcribed(8000, None, ASKING)) == []
+    assert turns.handle(Transcribed(8000, None, ASKING)) == [Wait(config.vad.end_silence_ms)]
 
 
 def test_the_user_starting_to_talk_over_parley_ducks_it_unless_barge_in_is_off(config):
@@ -146,7 +147,7 @@ def test_a_turn_over_parley_that_ends_undecided_barges_in_then_is_answered(turns
 def test_a_failed_transcript_of_speech_over_parley_barges_in(turns):
     turns.handle(SpeechStarted(0), agent_talking=True)
     turns.handle(SpeechPaused(0, 6400), agent_talking=True)
-    assert turns.handle(Transcribed(6400, None, ASKING), agent_talking=True) == [BargeIn()]
+    assert turns.handle(Transcribed(6400, None, ASKING), agent_talking=True) == [BargeIn(), Wait(turns.vad.end_silence_ms)]
 
 
 def test_the_naive_baseline_never_speculates(config):

@@ -200,8 +200,13 @@ class TurnTaker:
         queued, self._running, self._queued = self._queued, None, None
         if queued is not None and queued.end > event.end:
             return self._start(queued)  # the user spoke on and paused again meanwhile
-        if event.text is None or self._quiet_at != event.end:
-            return self._decided() if event.text is None else []
+        if event.text is None:
+            # No transcript to read the turn by (speech-to-text was busy with other calls' turns, or
+            # failed): wait as long as the naive baseline does, not as long as for an unfinished turn.
+            wait = [Wait(self.vad.end_silence_ms)] if self._quiet_at == event.end else []
+            return [*self._decided(), *wait]
+        if self._quiet_at != event.end:
+            return []
         if self._overlap is not None and agent_talking and is_backchannel(event.text):
             return self._backchannel(event.text)
         decided = self._settled(agent_talking)
