@@ -203,8 +203,8 @@ class TurnTaker:
         if event.text is None:
             # No transcript to read the turn by (speech-to-text was busy with other calls' turns, or
             # failed): wait as long as the naive baseline does, not as long as for an unfinished turn.
-            wait = [Wait(self.vad.end_silence_ms)] if self._quiet_at == event.end else []
-            return [*self._decided(), *wait]
+            baseline = [Wait(self.vad.end_silence_ms)] if self._quiet_at == event.end else []
+            return [*self._decided(), *baseline]
         if self._quiet_at != event.end:
             return []
         if self._overlap is not None and agent_talking and is_backchannel(event.text):
