@@ -202,9 +202,10 @@ class TurnTaker:
             return self._start(queued)  # the user spoke on and paused again meanwhile
         if event.text is None:
             # No transcript to read the turn by (speech-to-text was busy with other calls' turns, or
-            # failed): wait as long as the naive baseline does, not as long as for an unfinished turn.
-            baseline = [Wait(self.vad.end_silence_ms)] if self._quiet_at == event.end else []
-            return [*self._decided(), *baseline]
+            # failed): wait as long as the naive baseline does, not as long as for an unfinished turn;
+            # but not over Parley's voice, where echo cancellation chops the caller's speech into pauses.
+            shorter = self._quiet_at == event.end and self._overlap is None
+            return [*self._decided(), *([Wait(self.vad.end_silence_ms)] if shorter else [])]
         if self._quiet_at != event.end:
             return []
         if self._overlap is not None and agent_talking and is_backchannel(event.text):
