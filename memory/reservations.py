@@ -75,6 +75,11 @@ class ReservationStore:
         with immediate(self.db):
             self.table.update(booking_id, {"person_id": person_id})
 
+    def booked(self, booking_id: object) -> Booking | None:
+        """The booking with this id while it stands; None if there is none or it was cancelled."""
+        rows = list(self.table.rows_where("id = ? and status = 'booked'", [booking_id]))
+        return _booking(rows[0]) if rows else None
+
     def last(self, person_id: int) -> Booking | None:
         """The person's most recently made booking, kept or cancelled."""
         rows = list(self.table.rows_where("person_id = ?", [person_id], order_by="created desc, id desc", limit=1))

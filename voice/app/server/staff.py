@@ -70,12 +70,10 @@ class StaffDesk:
         return {"type": "done", "message": f"{made.name}, {made.party_size} people on {made.day} at {made.at:%H:%M}: saved."}
 
     def _stored(self, booking_id: object) -> Booking:
-        found = self.db.table("reservations").rows_where("id = ? and status = 'booked'", [booking_id])
-        row = next(iter(found), None)
-        if row is None:
+        booking = self.store.booked(booking_id)
+        if booking is None:
             raise Refused(f"no booking {booking_id} to change")
-        return Booking(row["party_size"], date.fromisoformat(row["day"]), time.fromisoformat(row["at"]), row["name"],
-                       row["phone"], tuple(json.loads(row["notes"])), row["id"])
+        return booking
 
 
 def _day(value: object) -> date:
