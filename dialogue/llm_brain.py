@@ -133,6 +133,10 @@ class LlmBrain:
     def memory_ms(self) -> list[float]:
         return self.reservation.memory_ms
 
+    @property
+    def memory_errors(self) -> list[str]:
+        return self.reservation.memory_errors
+
     def greeting(self) -> str:
         return self.reservation.greeting()
 

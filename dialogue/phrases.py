@@ -34,6 +34,7 @@ KEYPAD = ("Let's try it another way: type the number on your keypad, then press 
           "Or say the digits one at a time.")
 PUT_THROUGH = "Of course, I'll put you through to a member of our team now."
 LINES_BUSY = "All our lines are busy; please call again in a few minutes."
+GOING_AWAY = "I'm sorry, I have to end the call now. Please call again in a minute. Goodbye."
 OUT_OF_DOMAIN = "I'm only the reservation line, so I can't help with that."
 SORRY = ("Sorry, I didn't catch that.", "Sorry, I missed that.", "I'm not sure I followed.")
 
@@ -54,6 +55,7 @@ def frequent(domain: Domain) -> list[str]:
         f"Our largest table seats {domain.seats_per_table}.",
         "Sorry, I still didn't get that.", "What would you like to change?", "Would that work?",
         "Hello, you've reached " + domain.name + ".", "How can I help you?", f"We're at {domain.address}.", LINES_BUSY,
+        GOING_AWAY,
     ]
     today = domain.now().date()
     for ahead in range(7):  # "On Friday we're open from 5 pm to 10 pm.", "I'm afraid we're closed on Mondays."

@@ -10,13 +10,18 @@ import sys
 from pathlib import Path
 
 from configs.files import ConfigError
+from voice.app.ops.drain import FAREWELL_SECONDS
+from voice.config import load_config
 
 UNIT_DIR = Path("/etc/systemd/system")
 ENV_DIR = Path("/etc/parley")
+STORE_SECONDS = 10  # after the goodbye: the last calls written to SQLite, the sockets closed
 
 
 def unit(role: str, parley: Path, env_file: Path, user: str, config: Path | None) -> str:
     config_option = f" --config {shlex.quote(str(config))}" if config else ""
+    # systemd's stop waits for the drain (live calls finish), the goodbye, and storing the calls.
+    stop_seconds = int(load_config(config).server.drain_seconds + FAREWELL_SECONDS + STORE_SECONDS)
     if role == "satellite":
         description, command = "Parley voice satellite", "edge satellite --server ${PARLEY_SERVER}"
         after = "network-online.target sound.target"
@@ -37,6 +42,7 @@ EnvironmentFile={env_file}
 ExecStart={parley}{config_option} {command}
 Restart=always
 RestartSec=2
+TimeoutStopSec={stop_seconds}
 NoNewPrivileges=true
 
 [Install]

@@ -17,6 +17,7 @@ import pytest
 
 from voice.app.measure.sip_caller import SipCaller
 from voice.app.measure.voices import flite
+from voice.app.ops.drain import CALLS, drain_calls
 from voice.app.phone import audiosocket
 from voice.app.phone.line import PhoneLine, PhoneOptions
 
@@ -116,6 +117,28 @@ def test_beyond_max_calls_a_caller_hears_busy(config, engines, tmp_path):
             await first.hang_up()
 
     asyncio.run(scenario())
+
+
+def test_a_stopping_line_answers_503_and_says_goodbye_to_a_call_that_outlasts_the_drain(config, engines, tmp_path):
+    db = tmp_path / "phone.db"
+
+    async def scenario():
+        async with line(config, engines, db) as port:
+            caller = await dialled(port)
+            CALLS.draining = True
+            try:
+                with pytest.raises(RuntimeError, match="503"):
+                    await SipCaller(number="5550000").dial(port, free_port())
+                stopping = time.monotonic()
+                await drain_calls(engines.tts, 0.5)
+            finally:
+                CALLS.draining = False
+            goodbye = await caller.reply_after(stopping)
+            await asyncio.wait_for(caller.hung_up_on.wait(), 10)  # Parley's BYE, after the goodbye
+            return goodbye is not None
+
+    assert asyncio.run(scenario())
+    assert rows(db, "select count(*) from sessions where ended is not null") == [(1,)]
 
 
 def test_a_caller_who_hangs_up_mid_reply_leaves_what_they_heard_in_memory(config, engines, tmp_path):

@@ -32,6 +32,7 @@ NORMAL = 1000  # the call ended, or the client said bye
 PROTOCOL_ERROR = 1002  # audio before hello, a second hello, an unknown protocol version
 UNSUPPORTED_AUDIO = 1003  # an audio format Parley cannot take
 POLICY = 1008  # a wrong or missing token, no hello in time, a client that does not read
+SERVICE_RESTART = 1012  # the server is stopping (a restart): it takes no new calls; connect again shortly
 TRY_AGAIN_LATER = 1013  # the server is serving as many sessions as it may
 
 

@@ -133,6 +133,7 @@ class Session:
         self.hang_up = hang_up  # end the session once the brain has ended the call and its last words played
         self._capture_task: asyncio.Task | None = None
         self._continues_from: int | None = None  # a turn cut in on before it was even transcribed
+        self.farewell_said = False  # the server ended the call (it is going away), not the caller or the brain
         rate = config.audio.sample_rate
         # Without speculation (the naive baseline) every turn waits end_silence_ms; with it, a turn
         # waits as long as an unfinished one might, until its transcript says otherwise.
@@ -262,7 +263,19 @@ class Session:
 
     # --- the reply --------------------------------------------------------------------------
 
+    async def farewell(self, audio: list[AudioChunk]) -> None:
+        """The server is going away: stop the reply in progress (keeping what was heard), say `audio`,
+        and end the call; `run` returns once it has been played. Nothing said meanwhile is answered."""
+        self.farewell_said = True
+        await self._barge_in(self._reply)
+        for chunk in audio:
+            await self.speaker.play(chunk)
+        if self._capture_task:
+            self._capture_task.cancel()
+
     def _respond(self, turn: Respond) -> None:
+        if self.farewell_said:
+            return
         earlier = self._continues_from
         start, self._continues_from = (turn.start if earlier is None else min(turn.start, earlier)), None
         self.on_event(EndpointEvent(start, turn.end))

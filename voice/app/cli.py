@@ -27,6 +27,10 @@ def common_options(defaults: bool) -> argparse.ArgumentParser:
     return parser
 
 
+LOG_CONTENT_HELP = ("put what callers said and numbers in the logs (off by default: logs must not keep what "
+                    "memory forgets)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="An offline, real-time voice agent.",
                                      parents=[common_options(defaults=True)])
@@ -62,12 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8780, help="the port (0: any free one)")
     server.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                         help="another origin whose pages may connect, e.g. https://example.org (repeatable)")
+    server.add_argument("--log-content", action="store_true", help=LOG_CONTENT_HELP)
 
     phone = commands.add_parser("phone", parents=[common], help="answer telephone calls: SIP (RTP, G.711), or "
                                 "Asterisk's AudioSocket")
     phone.add_argument("--listen", default="127.0.0.1:5070", metavar="HOST:PORT", help="where SIP calls come in (UDP)")
     phone.add_argument("--max-calls", type=int, default=4, help="calls at once; beyond them a caller hears busy (486)")
     phone.add_argument("--audiosocket", metavar="HOST:PORT", help="also take calls from Asterisk's AudioSocket() here (TCP)")
+    phone.add_argument("--log-content", action="store_true", help=LOG_CONTENT_HELP)
 
     memory = commands.add_parser("memory", parents=[common], help="show, export or forget what Parley remembers; "
                                  "back the database up, or restore it")
@@ -137,11 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from voice.app.server.web import main as serve
 
-            return serve(config, args.db, args.host, args.port, tuple(args.allow_origin))
+            return serve(config, args.db, args.host, args.port, tuple(args.allow_origin), args.log_content)
         if args.command == "phone":
             from voice.app.phone.service import main as phone
 
-            return phone(config, args.db, args.listen, args.max_calls, args.audiosocket)
+            return phone(config, args.db, args.listen, args.max_calls, args.audiosocket, args.log_content)
         if args.command == "memory":
             from voice.app.commands.memory import main as memory
 

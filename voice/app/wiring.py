@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -20,6 +21,9 @@ from memory.callers import Callers, CallLog
 from memory.db import default_db_path, open_db
 from memory.people import Memory
 from memory.reservations import ReservationStore
+from voice.app.ops.drain import CALLS
+from voice.app.ops.logs import in_call
+from voice.app.ops.watch import CallWatch
 from voice.config import Config, LlmConfig
 from voice.events import Event
 from voice.moonshine import MoonshineSTT
@@ -108,9 +112,14 @@ async def voice_call(config: Config, engines: Engines, source: AudioSource, spea
                      on_event: Callable[[Event], None] = lambda event: None, *, brain: Brain | None = None,
                      db: Path | None = None, transport: Transport = Transport.VOICE, who: tuple[str, str] | None = None,
                      clock: Callable[[], datetime] | None = None, streaming: bool = True,
-                     hang_up: bool = True) -> AsyncIterator[Session]:
+                     hang_up: bool = True, call_id: str = "") -> AsyncIterator[Session]:
     """One voice call: a session between `source` and `speaker` on `brain`, or on a brain opened
-    on `db` for `transport`. The brain is closed when the block ends, whatever ended it."""
-    opened = closing_brain(brain) if brain is not None else open_brain(config, db, transport, who, clock)
-    async with opened as used:
-        yield Session(config, engines, used, source, speaker, on_event, streaming, hang_up)
+    on `db` for `transport`. The brain is closed when the block ends, whatever ended it. The call is
+    counted in the metrics, named on its log lines, and known to a draining server."""
+    with in_call(call_id or secrets.token_hex(8)) as context:
+        opened = closing_brain(brain) if brain is not None else open_brain(config, db, transport, who, clock)
+        async with opened as used:
+            watch = CallWatch(str(transport), used, context)
+            session = Session(config, engines, used, source, speaker, watch.observing(on_event), streaming, hang_up)
+            with CALLS.holding(context.call_id, session), watch.running(session):
+                yield session

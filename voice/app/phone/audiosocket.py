@@ -13,6 +13,8 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from voice.app.ops.drain import CALLS
+from voice.app.ops.metrics import refused
 from voice.app.phone.call import PhoneCall
 from voice.config import Config
 from voice.heap import give_back_freed
@@ -64,8 +66,10 @@ class AudioSocketLine:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             call_id = str(await read_uuid(reader))
-            if len(self.calls) >= self.max_calls:
-                log.info("AudioSocket call %s refused: %d calls already", call_id, len(self.calls))
+            if CALLS.draining or len(self.calls) >= self.max_calls:
+                refused("draining" if CALLS.draining else "busy")
+                log.info("AudioSocket call %s refused: %s", call_id,
+                         "stopping" if CALLS.draining else f"{len(self.calls)} calls already")
                 return
             self.calls.add(call_id)
             try:

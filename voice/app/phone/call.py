@@ -71,7 +71,7 @@ class PhoneCall:
         Returns where the caller asked to be put through to, or ""."""
         try:
             async with voice_call(self.config, engines, self.source, self.speaker, db=db, transport=Transport.PHONE,
-                                  who=who) as session, asyncio.TaskGroup() as group:
+                                  who=who, call_id=self.label) as session, asyncio.TaskGroup() as group:
                 self.session = session
                 group.create_task(packet_clock(self.speaker, send))
                 group.create_task(self._watch(timeout))

@@ -14,6 +14,9 @@ from urllib.parse import unquote
 from aiortp.port_allocator import PortAllocator
 from aiosipua import CallSession, IncomingCall, SdpNegotiationError, SipRequest, SipUAC, SipUAS, UdpSipTransport
 
+from voice.app.ops.drain import CALLS
+from voice.app.ops.logs import CONTENT
+from voice.app.ops.metrics import refused
 from voice.app.phone.call import PhoneCall
 from voice.app.restaurants import Restaurant, by_number, load_restaurants
 from voice.config import Config
@@ -132,7 +135,12 @@ class PhoneLine:
         await self.uas.stop()
 
     def _invite(self, incoming: IncomingCall) -> None:
+        if CALLS.draining:
+            refused("draining")
+            incoming.reject(503, "Service Unavailable")  # stopping: the PBX tries another line or says so
+            return
         if len(self.tasks) >= self.options.max_calls:
+            refused("busy")
             incoming.reject(486, "Busy Here")
             return
         if incoming.sdp_offer is None:
@@ -212,7 +220,8 @@ class PhoneLine:
             try:
                 await asyncio.wait_for(_either(sip.transferred, sip.call.hung_up), HAND_OVER_SECONDS)
             except TimeoutError:
-                log.warning("call %s: transfer to %s not confirmed; hanging up", incoming.call_id, target)
+                log.warning("call %s: transfer to staff not confirmed; hanging up", incoming.call_id,
+                            extra={CONTENT: {"transfer_to": target}})
         if not sip.call.hung_up.is_set():
             incoming.hangup()
 

@@ -1,13 +1,13 @@
-"""`parley phone`: the SIP line, and Asterisk's AudioSocket when asked, until SIGINT or SIGTERM."""
+"""`parley phone`: the SIP line, and Asterisk's AudioSocket when asked, until SIGINT or SIGTERM (then a drain)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import signal
 from pathlib import Path
 
 from configs.files import ConfigError
+from voice.app.ops.drain import until_stopped
+from voice.app.ops.logs import setup_logging
 from voice.app.phone.audiosocket import AudioSocketLine
 from voice.app.phone.line import PhoneLine, PhoneOptions
 from voice.app.wiring import load_engines
@@ -34,22 +34,20 @@ async def answer(config: Config, engines: Engines, db: Path | None, options: Pho
         sockets = AudioSocketLine(config, engines, db, options.max_calls, options.rtp_timeout)
         server = await asyncio.start_server(sockets.handle, *audiosocket)
         print(f"Parley answers AudioSocket calls on tcp {audiosocket[0]}:{audiosocket[1]}", flush=True)
-    stop = asyncio.get_running_loop().create_future()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(signum, lambda: None if stop.done() else stop.set_result(None))
     try:
-        await stop
+        await until_stopped(engines.tts, config.server.drain_seconds)  # new calls hear 503 meanwhile
     finally:
         if server is not None:
             server.close()
         await line.stop()  # calls in progress end here, each saved as its brain closes
 
 
-def main(config: Config, db: Path | None, listen: str, max_calls: int, audiosocket: str | None) -> int:
+def main(config: Config, db: Path | None, listen: str, max_calls: int, audiosocket: str | None,
+         log_content: bool = False) -> int:
     host, port = host_port(listen, "--listen")
     options = PhoneOptions(host, port, max_calls)
     sockets = host_port(audiosocket, "--audiosocket") if audiosocket else None
-    logging.basicConfig(level=logging.WARNING, format="parley phone: %(message)s")
+    setup_logging(log_content)
     limit_arenas()  # before the models start their threads
     print("loading the speech models...", flush=True)
     asyncio.run(answer(config, load_engines(config), db, options, sockets))

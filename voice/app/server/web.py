@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import secrets
-import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,7 +23,11 @@ from configs.files import ConfigError
 from dialogue import phrases
 from dialogue.types import Transport
 from voice import protocol
+from voice.app.ops.drain import CALLS, until_stopped
+from voice.app.ops.logs import setup_logging
+from voice.app.ops.metrics import refused
 from voice.app.restaurants import Restaurant, load_restaurants
+from voice.app.server.health import PROBES, Probing, probe
 from voice.app.server.limits import Limits, gated
 from voice.app.server.satellite import serve_satellite
 from voice.app.server.staff import serve_staff
@@ -101,8 +104,10 @@ class ParleyServer:
             return (restaurant, found.group(2) or "/") if restaurant else None
         return (self.restaurants[""], path) if "" in self.restaurants else None
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """The page for plain HTTP; for a WebSocket upgrade, the Origin check (None lets it through)."""
+    async def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """The page, probes and metrics for plain HTTP; for a WebSocket upgrade, the Origin check (None lets it through)."""
+        if urlsplit(request.path).path in PROBES:
+            return await probe(connection, request, Probing(self.restaurants.values(), self.options.token))
         if request.headers.get("Upgrade", "").lower() == "websocket":
             origin = request.headers.get("Origin")
             if origin is None or origin in self._allowed_origins(request):
@@ -135,6 +140,11 @@ class ParleyServer:
                                                     protocol.POLICY))
             return
         restaurant, path = place
+        if CALLS.draining:
+            refused("draining")
+            await _refuse(connection, ProtocolError("draining", "this server is stopping; connect again shortly",
+                                                    protocol.SERVICE_RESTART))
+            return
         if path == "/staff/ws":
             await self._staff(connection, restaurant)
             return
@@ -159,6 +169,7 @@ class ParleyServer:
             await connection.send(protocol.Ready("", tts.format).encode())
             for chunk in await asyncio.to_thread(lambda: list(tts.synthesize(phrases.LINES_BUSY))):
                 await connection.send(chunk.audio)
+        refused("server_full")
         raise ProtocolError("server_full", "all lines are busy; try again in a few minutes", protocol.TRY_AGAIN_LATER)
 
     async def _staff(self, connection: ServerConnection, restaurant: Restaurant) -> None:
@@ -240,7 +251,7 @@ class ParleyServer:
         try:
             # The brain is closed as the call ends: what was said and heard is in memory before the socket goes.
             async with voice_call(config, self.engines, source, speaker, on_event, db=restaurant.db, transport=Transport.WEBSOCKET,
-                                  who=("client", hello.client_id)) as session, asyncio.TaskGroup() as group:
+                                  who=("client", hello.client_id), call_id=session_id) as session, asyncio.TaskGroup() as group:
                 outbox.event(protocol.Ready(session_id, speaker.format))
                 group.create_task(outbox.send_all(connection))
                 group.create_task(_read(connection, source, speaker, outbox, config.server.max_messages_per_second))
@@ -304,22 +315,22 @@ async def listening(server: ParleyServer) -> AsyncIterator[int]:
 
 
 async def serve_forever(server: ParleyServer) -> None:
-    """Serve until SIGINT or SIGTERM; open sessions are closed and saved on the way out."""
+    """Serve until SIGINT or SIGTERM, then drain (ops/drain.py); calls still open are closed and
+    saved on the way out."""
     async with listening(server) as port:
         print(f"Parley is listening: open http://{_url_host(server.options.host)}:{port}/", flush=True)
-        stop = asyncio.get_running_loop().create_future()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(signum, lambda: None if stop.done() else stop.set_result(None))
-        await stop
+        await until_stopped(server.engines.tts, server.config.server.drain_seconds)
 
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def main(config: Config, db: Path | None, host: str, port: int, origins: tuple[str, ...]) -> int:
+def main(config: Config, db: Path | None, host: str, port: int, origins: tuple[str, ...],
+         log_content: bool = False) -> int:
     options = ServerOptions(host, port, os.environ.get("PARLEY_TOKEN", ""), origins)
     options.check()
+    setup_logging(log_content)
     limit_arenas()  # before the models start their threads
     print("loading the speech models...", flush=True)
     server = ParleyServer(config, load_engines(config), db, options)

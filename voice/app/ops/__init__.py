@@ -1,0 +1,1 @@
+"""Running Parley as a service: metrics, logs, health and a graceful drain."""

@@ -1,0 +1,55 @@
+"""What one call tells the operator, from its session's events: the metrics, and a log line per turn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from dialogue.brain import Brain
+from voice.app.ops.logs import CONTENT, CallContext
+from voice.app.ops.metrics import CallMetrics
+from voice.events import EndpointEvent, Event, TranscriptEvent, TurnLatencyEvent
+from voice.session import Session
+
+log = logging.getLogger(__name__)
+
+
+class CallWatch:
+    def __init__(self, transport: str, brain: Brain, context: CallContext):
+        self.transport = transport
+        self.brain = brain
+        self.context = context
+        self.metrics = CallMetrics(transport, brain)
+        self._heard = ""
+
+    def observing(self, on_event: Callable[[Event], None]) -> Callable[[Event], None]:
+        """`on_event`, with this watch seeing every event first."""
+        def both(event: Event) -> None:
+            self.event(event)
+            on_event(event)
+        return both
+
+    def event(self, event: Event) -> None:
+        self.metrics.event(event)
+        if isinstance(event, EndpointEvent):
+            self.context.turn += 1
+        elif isinstance(event, TranscriptEvent):
+            self._heard = event.text
+        elif isinstance(event, TurnLatencyEvent):
+            trace = event.trace
+            log.info("turn answered in %.0f ms (endpoint %.0f, stt %.0f, queue %.0f, dialogue %.0f, tts %.0f)",
+                     trace.total_ms, trace.endpoint_wait_ms, trace.stt_ms, trace.stt_wait_ms, trace.dialogue_ms,
+                     trace.tts_ms, extra={CONTENT: {"heard": self._heard}})
+
+    @contextmanager
+    def running(self, session: Session) -> Iterator[None]:
+        """Counts the call while the block runs, and how it ended."""
+        self.metrics.started()
+        log.info("call started over %s", self.transport)
+        try:
+            yield
+        finally:
+            how = "drained" if session.farewell_said else "goodbye" if self.brain.ended else "hung_up"
+            self.metrics.ended(how)
+            log.info("call ended (%s) after %d turns", how, self.context.turn)
