@@ -93,6 +93,7 @@ class ServerConfig:
     max_messages_per_second: int
     restaurants: str = ""  # a folder of ID.toml restaurant files, each served at /r/ID/; "": the one restaurant
     drain_seconds: float = 30.0  # on SIGTERM, how long live calls get to finish before a goodbye ends them
+    replica: str = ""  # a Litestream replica URL: each restaurant's database restored from it and replicated to it
 
 
 @dataclass(frozen=True)

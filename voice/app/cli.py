@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     phone.add_argument("--audiosocket", metavar="HOST:PORT", help="also take calls from Asterisk's AudioSocket() here (TCP)")
     phone.add_argument("--log-content", action="store_true", help=LOG_CONTENT_HELP)
 
+    cluster = commands.add_parser("cluster", parents=[common], help="HAProxy and worker configuration for Parley "
+                                  "on several machines (docs/scale.md)")
+    cluster.add_argument("--workers", required=True, help="each worker's HOST:PORT, comma-separated")
+    cluster.add_argument("--restaurants", required=True, help="the folder of ID.toml restaurant files every worker serves")
+    cluster.add_argument("--replica", required=True, help="the Litestream replica URL: file:///dir or s3://bucket/path")
+    cluster.add_argument("--listen", default="0.0.0.0:8780", help="where HAProxy takes callers, HOST:PORT")
+    cluster.add_argument("--out", type=Path, default=Path("parley-cluster"), help="where haproxy.cfg and worker.toml go")
+
     memory = commands.add_parser("memory", parents=[common], help="show, export or forget what Parley remembers; "
                                  "back the database up, or restore it")
     memory.add_argument("action", choices=["show", "export", "forget", "backup", "restore"])
@@ -90,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     bench.add_argument("--audio", type=Path, help="a folder of NAME.wav (and NAME.txt) to use instead")
     bench.add_argument("--clients", type=int, help="N simulated browsers over a WebSocket on loopback at once")
+    bench.add_argument("--url", help="with --clients: call these running servers (WebSocket URLs, comma-separated, "
+                       "taken in turn: e.g. two restaurants behind HAProxy) instead of starting one")
     bench.add_argument("--hard", action="store_true", help="turn-taking: pauses inside turns, backchannels and "
                        "barge-ins over replies, in voices that are not Parley's")
     bench.add_argument("--voices", help="with --hard: caller voices, comma-separated (default: three Flite, one espeak-ng)")
@@ -144,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
             from voice.app.server.web import main as serve
 
             return serve(config, args.db, args.host, args.port, tuple(args.allow_origin), args.log_content)
+        if args.command == "cluster":
+            from voice.app.cluster.haproxy import Cluster
+            from voice.app.cluster.haproxy import main as cluster
+
+            workers = tuple(w.strip() for w in args.workers.split(",") if w.strip())
+            return cluster(Cluster(args.listen, workers, args.restaurants, args.replica), args.out)
         if args.command == "phone":
             from voice.app.phone.service import main as phone
 
@@ -173,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.clients:
             from voice.app.measure.load import main as load
 
-            return load(config, args.config, args.clients, args.turns, args.json)
+            urls = [url.strip() for url in (args.url or "").split(",") if url.strip()]
+            return load(config, args.config, args.clients, args.turns, args.json, urls)
         return bench(config, args.turns, args.json, args.audio)
     except (ConfigError, ModelNotFoundError, AudioFormatError, StoreError, LookupError) as error:
         print(f"parley: {error}", file=sys.stderr)

@@ -25,10 +25,11 @@ STAGGER_SECONDS = 0.3  # clients join a little apart, as people do, not in lock-
 CAPACITY_P95_MS = 1000.0  # a line is within capacity while 95% of turns are answered within a second
 
 
-async def run_clients(url: str, count: int, lines: list, rate: int) -> list[client.ClientCall]:
+async def run_clients(urls: list[str], count: int, lines: list, rate: int) -> list[client.ClientCall]:
+    """`count` callers at once, taking `urls` in turn."""
     async def one(number: int) -> client.ClientCall:
         await asyncio.sleep(number * STAGGER_SECONDS)
-        return await client.call(url, lines, f"load-{count}-{number}", rate)
+        return await client.call(urls[number % len(urls)], lines, f"load-{count}-{number}", rate)
 
     return await asyncio.gather(*(one(number) for number in range(count)))
 
@@ -93,17 +94,24 @@ def loopback_config(config_path: Path | None, clients: int, folder: Path) -> Pat
     return path
 
 
-async def run_load(config: Config, config_path: Path | None, clients: int, turns: int) -> dict:
+async def run_load(config: Config, config_path: Path | None, clients: int, turns: int, urls: list[str]) -> dict:
+    """The curve against `urls`, or against a server started here for the purpose."""
     rate = config.audio.sample_rate
     lines = [u.audio for u in synthetic_utterances(load_engines(config), turns, rate)]
+    if urls:
+        return await _curve(urls, clients, lines, rate, turns)
     with tempfile.TemporaryDirectory() as scratch:
         server, url = start_server(loopback_config(config_path, clients, Path(scratch)), Path(scratch) / "load.db")
         try:
-            runs = [summarize(await run_clients(url, count, lines, rate), turns) for count in levels(clients)]
-            return {"runs": runs, "capacity": capacity(runs), "capacity_rule": f"turn p95 <= {CAPACITY_P95_MS:.0f} ms"}
+            return await _curve([url], clients, lines, rate, turns)
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+async def _curve(urls: list[str], clients: int, lines: list, rate: int, turns: int) -> dict:
+    runs = [summarize(await run_clients(urls, count, lines, rate), turns) for count in levels(clients)]
+    return {"runs": runs, "capacity": capacity(runs), "capacity_rule": f"turn p95 <= {CAPACITY_P95_MS:.0f} ms"}
 
 
 def render(report: dict) -> str:
@@ -127,7 +135,8 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def main(config: Config, config_path: Path | None, clients: int, turns: int, as_json: bool) -> int:
-    report = asyncio.run(run_load(config, config_path, clients, turns))
+def main(config: Config, config_path: Path | None, clients: int, turns: int, as_json: bool,
+         urls: list[str] | None = None) -> int:
+    report = asyncio.run(run_load(config, config_path, clients, turns, urls or []))
     print(json.dumps(report, indent=2) if as_json else render(report))
     return 0

@@ -23,6 +23,7 @@ from configs.files import ConfigError
 from dialogue import phrases
 from dialogue.types import Transport
 from voice import protocol
+from voice.app.cluster.replicas import Replicas
 from voice.app.ops.drain import CALLS, until_stopped
 from voice.app.ops.logs import setup_logging
 from voice.app.ops.metrics import refused
@@ -90,10 +91,12 @@ class ParleyServer:
     sessions: set[str] = field(default_factory=set)
     limits: Limits = field(init=False)
     restaurants: dict[str, Restaurant] = field(init=False)
+    replicas: Replicas | None = field(init=False)  # in a cluster: the restaurants this worker owns
 
     def __post_init__(self) -> None:
         self.limits = Limits(self.config.server)
         self.restaurants = load_restaurants(self.config, self.db)
+        self.replicas = Replicas(self.config.server.replica) if self.config.server.replica else None
 
     def where(self, path: str) -> tuple[Restaurant, str] | None:
         """The restaurant a path is for, and the path within it: /r/ID/... with several, any with one."""
@@ -145,6 +148,10 @@ class ParleyServer:
             await _refuse(connection, ProtocolError("draining", "this server is stopping; connect again shortly",
                                                     protocol.SERVICE_RESTART))
             return
+        if not await self._owned(restaurant):
+            await _refuse(connection, ProtocolError("unavailable", "this restaurant's memory cannot be reached; try "
+                                                    "again in a minute", protocol.TRY_AGAIN_LATER))
+            return
         if path == "/staff/ws":
             await self._staff(connection, restaurant)
             return
@@ -160,6 +167,16 @@ class ParleyServer:
                     await self._session(connection, hello, restaurant)
         except ProtocolError as error:
             await _refuse(connection, error)
+
+    async def _owned(self, restaurant: Restaurant) -> bool:
+        """In a cluster, the restaurant's database restored and replicated here before its first call."""
+        try:
+            if self.replicas is not None:
+                await self.replicas.own(restaurant)
+            return True
+        except (RuntimeError, OSError) as error:
+            log.error("restaurant %s not taken over: %s", restaurant.id, error)
+            return False
 
     async def _busy(self, connection: ServerConnection, hello: Hello) -> None:
         """Beyond capacity: a caller with audio hears the busy message (synthesized once, then cached),
@@ -320,6 +337,8 @@ async def serve_forever(server: ParleyServer) -> None:
     async with listening(server) as port:
         print(f"Parley is listening: open http://{_url_host(server.options.host)}:{port}/", flush=True)
         await until_stopped(server.engines.tts, server.config.server.drain_seconds)
+    if server.replicas is not None:
+        await server.replicas.close()  # after every call is stored: Litestream's last sync has it all
 
 
 def _url_host(host: str) -> str:
