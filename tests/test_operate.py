@@ -165,3 +165,24 @@ def test_words_reach_the_logs_only_when_asked_for():
 
     assert logged(False) == {**logged(False), "call_id": "c0ffee", "turn": 0} and CONTENT not in logged(False)
     assert logged(True)[CONTENT] == {"heard": "my number is 0770 090 0461"}
+
+
+def test_a_second_signal_stops_the_drain_at_once():
+    import os
+
+    from voice.app.ops.drain import CALLS, until_stopped
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        with CALLS.holding("never-ends", object()):  # a call that would outlast any drain
+            loop.call_later(0.1, os.kill, os.getpid(), signal.SIGTERM)
+            loop.call_later(0.5, os.kill, os.getpid(), signal.SIGTERM)
+            started = time.monotonic()
+            await until_stopped(tts=None, drain_seconds=30)
+            return time.monotonic() - started, CALLS.draining
+
+    try:
+        took, draining = asyncio.run(scenario())
+    finally:
+        CALLS.draining = False
+    assert draining and took < 5
