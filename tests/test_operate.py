@@ -186,3 +186,19 @@ def test_a_second_signal_stops_the_drain_at_once():
     finally:
         CALLS.draining = False
     assert draining and took < 5
+
+
+def test_ready_means_each_database_takes_a_write_and_a_missing_one_is_not_created(tmp_path):
+    import sqlite3
+
+    from voice.app.server.health import _unwritable
+
+    assert _unwritable(tmp_path / "new" / "parley.db") == "" and not (tmp_path / "new").exists()
+    held = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+    held.execute("create table t (x)")
+    held.execute("BEGIN IMMEDIATE")  # another writer that never lets go
+    try:
+        assert "locked" in _unwritable(tmp_path / "busy.db")
+    finally:
+        held.close()
+    assert _unwritable(tmp_path / "busy.db") == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -55,6 +56,9 @@ def not_ready(restaurants: Iterable[Restaurant]) -> str:
 
 
 def _unwritable(path: Path) -> str:
+    if not path.exists():  # created by the first call; not here (in a cluster it may be another worker's)
+        folder = next((p for p in path.parents if p.exists()), path.parent)
+        return "" if os.access(folder, os.W_OK) else f"{folder} is not writable"
     try:
         connection = sqlite3.connect(path, timeout=1.0, isolation_level=None)
         try:
