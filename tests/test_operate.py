@@ -163,8 +163,9 @@ def test_words_reach_the_logs_only_when_asked_for():
             CallFilter(content).filter(record)
         return json.loads(JsonFormatter().format(record))
 
-    assert logged(False) == {**logged(False), "call_id": "c0ffee", "turn": 0} and CONTENT not in logged(False)
-    assert logged(True)[CONTENT] == {"heard": "my number is 0770 090 0461"}
+    withheld, shown = logged(False), logged(True)
+    assert withheld["call_id"] == "c0ffee" and withheld["turn"] == 0 and CONTENT not in withheld
+    assert "0461" not in json.dumps(withheld) and shown[CONTENT] == {"heard": "my number is 0770 090 0461"}
 
 
 def test_a_second_signal_stops_the_drain_at_once():
