@@ -143,14 +143,9 @@ class ParleyServer:
                                                     protocol.POLICY))
             return
         restaurant, path = place
-        if CALLS.draining:
-            refused("draining")
-            await _refuse(connection, ProtocolError("draining", "this server is stopping; connect again shortly",
-                                                    protocol.SERVICE_RESTART))
-            return
-        if not await self._owned(restaurant):
-            await _refuse(connection, ProtocolError("unavailable", "this restaurant's memory cannot be reached; try "
-                                                    "again in a minute", protocol.TRY_AGAIN_LATER))
+        refusal = await self._cannot_take(restaurant)
+        if refusal is not None:
+            await _refuse(connection, refusal)
             return
         if path == "/staff/ws":
             await self._staff(connection, restaurant)
@@ -167,6 +162,16 @@ class ParleyServer:
                     await self._session(connection, hello, restaurant)
         except ProtocolError as error:
             await _refuse(connection, error)
+
+    async def _cannot_take(self, restaurant: Restaurant) -> ProtocolError | None:
+        """Why this server takes no connection for `restaurant` now, or None."""
+        if CALLS.draining:
+            refused("draining")
+            return ProtocolError("draining", "this server is stopping; connect again shortly", protocol.SERVICE_RESTART)
+        if not await self._owned(restaurant):
+            return ProtocolError("unavailable", "this restaurant's memory cannot be reached; try again in a minute",
+                                 protocol.TRY_AGAIN_LATER)
+        return None
 
     async def _owned(self, restaurant: Restaurant) -> bool:
         """In a cluster, the restaurant's database restored and replicated here before its first call."""
