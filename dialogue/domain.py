@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from configs.files import ConfigError, merge_tables, read_toml
 
+NOW_VARIABLE = "PARLEY_NOW"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -26,9 +28,12 @@ class Domain:
     last_seating_minutes: int
     staff_line: str = ""  # where "can I speak to someone?" is put through on a phone line; "": nowhere
     phone_number: str = ""  # the number callers dial: picks this restaurant when one server answers for several
+    fixed_now: datetime | None = None  # PARLEY_NOW: a calendar that stands still (tests, demos), else the wall clock
 
     def now(self) -> datetime:
         """The restaurant's wall-clock time: "tomorrow" and "tonight" are its, not the server's."""
+        if self.fixed_now:
+            return self.fixed_now
         return datetime.now(ZoneInfo(self.timezone)).replace(tzinfo=None)
 
     def opening(self, day: date) -> tuple[time, time] | None:
@@ -76,7 +81,18 @@ def load_domain(path: Path | str | None = None) -> Domain:
         last_seating_minutes=booking["last_seating_minutes"],
         staff_line=table["phone"]["staff"].strip(),
         phone_number=table["phone"]["number"].strip(),
+        fixed_now=fixed_now(os.environ.get(NOW_VARIABLE, "")),
     )
+
+
+def fixed_now(text: str) -> datetime | None:
+    """PARLEY_NOW's time (the restaurant's local time, "2026-11-28T15:00"), or None when unset."""
+    if not text.strip():
+        return None
+    try:
+        return datetime.fromisoformat(text.strip()).replace(tzinfo=None)
+    except ValueError:
+        raise ConfigError(f"{NOW_VARIABLE}: expected a date and time like 2026-11-28T15:00, got {text!r}") from None
 
 
 def _hours(text: str, where: str) -> tuple[time, time] | None:

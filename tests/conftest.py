@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Every test, and every `parley` process a test starts, reads one fixed "now" through the clock Parley
+# itself reads (the restaurant's, `Domain.now`): "tomorrow at seven" must not depend on the day CI runs
+# (on a Sunday tomorrow is Monday, when the restaurant is closed). A Saturday afternoon, as in the data
+# files; `PARLEY_NOW=... pytest` runs the suite at another moment.
+os.environ.setdefault("PARLEY_NOW", "2026-11-28T15:00")
 
 from voice.app.wiring import load_engines
 from voice.config import load_config

@@ -55,7 +55,7 @@ def test_invalid_toml_and_missing_file(tmp_path):
         load_config(tmp_path / "absent.toml")
 
 
-def test_the_restaurant_keeps_its_own_time_zone(tmp_path):
+def test_the_restaurant_keeps_its_own_time_zone(tmp_path, monkeypatch):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -63,12 +63,25 @@ def test_the_restaurant_keeps_its_own_time_zone(tmp_path):
 
     path = tmp_path / "restaurant.toml"
     path.write_text('[restaurant]\ntimezone = "Pacific/Auckland"\n')
+    monkeypatch.delenv("PARLEY_NOW")  # the wall clock, not the tests' fixed one
     domain = load_domain(path)
     auckland = datetime.now(ZoneInfo("Pacific/Auckland")).replace(tzinfo=None)
     assert abs(domain.now() - auckland) < timedelta(seconds=5)  # "tomorrow" is the restaurant's
     path.write_text('[restaurant]\ntimezone = "Mars/Olympus_Mons"\n')
     with pytest.raises(ConfigError, match="not a known time zone"):
         load_domain(path)
+
+
+def test_parley_now_fixes_the_restaurants_calendar_and_a_bad_one_is_named(monkeypatch):
+    from datetime import datetime
+
+    from dialogue.domain import load_domain
+
+    monkeypatch.setenv("PARLEY_NOW", "2026-12-06T19:30")
+    assert load_domain().now() == datetime(2026, 12, 6, 19, 30)
+    monkeypatch.setenv("PARLEY_NOW", "next sunday")
+    with pytest.raises(ConfigError, match=r"PARLEY_NOW: expected a date and time like .*'next sunday'"):
+        load_domain()
 
 
 def test_a_value_outside_its_choices_is_named_with_the_file_before_any_call(tmp_path):

@@ -10,11 +10,12 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
 
+from dialogue.domain import load_domain
 from voice.app.measure.sip_caller import SipCaller
 from voice.app.measure.voices import flite
 from voice.app.ops.drain import CALLS, drain_calls
@@ -36,8 +37,9 @@ def said(text: str) -> np.ndarray:
 
 def open_day() -> str:
     """A weekday two to six days ahead on which the packaged restaurant is open (not Monday)."""
-    ahead = next(d for d in range(2, 7) if (date.today() + timedelta(days=d)).weekday() != 0)
-    return (date.today() + timedelta(days=ahead)).strftime("%A")
+    today = load_domain().now().date()
+    ahead = next(d for d in range(2, 7) if (today + timedelta(days=d)).weekday() != 0)
+    return (today + timedelta(days=ahead)).strftime("%A")
 
 
 @asynccontextmanager

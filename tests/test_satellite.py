@@ -111,13 +111,15 @@ def booking_offline(config, engines, speak, home, port, day) -> list[str]:
 
 def test_a_booking_taken_offline_reaches_the_server_once_and_is_flagged_if_its_table_went(config, engines, speak,
                                                                                           tmp_path):
-    from datetime import date, time, timedelta
+    from datetime import time, timedelta
 
+    from dialogue.domain import load_domain
     from dialogue.types import Booking
     from memory.db import open_db
     from memory.reservations import ReservationStore
 
-    day = next(date.today() + timedelta(days=d) for d in range(2, 8) if (date.today() + timedelta(days=d)).weekday())
+    today = load_domain().now().date()
+    day = next(today + timedelta(days=d) for d in range(2, 8) if (today + timedelta(days=d)).weekday())
     said = booking_offline(config, engines, speak, tmp_path / "first" / "device", free_port(), day)
     assert any(BOOKED_OFFLINE.split(",")[0] in text for text in said)
     with sqlite3.connect(tmp_path / "first" / "server.db") as db:
