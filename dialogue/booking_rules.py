@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from dialogue import phrases
-from dialogue.domain import Domain
-from dialogue.types import Booking, Calendar
+from parley.dialogue import phrases
+from parley.dialogue.domain import Domain
+from parley.dialogue.types import Booking, Calendar
 
 
 def day_problem(domain: Domain, day: date, today: date) -> str | None:

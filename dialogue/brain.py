@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Protocol
 
-from dialogue.turn_end import Listening
+from parley.dialogue.turn_end import Listening
 
 
 class Brain(Protocol):

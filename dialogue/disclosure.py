@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from dialogue.nlu import Understanding
-from dialogue.types import Booking
+from parley.dialogue.nlu import Understanding
+from parley.dialogue.types import Booking
 
 # Speech-to-text spells a name its own way ("Lina" for Lena, "Parks" for Park): a word this alike matches.
 NAME_ALIKE = 0.75

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from configs.files import ConfigError, merge_tables, read_toml
+from parley.configs.files import ConfigError, merge_tables, read_toml
 
 NOW_VARIABLE = "PARLEY_NOW"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -63,7 +63,7 @@ def _zone(name: str, where: str) -> str:
 
 def load_domain(path: Path | str | None = None) -> Domain:
     """The packaged restaurant, or the one at `path` (its keys checked against the packaged one)."""
-    table = read_toml(resources.files("configs") / "restaurant.toml")
+    table = read_toml(resources.files("parley.configs") / "restaurant.toml")
     source = "restaurant.toml"
     if path:
         source = str(path)

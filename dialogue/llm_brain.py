@@ -27,11 +27,11 @@ from openai.types.chat import (
     ChatCompletionNamedToolChoiceParam,
 )
 
-from dialogue.manager import UserSaid
-from dialogue.nlu import NAME_STOP, Clock, Understanding, name_from_words, normalize, understand
-from dialogue.reservation_brain import ReservationBrain
-from dialogue.turn_end import Listening
-from dialogue.types import Booking, BookingStore
+from parley.dialogue.manager import UserSaid
+from parley.dialogue.nlu import NAME_STOP, Clock, Understanding, name_from_words, normalize, understand
+from parley.dialogue.reservation_brain import ReservationBrain
+from parley.dialogue.turn_end import Listening
+from parley.dialogue.types import Booking, BookingStore
 
 T = TypeVar("T")
 

@@ -8,12 +8,12 @@ from datetime import date, datetime, time
 from difflib import SequenceMatcher
 from enum import StrEnum
 
-from dialogue import booking_rules, phrases
-from dialogue.disclosure import NOT_MATCHED, SecondDetail, second_for_booking
-from dialogue.domain import Domain
-from dialogue.nlu import TASK_INTENTS, Clock, Understanding, doubtful_name, plausible_phone, spelled_name, understand
-from dialogue.turn_end import Expect, Listening
-from dialogue.types import Booking, Calendar, Caller, Directory
+from parley.dialogue import booking_rules, phrases
+from parley.dialogue.disclosure import NOT_MATCHED, SecondDetail, second_for_booking
+from parley.dialogue.domain import Domain
+from parley.dialogue.nlu import TASK_INTENTS, Clock, Understanding, doubtful_name, plausible_phone, spelled_name, understand
+from parley.dialogue.turn_end import Expect, Listening
+from parley.dialogue.types import Booking, Calendar, Caller, Directory
 
 SLOTS = ("party_size", "day", "at", "name", "phone")
 MAX_MISUNDERSTANDINGS = 3  # then start over with the options; twice that ends the call

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from typing import Any
 
-from dialogue.domain import WEEKDAYS, Domain
-from dialogue.types import Booking, Caller
+from parley.dialogue.domain import WEEKDAYS, Domain
+from parley.dialogue.types import Booking, Caller
 
 HELP = "I can book a table, change or cancel a booking, and tell you our opening hours and address."
 

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
-from dialogue.domain import Domain
-from dialogue.manager import (
+from parley.dialogue.domain import Domain
+from parley.dialogue.manager import (
     Action,
     Attention,
     Cancel,
@@ -25,8 +25,8 @@ from dialogue.manager import (
     Say,
     UserSaid,
 )
-from dialogue.turn_end import Listening
-from dialogue.types import (
+from parley.dialogue.turn_end import Listening
+from parley.dialogue.types import (
     Booking,
     BookingStore,
     Calendar,

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dialogue.nlu import PHONE_LENGTHS, normalize, plausible_phone
+from parley.dialogue.nlu import PHONE_LENGTHS, normalize, plausible_phone
 
 # A turn that stops on one of these words is very likely to go on ("a table for ... four").
 UNFINISHED_ENDINGS = {

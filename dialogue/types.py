@@ -7,7 +7,7 @@ from datetime import date, time
 from enum import StrEnum
 from typing import Protocol
 
-from dialogue.nlu import Understanding
+from parley.dialogue.nlu import Understanding
 
 
 class Transport(StrEnum):

@@ -9,12 +9,12 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from edge.run import satellite_brain
-from voice.app.measure.bench import run_pipeline
-from voice.app.measure.load import start_server
-from voice.app.measure.utterances import synthetic_utterances
-from voice.app.wiring import load_engines
-from voice.config import Config
+from parley.edge.run import satellite_brain
+from parley.voice.app.measure.bench import run_pipeline
+from parley.voice.app.measure.load import start_server
+from parley.voice.app.measure.utterances import synthetic_utterances
+from parley.voice.app.wiring import load_engines
+from parley.voice.config import Config
 
 
 async def run_edge_bench(config: Config, config_path: Path | None, turns: int) -> dict:

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice.audio import AudioChunk, resample
-from voice.config import Config
-from voice.stt import FasterWhisperSTT
-from voice.tts import PiperTTS
+from parley.voice.audio import AudioChunk, resample
+from parley.voice.config import Config
+from parley.voice.stt import FasterWhisperSTT
+from parley.voice.tts import PiperTTS
 
 SAMPLE_TURN = "I would like to book a table for four people on Friday at half past seven."
 SAMPLE_REPLY = "Can I take a name for the booking?"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
-from configs.files import ConfigError
-from voice.app.cli import with_talk_options
-from voice.config import Config
+from parley.configs.files import ConfigError
+from parley.voice.app.cli import with_talk_options
+from parley.voice.config import Config
 
 
 def satellite(config: Config, server: str, device_id: str | None, home: Path | None) -> int:
@@ -19,9 +19,9 @@ def satellite(config: Config, server: str, device_id: str | None, home: Path | N
         raise ConfigError("set PARLEY_TOKEN to the token the server was started with")
     home = home or Path(user_data_dir("parley")) / "satellite"
     # Imported here: `parley` loads this module for every command, and these bring the models' libraries.
-    from edge.run import default_device_id, run_satellite
-    from voice.app.commands.talk import TerminalView, in_terminal, local_audio
-    from voice.app.wiring import load_engines
+    from parley.edge.run import default_device_id, run_satellite
+    from parley.voice.app.commands.talk import TerminalView, in_terminal, local_audio
+    from parley.voice.app.wiring import load_engines
 
     async def call() -> None:
         with local_audio(config) as (source, speaker):
@@ -53,15 +53,15 @@ def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
 def run(args: argparse.Namespace, config: Config) -> int:
     """`parley edge COMMAND`."""
     if args.edge_command == "calibrate":
-        from edge.calibrate import main as calibrate
+        from parley.edge.calibrate import main as calibrate
 
         return calibrate(config, args.out)
     if args.edge_command == "bench":
-        from edge.bench import main as bench
+        from parley.edge.bench import main as bench
 
         return bench(config, args.config, args.turns, args.json)
     if args.edge_command == "install":
-        from edge.install import main as install
+        from parley.edge.install import main as install
 
         return install(args.role, args.server, args.config, args.dry_run)
     return satellite(with_talk_options(config, args), args.server, args.device_id, args.home)

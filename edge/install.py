@@ -9,9 +9,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from configs.files import ConfigError
-from voice.app.ops.drain import FAREWELL_SECONDS
-from voice.config import load_config
+from parley.configs.files import ConfigError
+from parley.voice.app.ops.drain import FAREWELL_SECONDS
+from parley.voice.config import load_config
 
 UNIT_DIR = Path("/etc/systemd/system")
 ENV_DIR = Path("/etc/parley")

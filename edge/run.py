@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from dialogue.types import Transport
-from edge.satellite import LINK_LOST, Journal, Link, SatelliteBrain
-from voice.app.wiring import build_brain, voice_call
-from voice.config import Config
-from voice.events import Event
-from voice.reply import Engines
-from voice.speakable import speakable_pieces
-from voice.streams import AudioSink, AudioSource
+from parley.dialogue.types import Transport
+from parley.edge.satellite import LINK_LOST, Journal, Link, SatelliteBrain
+from parley.voice.app.wiring import build_brain, voice_call
+from parley.voice.config import Config
+from parley.voice.events import Event
+from parley.voice.reply import Engines
+from parley.voice.speakable import speakable_pieces
+from parley.voice.streams import AudioSink, AudioSource
 
 
 def default_device_id() -> str:

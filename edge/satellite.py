@@ -21,10 +21,10 @@ from typing import Protocol
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from dialogue.brain import Brain
-from dialogue.turn_end import Listening
-from dialogue.types import Booking
-from voice import protocol
+from parley.dialogue.brain import Brain
+from parley.dialogue.turn_end import Listening
+from parley.dialogue.types import Booking
+from parley.voice import protocol
 
 LINK_LOST = "Sorry, I've lost my line to the restaurant, but I can still help."
 BOOKED_OFFLINE = "As my line to the restaurant is down, they'll confirm this booking with you when it's back."

@@ -6,8 +6,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from dialogue.types import StoreError
-from memory.db import delete_db, open_db
+from parley.dialogue.types import StoreError
+from parley.memory.db import delete_db, open_db
 
 
 def backup(database: Path, out: Path) -> None:

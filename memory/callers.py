@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from dialogue.nlu import Understanding
-from dialogue.types import Booking, Caller, Transport
-from memory.people import Memory, Person
-from memory.reservations import ReservationStore
+from parley.dialogue.nlu import Understanding
+from parley.dialogue.types import Booking, Caller, Transport
+from parley.memory.people import Memory, Person
+from parley.memory.reservations import ReservationStore
 
 
 class Callers:

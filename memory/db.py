@@ -10,7 +10,7 @@ from pathlib import Path
 import platformdirs
 import sqlite_utils
 
-from dialogue.types import StoreError
+from parley.dialogue.types import StoreError
 
 
 def default_db_path() -> Path:

@@ -9,8 +9,8 @@ from datetime import datetime
 
 import sqlite_utils
 
-from dialogue.types import Transport
-from memory.db import immediate, insert_row
+from parley.dialogue.types import Transport
+from parley.memory.db import immediate, insert_row
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 
 import sqlite_utils
 
-from dialogue.types import Booking, Transport
-from memory.db import immediate, insert_row
+from parley.dialogue.types import Booking, Transport
+from parley.memory.db import immediate, insert_row
 
 
 class ReservationStore:

@@ -7,8 +7,8 @@ from datetime import date
 
 import sqlite_utils
 
-from dialogue.domain import Domain
-from memory.reservations import ReservationStore
+from parley.dialogue.domain import Domain
+from parley.memory.reservations import ReservationStore
 
 
 def day_sheet(db: sqlite_utils.Database, domain: Domain, day: date) -> dict:

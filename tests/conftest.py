@@ -12,14 +12,14 @@ import pytest
 # files; `PARLEY_NOW=... pytest` runs the suite at another moment.
 os.environ.setdefault("PARLEY_NOW", "2026-11-28T15:00")
 
-from voice.app.wiring import load_engines
-from voice.config import load_config
+from parley.voice.app.wiring import load_engines
+from parley.voice.config import load_config
 
 # Tests that run the real models, other processes, a browser, an audio server or an LLM server are
 # system tests: `pytest -m "not system"` is the quick unit suite; plain `pytest` (CI) runs both.
 SYSTEM_FIXTURES = {"engines", "speak"}  # the real Whisper and Piper
 SYSTEM_MODULES = {"test_cli", "test_talk", "test_browser", "test_edge", "test_eval", "test_llm_server", "test_stt",
-                  "test_satellite", "test_phone_baresip", "test_staff_page"}
+                  "test_satellite", "test_phone_baresip", "test_staff_page", "test_packaging"}
 
 
 def pytest_configure(config):
@@ -46,7 +46,7 @@ def engines(config):
 @pytest.fixture(scope="session")
 def speak(engines, config):
     """Text to int16 speech at the pipeline's rate, through the real Piper voice."""
-    from voice.app.measure.utterances import caller_lines
+    from parley.voice.app.measure.utterances import caller_lines
 
     def speak(text: str, length_scale: float = 1.0):
         [audio] = caller_lines(engines, [text], config.audio.sample_rate, length_scale)

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import numpy as np
 
-from dialogue.turn_end import Listening
-from voice.audio import AudioChunk, AudioFormat
+from parley.dialogue.turn_end import Listening
+from parley.voice.audio import AudioChunk, AudioFormat
 
 
 class ScriptedSTT:

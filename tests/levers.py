@@ -15,15 +15,15 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from dialogue.domain import load_domain
-from dialogue.nlu import Understanding, understand
-from dialogue.turn_end import Expect
-from voice.app.measure.eval import load_scenarios
-from voice.app.measure.scores import word_error_rate
-from voice.app.measure.voices import CallerVoice
-from voice.app.wiring import load_engines, load_stt
-from voice.audio import AudioChunk
-from voice.config import Config, load_config
+from parley.dialogue.domain import load_domain
+from parley.dialogue.nlu import Understanding, understand
+from parley.dialogue.turn_end import Expect
+from parley.voice.app.measure.eval import load_scenarios
+from parley.voice.app.measure.scores import word_error_rate
+from parley.voice.app.measure.voices import CallerVoice
+from parley.voice.app.wiring import load_engines, load_stt
+from parley.voice.audio import AudioChunk
+from parley.voice.config import Config, load_config
 
 TODAY = date(2026, 11, 28)
 DETAILS = ("party_size", "day", "clock", "name", "phone")

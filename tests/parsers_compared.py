@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from dialogue import nlu
+from parley.dialogue import nlu
 from tests.phrasings import SPLITS, TODAY, Turn, load
 
 NOW = datetime.combine(TODAY, time(15, 0))

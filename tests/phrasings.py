@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from dialogue.nlu import Understanding, understand
+from parley.dialogue.nlu import Understanding, understand
 
 TODAY = date(2026, 11, 28)  # a Saturday
 DATA = Path(__file__).parent / "data"

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from openai import AsyncOpenAI
 
-from dialogue.domain import load_domain
-from dialogue.llm_brain import FAILURES, LlmBrain, merge
-from dialogue.nlu import understand
-from dialogue.reservation_brain import ReservationBrain
-from memory.db import open_db
-from memory.reservations import ReservationStore
+from parley.dialogue.domain import load_domain
+from parley.dialogue.llm_brain import FAILURES, LlmBrain, merge
+from parley.dialogue.nlu import understand
+from parley.dialogue.reservation_brain import ReservationBrain
+from parley.memory.db import open_db
+from parley.memory.reservations import ReservationStore
 from tests.llama_server import LlamaServer
 from tests.phrasings import SPLITS, TODAY, Turn, _slots, load
 

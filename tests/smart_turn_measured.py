@@ -23,13 +23,13 @@ from types import ModuleType
 import numpy as np
 import onnxruntime
 
-from dialogue.turn_end import sounds_finished
-from voice.app.measure.hard import PAUSE_MS, PAUSED_SENTENCES, VOICES
-from voice.app.measure.utterances import trim_end
-from voice.app.measure.voices import CallerVoice
-from voice.app.wiring import load_engines
-from voice.audio import AudioChunk
-from voice.config import load_config
+from parley.dialogue.turn_end import sounds_finished
+from parley.voice.app.measure.hard import PAUSE_MS, PAUSED_SENTENCES, VOICES
+from parley.voice.app.measure.utterances import trim_end
+from parley.voice.app.measure.voices import CallerVoice
+from parley.voice.app.wiring import load_engines
+from parley.voice.audio import AudioChunk
+from parley.voice.config import load_config
 
 PACKAGE = "pipecat/audio/turn/smart_turn/"
 RATE = 16000

@@ -3,7 +3,7 @@ import wave
 import numpy as np
 import pytest
 
-from voice.audio import (
+from parley.voice.audio import (
     AudioChunk,
     AudioFormat,
     AudioFormatError,
@@ -11,7 +11,7 @@ from voice.audio import (
     resample,
     resample_chunk,
 )
-from voice.wav import read_mono16, read_wav, write_wav
+from parley.voice.wav import read_mono16, read_wav, write_wav
 
 
 def tone(freq: float, rate: int, seconds: float = 1.0) -> np.ndarray:
@@ -120,7 +120,7 @@ def test_wav_source_paces_a_recording_like_live_audio():
     import asyncio
     import time as clock
 
-    from voice.streams import WavSource
+    from parley.voice.streams import WavSource
 
     recording = AudioChunk(bytes(2 * 8000))  # 0.5 s at 16 kHz
 

@@ -6,8 +6,8 @@ import sqlite3
 import numpy as np
 from PIL import Image
 
-from voice.audio import AudioChunk, resample
-from voice.wav import write_wav
+from parley.voice.audio import AudioChunk, resample
+from parley.voice.wav import write_wav
 
 from .browser import chromium
 from .test_server import running

@@ -8,14 +8,14 @@ from datetime import time
 
 import numpy as np
 
-from memory.db import open_db
-from memory.reservations import ReservationStore
-from voice.audio import AudioChunk, AudioFormat
-from voice.wav import read_wav, write_wav
+from parley.memory.db import open_db
+from parley.memory.reservations import ReservationStore
+from parley.voice.audio import AudioChunk, AudioFormat
+from parley.voice.wav import read_wav, write_wav
 
 
 def parley(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "voice.app.cli", *args]
+    command = [sys.executable, "-m", "parley.voice.app.cli", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
@@ -33,7 +33,7 @@ def test_demo_books_a_real_table_by_voice_and_writes_both_sides(tmp_path):
     assert booking.day.strftime("%A") == "Friday"
     # A second process, a new session on the same file: the caller is recognized and recalled.
     lines = "Hello, it's 555 1234.\nWhat did I book last time?\nSam Lee.\nWhat do you remember about me?\n"
-    later = subprocess.run([sys.executable, "-m", "voice.app.cli", "chat", "--db", str(db)], input=lines,
+    later = subprocess.run([sys.executable, "-m", "parley.voice.app.cli", "chat", "--db", str(db)], input=lines,
                            capture_output=True, text=True, timeout=120)
     replies = later.stdout.splitlines()
     assert replies[1].startswith("parley: Welcome back, Sam."), later.stdout
@@ -51,7 +51,7 @@ def test_demo_books_a_real_table_by_voice_and_writes_both_sides(tmp_path):
 
 
 def test_bench_on_recordings_reports_latency_and_word_error_rate(tmp_path, speak):
-    from voice.audio import resample
+    from parley.voice.audio import resample
 
     texts = {"booking": "I would like a table for two on Friday.", "hours": "When do you open on Sunday?"}
     for (name, text), rate in zip(texts.items(), (44100, 8000)):
@@ -90,14 +90,14 @@ def test_config_errors_exit_cleanly(tmp_path):
 def test_chat_books_by_typed_lines_and_a_second_process_finds_the_booking(tmp_path):
     db = str(tmp_path / "parley.db")
     book = "A table for two next Friday at 7 pm\nMy name is Sam Lee\n555 2468\nyes\nno thanks\n"
-    first = subprocess.run([sys.executable, "-m", "voice.app.cli", "--db", db, "chat"], input=book,
+    first = subprocess.run([sys.executable, "-m", "parley.voice.app.cli", "--db", db, "chat"], input=book,
                            capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
     replies = first.stdout.splitlines()
     assert all(line.startswith("parley: ") for line in replies)
     assert len(replies) == 6  # the greeting, then one reply per caller line
     assert re.search("booked for (Friday|tomorrow)", replies[4])  # "tomorrow" when run on a Thursday
-    check = subprocess.run([sys.executable, "-m", "voice.app.cli", "--db", db, "chat"],
+    check = subprocess.run([sys.executable, "-m", "parley.voice.app.cli", "--db", db, "chat"],
                            input="Do I have a booking? My number is 555 2468.\nSam Lee.\n",
                            capture_output=True, text=True, timeout=60)
     assert "what name do you book under?" in check.stdout  # a number said: the name too, before it is told

@@ -17,17 +17,17 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from tests.test_phone import free_port
 from tests.test_restaurants import two_restaurants
-from voice import protocol
-from voice.app.cli import main as parley
-from voice.app.cluster.haproxy import Cluster, haproxy_config
-from voice.app.cluster.replicas import litestream_command
-from voice.app.measure.client import call
-from voice.audio import AudioFormat
+from parley.voice import protocol
+from parley.voice.app.cli import main as parley
+from parley.voice.app.cluster.haproxy import Cluster, haproxy_config
+from parley.voice.app.cluster.replicas import litestream_command
+from parley.voice.app.measure.client import call
+from parley.voice.audio import AudioFormat
 
 
 def worker(config, home, port: int) -> subprocess.Popen:
     """`parley serve` as a worker, its own data folder; returns once it listens."""
-    command = [sys.executable, "-m", "voice.app.cli", "--config", str(config), "--db", str(home / "parley.db"),
+    command = [sys.executable, "-m", "parley.voice.app.cli", "--config", str(config), "--db", str(home / "parley.db"),
                "serve", "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in process.stdout:
@@ -129,7 +129,7 @@ def test_a_restaurant_whose_worker_dies_is_taken_over_with_its_memory(speak, tmp
     (("127.0.0.1:8781",), "/srv/replica", "Litestream URL"),
 ])
 def test_a_cluster_without_workers_ports_or_a_replica_url_is_a_clear_error(workers, replica, problem):
-    from configs.files import ConfigError
+    from parley.configs.files import ConfigError
 
     with pytest.raises(ConfigError, match=problem):
         Cluster("0.0.0.0:8780", workers, "/srv/restaurants", replica).check()

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from configs.files import ConfigError
-from voice.config import load_config
+from parley.configs.files import ConfigError
+from parley.voice.config import load_config
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -59,7 +59,7 @@ def test_the_restaurant_keeps_its_own_time_zone(tmp_path, monkeypatch):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from dialogue.domain import load_domain
+    from parley.dialogue.domain import load_domain
 
     path = tmp_path / "restaurant.toml"
     path.write_text('[restaurant]\ntimezone = "Pacific/Auckland"\n')
@@ -75,7 +75,7 @@ def test_the_restaurant_keeps_its_own_time_zone(tmp_path, monkeypatch):
 def test_parley_now_fixes_the_restaurants_calendar_and_a_bad_one_is_named(monkeypatch):
     from datetime import datetime
 
-    from dialogue.domain import load_domain
+    from parley.dialogue.domain import load_domain
 
     monkeypatch.setenv("PARLEY_NOW", "2026-12-06T19:30")
     assert load_domain().now() == datetime(2026, 12, 6, 19, 30)

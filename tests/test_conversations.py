@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from dialogue.domain import load_domain
-from dialogue.reservation_brain import ReservationBrain
-from dialogue.types import Booking
-from memory.db import open_db
-from memory.reservations import ReservationStore
+from parley.dialogue.domain import load_domain
+from parley.dialogue.reservation_brain import ReservationBrain
+from parley.dialogue.types import Booking
+from parley.memory.db import open_db
+from parley.memory.reservations import ReservationStore
 
 CONVERSATIONS = tomllib.loads((Path(__file__).parent / "data" / "conversations.toml").read_text())["conversation"]
 
@@ -71,7 +71,7 @@ def test_conversation(script, tmp_path):
 def with_llm(brain: ReservationBrain):
     from openai import AsyncOpenAI
 
-    from dialogue.llm_brain import LlmBrain
+    from parley.dialogue.llm_brain import LlmBrain
 
     client = AsyncOpenAI(base_url=os.environ["PARLEY_TEST_LLM_URL"], api_key="local", max_retries=0, timeout=10)
     return LlmBrain(brain, client, os.environ.get("PARLEY_TEST_LLM_MODEL", "local"), deadline_s=10)

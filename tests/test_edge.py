@@ -11,14 +11,14 @@ from importlib import resources
 
 import pytest
 
-from configs.files import ConfigError
-from edge import install
-from edge.calibrate import Measurements, profile
-from voice.config import load_config
+from parley.configs.files import ConfigError
+from parley.edge import install
+from parley.edge.calibrate import Measurements, profile
+from parley.voice.config import load_config
 
 
 def test_every_packaged_profile_is_a_valid_config():
-    folder = resources.files("configs") / "edge"
+    folder = resources.files("parley.configs") / "edge"
     names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".toml"))
     assert {"raspberry-pi-4.toml", "raspberry-pi-5.toml", "x86-2-core.toml"} <= set(names)
     for name in names:
@@ -28,7 +28,7 @@ def test_every_packaged_profile_is_a_valid_config():
 
 def test_calibration_on_one_core_writes_a_one_core_profile(tmp_path):
     out = tmp_path / "device.toml"
-    command = [sys.executable, "-m", "voice.app.cli", "edge", "calibrate", "--out", str(out)]
+    command = [sys.executable, "-m", "parley.voice.app.cli", "edge", "calibrate", "--out", str(out)]
     result = subprocess.run(["taskset", "-c", "0", *command], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     text = out.read_text()
@@ -63,7 +63,7 @@ def test_install_writes_a_unit_systemd_accepts_and_a_private_environment_file(tm
 
 
 def test_edge_bench_answers_every_turn_on_the_device_and_through_the_server():
-    result = subprocess.run([sys.executable, "-m", "voice.app.cli", "edge", "bench", "--turns", "2", "--json"],
+    result = subprocess.run([sys.executable, "-m", "parley.voice.app.cli", "edge", "bench", "--turns", "2", "--json"],
                             capture_output=True, text=True, timeout=400)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

@@ -14,14 +14,14 @@ SCENARIOS = Path(__file__).parent / "data" / "eval_scenarios.toml"
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, speak):
-    from voice.audio import AudioChunk, resample
-    from voice.wav import write_wav
+    from parley.voice.audio import AudioChunk, resample
+    from parley.voice.wav import write_wav
 
     out = tmp_path_factory.mktemp("eval")
     scenarios = out / "scenarios.toml"  # a recorded line (here, made with Piper at 44.1 kHz) beside it
     scenarios.write_text(SCENARIOS.read_text())
     write_wav(out / "eval_sunday.wav", AudioChunk.from_array(resample(speak("When do you open on Sunday?"), 16000, 44100), 44100))
-    result = subprocess.run([sys.executable, "-m", "voice.app.cli", "eval", str(scenarios), "--out", str(out),
+    result = subprocess.run([sys.executable, "-m", "parley.voice.app.cli", "eval", str(scenarios), "--out", str(out),
                              "--min-success", "0.9"], capture_output=True, text=True, timeout=300)
     return out, result
 

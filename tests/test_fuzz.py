@@ -12,17 +12,17 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from configs.files import ConfigError
-from dialogue.domain import load_domain
-from dialogue.manager import Commit, DialogueManager, Expecting, UserSaid
-from dialogue.nlu import understand
-from dialogue.types import Booking, Caller
-from voice import protocol
-from voice.audio import AudioFormat, AudioFormatError
-from voice.config import load_config
-from voice.protocol import ProtocolError
-from voice.streams import PushedSource
-from voice.wav import read_mono16
+from parley.configs.files import ConfigError
+from parley.dialogue.domain import load_domain
+from parley.dialogue.manager import Commit, DialogueManager, Expecting, UserSaid
+from parley.dialogue.nlu import understand
+from parley.dialogue.types import Booking, Caller
+from parley.voice import protocol
+from parley.voice.audio import AudioFormat, AudioFormatError
+from parley.voice.config import load_config
+from parley.voice.protocol import ProtocolError
+from parley.voice.streams import PushedSource
+from parley.voice.wav import read_mono16
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

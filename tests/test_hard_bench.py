@@ -7,8 +7,8 @@ import asyncio
 
 import numpy as np
 
-from voice.app.measure import hard
-from voice.app.measure.voices import CallerVoice
+from parley.voice.app.measure import hard
+from parley.voice.app.measure.voices import CallerVoice
 
 VOICE = CallerVoice.parse("espeak:en-us+f3")
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from voice.app.measure.soak import Window, render, report
-from voice.app.server.limits import FloodGate, Limits
-from voice.config import ServerConfig
-from voice.protocol import ProtocolError
+from parley.voice.app.measure.soak import Window, render, report
+from parley.voice.app.server.limits import FloodGate, Limits
+from parley.voice.config import ServerConfig
+from parley.voice.protocol import ProtocolError
 
 
 def test_the_flood_gate_allows_a_burst_then_the_rate():
@@ -41,7 +41,7 @@ def test_a_soak_report_compares_the_last_window_with_the_first():
 
 def test_the_servers_c_heap_is_bounded_and_trimmed_on_glibc():
     """Debian's glibc: the arena limit takes, and a trim runs (whether it freed anything or not)."""
-    from voice.heap import give_back_freed, limit_arenas
+    from parley.voice.heap import give_back_freed, limit_arenas
 
     assert limit_arenas() is True
     assert give_back_freed() in (True, False)

@@ -7,12 +7,12 @@ from datetime import datetime
 import pytest
 from openai import AsyncOpenAI
 
-from dialogue.domain import load_domain
-from dialogue.llm_brain import LlmBrain, merge, parse_reading
-from dialogue.nlu import understand
-from dialogue.reservation_brain import ReservationBrain
-from memory.db import open_db
-from memory.reservations import ReservationStore
+from parley.dialogue.domain import load_domain
+from parley.dialogue.llm_brain import LlmBrain, merge, parse_reading
+from parley.dialogue.nlu import understand
+from parley.dialogue.reservation_brain import ReservationBrain
+from parley.memory.db import open_db
+from parley.memory.reservations import ReservationStore
 from tests.openai_stub import StubServer, text, tool_call
 
 NOW = datetime(2026, 11, 28, 12, 0)  # a Saturday

@@ -6,7 +6,7 @@ import time
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from dialogue.llm_brain import FORCE_INTERPRET, INTERPRET, LlmBrain, parse_reading
+from parley.dialogue.llm_brain import FORCE_INTERPRET, INTERPRET, LlmBrain, parse_reading
 from tests.llama_server import LlamaServer, stream_problem
 from tests.openai_stub import StubServer, text
 from tests.test_llm_brain import NOW, embedded, reservation, say

@@ -11,11 +11,11 @@ from datetime import date, datetime, time
 
 import pytest
 
-from dialogue.types import Booking, StoreError
-from memory.db import immediate, open_db, schema_version
-from memory.people import Memory
-from voice.app.wiring import build_brain
-from voice.config import load_config
+from parley.dialogue.types import Booking, StoreError
+from parley.memory.db import immediate, open_db, schema_version
+from parley.memory.people import Memory
+from parley.voice.app.wiring import build_brain
+from parley.voice.config import load_config
 
 NOW = datetime(2026, 11, 28, 15, 0)  # a Saturday
 BOOKING = [
@@ -146,7 +146,7 @@ def test_forget_on_the_command_line_deletes_every_row_and_index_entry(tmp_path):
     db = tmp_path / "parley.db"
     call(db, BOOKING)
     call(db, ["Kim Wu here, my number is 555 3333, a table for two tomorrow at eight.", "Yes."])
-    parley = [sys.executable, "-m", "voice.app.cli", "--db", str(db), "memory"]
+    parley = [sys.executable, "-m", "parley.voice.app.cli", "--db", str(db), "memory"]
     shown = subprocess.run([*parley, "show", "--user", "5551234"], capture_output=True, text=True)
     assert "Sam Lee" in shown.stdout and "peanut allergy" in shown.stdout
     exported = json.loads(subprocess.run([*parley, "export", "--user", "Sam Lee"], capture_output=True, text=True).stdout)
@@ -170,8 +170,8 @@ def test_forget_me_said_on_a_call_asks_first_then_forgets(tmp_path):
 
 WRITER = """
 import sys
-from memory.db import open_db
-from memory.people import Memory
+from parley.memory.db import open_db
+from parley.memory.people import Memory
 memory = Memory(open_db(sys.argv[1]))
 for n in range(int(sys.argv[2])):
     session = memory.start_session("test")

@@ -1,9 +1,9 @@
 import pytest
 
-from voice.config import SttConfig, TtsConfig
-from voice.models import ModelNotFoundError, piper_voice_file, whisper_model_dir
-from voice.stt import FasterWhisperSTT
-from voice.tts import PiperTTS
+from parley.voice.config import SttConfig, TtsConfig
+from parley.voice.models import ModelNotFoundError, piper_voice_file, whisper_model_dir
+from parley.voice.stt import FasterWhisperSTT
+from parley.voice.tts import PiperTTS
 
 
 def test_bundled_models_resolve_from_their_packages():

@@ -18,9 +18,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
 from tests.test_server import HELLO, Inbox, Microphone, close_code, rows
-from voice import protocol
-from voice.app.measure import client
-from voice.app.ops.logs import CONTENT, CallFilter, JsonFormatter, in_call
+from parley.voice import protocol
+from parley.voice.app.measure import client
+from parley.voice.app.ops.logs import CONTENT, CallFilter, JsonFormatter, in_call
 
 
 class Served:
@@ -30,7 +30,7 @@ class Served:
         self.db, self.log = tmp_path / "parley.db", tmp_path / "parley.log"
         config = tmp_path / "service.toml"
         config.write_text(toml)
-        command = [sys.executable, "-m", "voice.app.cli", "--db", str(self.db), "--config", str(config),
+        command = [sys.executable, "-m", "parley.voice.app.cli", "--db", str(self.db), "--config", str(config),
                    "serve", "--port", "0"]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log.open("w"), text=True)
         for line in self.process.stdout:
@@ -177,7 +177,7 @@ def test_words_reach_the_logs_only_when_asked_for():
 def test_a_second_signal_stops_the_drain_at_once():
     import os
 
-    from voice.app.ops.drain import CALLS, until_stopped
+    from parley.voice.app.ops.drain import CALLS, until_stopped
 
     async def scenario():
         loop = asyncio.get_running_loop()
@@ -198,7 +198,7 @@ def test_a_second_signal_stops_the_drain_at_once():
 def test_ready_means_each_database_takes_a_write_and_a_missing_one_is_not_created(tmp_path):
     import sqlite3
 
-    from voice.app.server.health import _unwritable
+    from parley.voice.app.server.health import _unwritable
 
     assert _unwritable(tmp_path / "new" / "parley.db") == "" and not (tmp_path / "new").exists()
     held = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)

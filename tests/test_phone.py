@@ -15,12 +15,12 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from dialogue.domain import load_domain
-from voice.app.measure.sip_caller import SipCaller
-from voice.app.measure.voices import flite
-from voice.app.ops.drain import CALLS, drain_calls
-from voice.app.phone import audiosocket
-from voice.app.phone.line import PhoneLine, PhoneOptions
+from parley.dialogue.domain import load_domain
+from parley.voice.app.measure.sip_caller import SipCaller
+from parley.voice.app.measure.voices import flite
+from parley.voice.app.ops.drain import CALLS, drain_calls
+from parley.voice.app.phone import audiosocket
+from parley.voice.app.phone.line import PhoneLine, PhoneOptions
 
 VOICE = "rms"  # CMU Flite's voice recorded from a person: not Parley's own, and understood over a phone line
 
@@ -256,8 +256,8 @@ def test_a_line_on_every_interface_names_the_address_each_caller_reached(config,
 
 
 def test_the_phone_bench_times_each_turn_at_the_phone_and_reads_what_was_heard(config, engines, tmp_path):
-    from voice.app.measure.phone_bench import call_through, heard_over_the_phone, server_latencies
-    from voice.app.measure.utterances import synthetic_utterances
+    from parley.voice.app.measure.phone_bench import call_through, heard_over_the_phone, server_latencies
+    from parley.voice.app.measure.utterances import synthetic_utterances
 
     utterances = synthetic_utterances(engines, 2, config.audio.sample_rate)
     report = asyncio.run(call_through(config, engines, utterances, tmp_path / "bench.db"))

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.test_phone import free_port, open_day, said
-from voice.audio import AudioChunk, resample
+from parley.voice.audio import AudioChunk, resample
 
 NUMBER = "5551234"
 BOOKING = [(4.5, "I'd like a table for two on {day} at seven pm."), (6.0, "My name is John Smith."),
@@ -84,7 +84,7 @@ def replies(audio: np.ndarray, rate: int, quiet_s: float = 0.7) -> list[np.ndarr
 @pytest.fixture
 def parley_phone(tmp_path):
     port, db = free_port(), tmp_path / "phone.db"
-    line = subprocess.Popen([sys.executable, "-m", "voice.app.cli", "phone", "--db", str(db), "--listen",
+    line = subprocess.Popen([sys.executable, "-m", "parley.voice.app.cli", "phone", "--db", str(db), "--listen",
                              f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert line.stdout is not None

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from aiosipua import SipMessage
 
-from dialogue.domain import load_domain
-from dialogue.manager import DialogueManager, EndCall, Say, UserSaid
-from voice.app.phone import audiosocket
-from voice.app.phone.keypad import COLUMNS, KEYS, ROWS, Keypad, ToneDetector
-from voice.app.phone.line import caller_number, transfer_target
-from voice.app.phone.packets import PacketSpeaker
-from voice.audio import AudioChunk, AudioFormat
+from parley.dialogue.domain import load_domain
+from parley.dialogue.manager import DialogueManager, EndCall, Say, UserSaid
+from parley.voice.app.phone import audiosocket
+from parley.voice.app.phone.keypad import COLUMNS, KEYS, ROWS, Keypad, ToneDetector
+from parley.voice.app.phone.line import caller_number, transfer_target
+from parley.voice.app.phone.packets import PacketSpeaker
+from parley.voice.audio import AudioChunk, AudioFormat
 
 
 def invite(*headers: str):

@@ -22,7 +22,7 @@ def test_the_held_out_corpus_is_read_right_at_least_nine_times_in_ten():
 def test_nothing_that_answers_a_question_becomes_a_name():
     from datetime import date
 
-    from dialogue.nlu import understand
+    from parley.dialogue.nlu import understand
     for said in ("Yes.", "Yes, 8 is fine.", "OK.", "Sure, Friday.", "555 1234", "Eight o'clock.", "No thanks."):
         assert understand(said, date(2026, 11, 28), asked="name").name is None, said
 
@@ -30,8 +30,8 @@ def test_nothing_that_answers_a_question_becomes_a_name():
 def test_a_model_reading_adds_no_invented_detail():
     from datetime import date
 
-    from dialogue.llm_brain import Reading, merge
-    from dialogue.nlu import understand
+    from parley.dialogue.llm_brain import Reading, merge
+    from parley.dialogue.nlu import understand
     today = date(2026, 11, 28)
     for said, reading in (("This evening.", Reading(intent="details", at=time(20, 30))),
                           ("Friday the 4th.", Reading(intent="details", name="4th, Friday, 2026-11-28")),

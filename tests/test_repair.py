@@ -3,8 +3,8 @@ letters of a name."""
 
 from datetime import date
 
-from dialogue.nlu import phone_part, spelled_as_said, understand
-from voice.app.measure.repair import Want, asked_for, repair, spoken_digits
+from parley.dialogue.nlu import phone_part, spelled_as_said, understand
+from parley.voice.app.measure.repair import Want, asked_for, repair, spoken_digits
 
 TODAY = date(2026, 11, 28)
 WANT = Want({"party_size": 5, "day": "2026-12-03", "at": "19:30", "name": "Ana Lopez", "phone": "5551234"}, TODAY)
@@ -68,7 +68,7 @@ def test_a_letter_said_with_a_name_spells_it():
 
 
 def test_asked_to_spell_the_caller_spells_and_the_letters_are_the_name():
-    from dialogue.nlu import spelled_name
+    from parley.dialogue.nlu import spelled_name
 
     spelled = WANT.answer("name", spell=True)
     assert spelled == "A, N, A. L, O, P, E, Z."

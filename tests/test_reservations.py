@@ -1,9 +1,9 @@
 import threading
 from datetime import date, time
 
-from dialogue.types import Booking, StoreError
-from memory.db import open_db
-from memory.reservations import ReservationStore
+from parley.dialogue.types import Booking, StoreError
+from parley.memory.db import open_db
+from parley.memory.reservations import ReservationStore
 
 DAY, AT = date(2026, 12, 4), time(19, 30)
 

@@ -9,14 +9,14 @@ import sqlite3
 import pytest
 from websockets.asyncio.client import connect
 
-from configs.files import ConfigError
+from parley.configs.files import ConfigError
 from tests.test_phone import free_port, said
 from tests.test_server import close_code, running
-from voice import protocol
-from voice.app.measure.client import call
-from voice.app.measure.sip_caller import SipCaller
-from voice.app.phone.line import PhoneLine, PhoneOptions
-from voice.app.restaurants import by_number, load_restaurants
+from parley.voice import protocol
+from parley.voice.app.measure.client import call
+from parley.voice.app.measure.sip_caller import SipCaller
+from parley.voice.app.phone.line import PhoneLine, PhoneOptions
+from parley.voice.app.restaurants import by_number, load_restaurants
 
 
 def two_restaurants(folder):

@@ -6,13 +6,13 @@ import socket
 import sqlite3
 import threading
 
-from edge.run import run_satellite
-from edge.satellite import BOOKED_OFFLINE, LINK_LOST
-from voice.app.measure.caller import ScriptedCaller
-from voice.app.measure.load import start_server
-from voice.audio import AudioFormat
-from voice.events import AgentTextEvent, TranscriptEvent
-from voice.streams import PacedSpeaker
+from parley.edge.run import run_satellite
+from parley.edge.satellite import BOOKED_OFFLINE, LINK_LOST
+from parley.voice.app.measure.caller import ScriptedCaller
+from parley.voice.app.measure.load import start_server
+from parley.voice.audio import AudioFormat
+from parley.voice.events import AgentTextEvent, TranscriptEvent
+from parley.voice.streams import PacedSpeaker
 
 TOKEN = "satellite-secret"
 LINES = ("What time do you open on Sunday?", "What is your address?", "Are you open on Monday?",
@@ -113,10 +113,10 @@ def test_a_booking_taken_offline_reaches_the_server_once_and_is_flagged_if_its_t
                                                                                           tmp_path):
     from datetime import time, timedelta
 
-    from dialogue.domain import load_domain
-    from dialogue.types import Booking
-    from memory.db import open_db
-    from memory.reservations import ReservationStore
+    from parley.dialogue.domain import load_domain
+    from parley.dialogue.types import Booking
+    from parley.memory.db import open_db
+    from parley.memory.reservations import ReservationStore
 
     today = load_domain().now().date()
     day = next(today + timedelta(days=d) for d in range(2, 8) if (today + timedelta(days=d)).weekday())

@@ -9,10 +9,10 @@ from datetime import datetime
 
 import pytest
 
-from dialogue.types import Transport
-from memory.db import open_db
-from voice.app.measure.eval import booked_rows, load_scenarios
-from voice.app.wiring import open_brain
+from parley.dialogue.types import Transport
+from parley.memory.db import open_db
+from parley.voice.app.measure.eval import booked_rows, load_scenarios
+from parley.voice.app.wiring import open_brain
 
 SCENARIOS = load_scenarios(None)
 

@@ -14,12 +14,12 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from voice import protocol
-from voice.app.measure import client
-from voice.app.server import web as server
-from voice.app.server.web import ParleyServer, ServerOptions
-from voice.app.server.websocket_io import Outbox, WebSocketSpeaker
-from voice.audio import AudioChunk, AudioFormat, resample_chunk
+from parley.voice import protocol
+from parley.voice.app.measure import client
+from parley.voice.app.server import web as server
+from parley.voice.app.server.web import ParleyServer, ServerOptions
+from parley.voice.app.server.websocket_io import Outbox, WebSocketSpeaker
+from parley.voice.audio import AudioChunk, AudioFormat, resample_chunk
 
 HELLO = {"type": "hello", "version": 1, "client_id": "test-client", "audio": {"rate": 16000, "width": 2, "channels": 1}}
 CHUNK = 320 * 2  # 20 ms at 16 kHz
@@ -343,7 +343,7 @@ def test_the_client_side_player_counts_what_was_played():
 
 @pytest.mark.system
 def test_bench_with_clients_answers_every_turn_of_every_client():
-    result = subprocess.run([sys.executable, "-m", "voice.app.cli", "bench", "--clients", "2", "--turns", "2", "--json"],
+    result = subprocess.run([sys.executable, "-m", "parley.voice.app.cli", "bench", "--clients", "2", "--turns", "2", "--json"],
                             capture_output=True, text=True, timeout=400)
     assert result.returncode == 0, result.stderr
     runs = json.loads(result.stdout)["runs"]
@@ -355,7 +355,7 @@ def test_bench_with_clients_answers_every_turn_of_every_client():
 
 @pytest.mark.system
 def test_a_soak_reports_the_server_window_by_window():
-    result = subprocess.run([sys.executable, "-m", "voice.app.cli", "bench", "--clients", "2", "--minutes", "0.6",
+    result = subprocess.run([sys.executable, "-m", "parley.voice.app.cli", "bench", "--clients", "2", "--minutes", "0.6",
                              "--turns", "2", "--json"], capture_output=True, text=True, timeout=400)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -382,8 +382,8 @@ def test_the_server_side_speaker_believes_the_client_but_never_past_what_could_h
 
 
 def test_every_message_a_client_or_satellite_sends_encodes_to_what_the_server_parses():
-    from voice.audio import AudioFormat
-    from voice.protocol import Bye, Hello, Played, Record, UserTurn, parse
+    from parley.voice.audio import AudioFormat
+    from parley.voice.protocol import Bye, Hello, Played, Record, UserTurn, parse
 
     sent = [Hello("browser-1", AudioFormat(48000), "t0k3n"), Hello("satellite-kitchen", None, "t0k3n"),
             Played(2.5), Bye(), UserTurn(3, "A table for two."),
@@ -394,7 +394,7 @@ def test_every_message_a_client_or_satellite_sends_encodes_to_what_the_server_pa
 def test_every_message_a_satellite_receives_decodes_to_its_type_and_an_error_says_why():
     import pytest
 
-    from voice.protocol import (
+    from parley.voice.protocol import (
         Agent,
         ProtocolError,
         Ready,
@@ -412,7 +412,7 @@ def test_every_message_a_satellite_receives_decodes_to_its_type_and_an_error_say
 
 
 def test_every_message_to_a_client_decodes_to_what_was_encoded():
-    from voice.audio import AudioFormat
+    from parley.voice.audio import AudioFormat
     sent = [protocol.Ready("s1", AudioFormat(22050)), protocol.State("hearing"), protocol.Transcript("Hi", final=False),
             protocol.Said("Hello."), protocol.TurnTimed({"total_ms": 420.0}), protocol.BargeIn("Hel"),
             protocol.Flush(1.25), protocol.End(), protocol.ErrorMessage("turn_failed", "boom", fatal=False),

@@ -2,13 +2,13 @@ import asyncio
 
 import numpy as np
 
-from voice.app.measure.caller import ScriptedCaller
-from voice.audio import AudioFormat
-from voice.events import BackchannelEvent, BargeInEvent, TurnFailedEvent, TurnLatencyEvent
-from voice.queues import DropOldestQueue, QueueClosed
-from voice.reply import Engines
-from voice.session import Session
-from voice.streams import PacedSpeaker
+from parley.voice.app.measure.caller import ScriptedCaller
+from parley.voice.audio import AudioFormat
+from parley.voice.events import BackchannelEvent, BargeInEvent, TurnFailedEvent, TurnLatencyEvent
+from parley.voice.queues import DropOldestQueue, QueueClosed
+from parley.voice.reply import Engines
+from parley.voice.session import Session
+from parley.voice.streams import PacedSpeaker
 
 from .fakes import ScriptedBrain, ScriptedSTT, ToneTTS
 
@@ -103,8 +103,8 @@ class VanishingSource:
         self.speech, self.speaker = speech, speaker
 
     async def chunks(self):
-        from voice.audio import AudioChunk
-        from voice.streams import paced, split
+        from parley.voice.audio import AudioChunk
+        from parley.voice.streams import paced, split
 
         audio = np.concatenate([self.speech, np.zeros(16000, dtype=np.int16)])
         async for chunk in paced(split(AudioChunk(audio.tobytes()), 20), realtime=True):
@@ -159,7 +159,7 @@ class HearingBrain(ScriptedBrain):
 
 
 def test_a_pause_then_more_speech_never_gets_a_reply_to_the_partial_turn(config, engines, speak):
-    from voice.events import EndpointEvent
+    from parley.voice.events import EndpointEvent
 
     pause = np.zeros(int(0.6 * 16000), dtype=np.int16)
     line = np.concatenate([speak("I would like a table for"), pause, speak("four people on Friday.")])
@@ -220,12 +220,12 @@ class DigitsBrain(ScriptedBrain):
     """Waits for a phone number."""
 
     def listening(self):
-        from dialogue.turn_end import Expect, Listening
+        from parley.dialogue.turn_end import Expect, Listening
         return Listening(Expect.DIGITS)
 
 
 def test_what_the_dialogue_expects_goes_with_the_audio_to_speech_to_text(config, speak):
-    from dialogue.turn_end import Expect
+    from parley.dialogue.turn_end import Expect
 
     session, _, _ = asyncio.run(converse(config, [speak("Five five five, one two three four.")], DigitsBrain(["Thanks."])))
     assert session.engines.stt.expected and set(session.engines.stt.expected) == {Expect.DIGITS}

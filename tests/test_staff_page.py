@@ -9,7 +9,7 @@ import sqlite3
 from tests.browser import chromium
 from tests.test_server import running
 from tests.test_staff import open_day
-from voice.app.measure.client import call
+from parley.voice.app.measure.client import call
 
 FIELDS = "document.querySelector('#booking').elements"
 

@@ -1,5 +1,5 @@
-from voice.app.measure.scores import word_error_rate
-from voice.audio import AudioChunk
+from parley.voice.app.measure.scores import word_error_rate
+from parley.voice.audio import AudioChunk
 
 SENTENCES = [
     "I would like to book a table for four people.",
@@ -43,8 +43,8 @@ def test_a_click_is_no_word_even_with_the_restaurant_prompt(engines):
 def test_espeak_callers_are_heard_better_with_the_prompt(engines):
     """The lever measured in the README: a prompt of the restaurant's kind of words (no caller's
     details) roughly halves Whisper tiny.en's errors on a voice that is not Parley's."""
-    from voice.app.measure.voices import CallerVoice
-    from voice.stt import FasterWhisperSTT
+    from parley.voice.app.measure.voices import CallerVoice
+    from parley.voice.stt import FasterWhisperSTT
     lines = ["Tuesday then.", "My number is five five five, four four four four.", "Yes, please.",
              "I would like a table for three tomorrow at eight."]
     audio = [AudioChunk(a.tobytes()) for a in CallerVoice.parse("espeak:en-us").speak(engines, lines, 16000)]
@@ -57,7 +57,7 @@ def test_espeak_callers_are_heard_better_with_the_prompt(engines):
 def test_a_number_expected_is_heard_unprimed(engines, monkeypatch):
     """The prompt's digit words make tiny.en write a digit twice; when the dialogue waits for a
     number, Whisper is not primed (README: each lever alone)."""
-    from dialogue.turn_end import Expect
+    from parley.dialogue.turn_end import Expect
     prompts = []
     transcribe = engines.stt.model.transcribe
 

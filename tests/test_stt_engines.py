@@ -4,11 +4,11 @@ import dataclasses
 
 import pytest
 
-from dialogue.domain import load_domain
-from voice.app.measure.scores import word_error_rate
-from voice.app.wiring import load_stt
-from voice.audio import AudioChunk
-from voice.moonshine import SPACE, decode_text, read_tokenizer
+from parley.dialogue.domain import load_domain
+from parley.voice.app.measure.scores import word_error_rate
+from parley.voice.app.wiring import load_stt
+from parley.voice.audio import AudioChunk
+from parley.voice.moonshine import SPACE, decode_text, read_tokenizer
 
 LINES = ["I would like to book a table for four people.", "My name is Ana Lopez.",
          "Please cancel my reservation for Saturday."]
@@ -36,8 +36,8 @@ def test_each_engine_hears_the_bench_sentences(config, speak, engine, model):
 
 def test_moonshine_decodes_from_an_onnx_copy_made_once(config):
     """Its ORT-format decoder dequantizes every weight on every token; the ONNX copy is folded at load."""
-    from voice.models import moonshine_model_dir
-    from voice.moonshine import CACHE, as_onnx
+    from parley.voice.models import moonshine_model_dir
+    from parley.voice.moonshine import CACHE, as_onnx
 
     stt_config = dataclasses.replace(config.stt, engine="moonshine")
     load_stt(dataclasses.replace(config, stt=stt_config), load_domain(None))

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from voice.audio import AudioChunk
-from voice.stt_queue import Dropped, Shed, SttQueue
+from parley.voice.audio import AudioChunk
+from parley.voice.stt_queue import Dropped, Shed, SttQueue
 
 
 class SlowSTT:
@@ -96,8 +96,8 @@ def test_a_cancelled_caller_neither_leaks_nor_double_frees_the_engine():
 def test_asking_for_a_gpu_where_there_is_none_is_a_clear_error_before_any_model_loads(config):
     import ctranslate2
 
-    from voice.models import ModelNotFoundError
-    from voice.stt import FasterWhisperSTT
+    from parley.voice.models import ModelNotFoundError
+    from parley.voice.stt import FasterWhisperSTT
 
     if ctranslate2.get_cuda_device_count():
         pytest.skip("this machine has a CUDA device")
@@ -107,8 +107,8 @@ def test_asking_for_a_gpu_where_there_is_none_is_a_clear_error_before_any_model_
 
 
 def test_the_device_is_a_choice_of_cpu_or_cuda(tmp_path):
-    from configs.files import ConfigError
-    from voice.config import load_config
+    from parley.configs.files import ConfigError
+    from parley.voice.config import load_config
 
     (tmp_path / "gpu.toml").write_text('[stt]\ndevice = "tpu"\n')
     with pytest.raises(ConfigError, match="device"):
@@ -116,7 +116,7 @@ def test_the_device_is_a_choice_of_cpu_or_cuda(tmp_path):
 
 
 def test_the_capacity_curve_doubles_and_capacity_is_the_most_callers_within_a_second():
-    from voice.app.measure.load import capacity, levels
+    from parley.voice.app.measure.load import capacity, levels
 
     assert levels(8) == [1, 2, 4, 8] and levels(6) == [1, 2, 4, 6] and levels(1) == [1]
 

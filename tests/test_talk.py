@@ -12,10 +12,10 @@ import time
 import numpy as np
 import pytest
 
-from voice.audio import AudioChunk
-from voice.echo import EchoGate, PlayedAudio
-from voice.sound import downmix
-from voice.wav import read_mono16, write_wav
+from parley.voice.audio import AudioChunk
+from parley.voice.echo import EchoGate, PlayedAudio
+from parley.voice.sound import downmix
+from parley.voice.wav import read_mono16, write_wav
 
 from .pulse_room import build_room, ensure_pulseaudio
 
@@ -41,7 +41,7 @@ class Talk:
     """`parley talk` running in the room, its output collected line by line."""
 
     def __init__(self, room, db, *options):
-        self.process = subprocess.Popen([sys.executable, "-m", "voice.app.cli", "--db", str(db), "talk", *options],
+        self.process = subprocess.Popen([sys.executable, "-m", "parley.voice.app.cli", "--db", str(db), "talk", *options],
                                         env={**room.env, "PYTHONFAULTHANDLER": "1"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -147,12 +147,12 @@ def test_an_audio_server_that_goes_away_ends_the_call_cleanly_with_memory_intact
 
 
 def test_no_such_device_lists_the_devices_there_are(room, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "voice.app.cli", "--db", str(tmp_path / "p.db"), "talk",
+    result = subprocess.run([sys.executable, "-m", "parley.voice.app.cli", "--db", str(tmp_path / "p.db"), "talk",
                              "--input-device", "no such microphone"], env=room.env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 1
     assert "no input device no such microphone" in result.stderr and "default input" in result.stderr
-    listed = subprocess.run([sys.executable, "-m", "voice.app.cli", "devices"], env=room.env, capture_output=True,
+    listed = subprocess.run([sys.executable, "-m", "parley.voice.app.cli", "devices"], env=room.env, capture_output=True,
                             text=True, timeout=60)
     assert "default" in listed.stdout
 

@@ -1,5 +1,5 @@
-from voice.events import SpokenPiece, SpokenReply
-from voice.speakable import SpeakableSplitter
+from parley.voice.events import SpokenPiece, SpokenReply
+from parley.voice.speakable import SpeakableSplitter
 
 
 def split_stream(text: str, step: int = 3) -> list[str]:

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from piper import SynthesisConfig
 
-from voice.tts import PhraseCache
+from parley.voice.tts import PhraseCache
 
 PHRASES = ["And a contact number?", "For how many people?", "What time?", "Which day?", "Anything else?"]
 

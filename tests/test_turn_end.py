@@ -2,7 +2,7 @@
 
 import pytest
 
-from dialogue.turn_end import sounds_finished
+from parley.dialogue.turn_end import sounds_finished
 
 
 @pytest.mark.parametrize("text", ["I would like to book a table for", "I would like to book a table for...",

@@ -2,8 +2,8 @@
 
 import pytest
 
-from dialogue.turn_end import Expect, Listening
-from voice.turn_taking import (
+from parley.dialogue.turn_end import Expect, Listening
+from parley.voice.turn_taking import (
     BACKCHANNEL_MAX_MS,
     DUCKED_GAIN,
     Backchannel,
@@ -18,7 +18,7 @@ from voice.turn_taking import (
     TurnTaker,
     Wait,
 )
-from voice.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
+from parley.voice.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 
 ASKING = Listening()
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from dialogue.domain import load_domain
-from dialogue.reservation_brain import ReservationBrain
-from memory.db import open_db
-from memory.reservations import ReservationStore
+from parley.dialogue.domain import load_domain
+from parley.dialogue.reservation_brain import ReservationBrain
+from parley.memory.db import open_db
+from parley.memory.reservations import ReservationStore
 from tests.test_conversations import call
 
 DATA = tomllib.loads((Path(__file__).parent / "data" / "typed_calls.toml").read_text())

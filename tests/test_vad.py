@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from voice.audio import AudioChunk, AudioFormat, AudioFormatError
-from voice.config import VadConfig
-from voice.streams import split
-from voice.vad import (
+from parley.voice.audio import AudioChunk, AudioFormat, AudioFormatError
+from parley.voice.config import VadConfig
+from parley.voice.streams import split
+from parley.voice.vad import (
     Endpointer,
     SpeechEnded,
     SpeechPaused,
@@ -34,7 +34,7 @@ def voiced_bounds(speech: np.ndarray) -> tuple[int, int]:
 
 def steady_speech(engines, text: str) -> np.ndarray:
     """Piper's steady speech (no sampling noise), so every run hears the same audio."""
-    from voice.audio import resample
+    from parley.voice.audio import resample
 
     return resample(engines.tts.speak(text), engines.tts.format.rate, RATE)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from configs.files import ConfigError
-from voice.app.measure.voices import CallerVoice, espeak, flite, telephone
+from parley.configs.files import ConfigError
+from parley.voice.app.measure.voices import CallerVoice, espeak, flite, telephone
 
 RATE = 16000
 

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from configs.files import ConfigError, merge_tables, read_toml
+from parley.configs.files import ConfigError, merge_tables, read_toml
 
 EchoMode = Literal["webrtc", "gate", "off"]
 SttEngine = Literal["whisper", "moonshine"]
@@ -111,7 +111,7 @@ class Config:
 
 def load_config(path: Path | str | None = None) -> Config:
     """The packaged defaults, overridden by the TOML file at `path` if one is given."""
-    table = read_toml(resources.files("configs") / "default.toml")
+    table = read_toml(resources.files("parley.configs") / "default.toml")
     if path is not None:
         merge_tables(table, read_toml(Path(path)), str(path))
     source = str(path) if path is not None else "configs/default.toml"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice.audio import StreamResampler
+from parley.voice.audio import StreamResampler
 
 ECHO_TAIL_SECONDS = 0.3  # a room (and the audio server) returns the voice up to this late
 SILENT_RMS = 30.0  # output quieter than this explains no echo

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from dialogue.turn_end import Expect
-from voice.audio import AudioChunk, AudioFormatError, int16_to_float
-from voice.config import SttConfig
-from voice.models import moonshine_model_dir
+from parley.dialogue.turn_end import Expect
+from parley.voice.audio import AudioChunk, AudioFormatError, int16_to_float
+from parley.voice.config import SttConfig
+from parley.voice.models import moonshine_model_dir
 
 RATE = 16000
 START, END = 1, 2  # the decoder's start-of-text and end-of-text tokens

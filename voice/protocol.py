@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any, ClassVar
 
-from dialogue.turn_end import Expect
-from voice.audio import SUPPORTED_RATES, AudioFormat
-from voice.events import (
+from parley.dialogue.turn_end import Expect
+from parley.voice.audio import SUPPORTED_RATES, AudioFormat
+from parley.voice.events import (
     AgentTextEvent,
     AudioDroppedEvent,
     BackchannelEvent,

@@ -7,10 +7,10 @@ from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from dialogue.brain import Brain
-from dialogue.turn_end import Expect
-from voice.audio import AudioChunk
-from voice.events import (
+from parley.dialogue.brain import Brain
+from parley.dialogue.turn_end import Expect
+from parley.voice.audio import AudioChunk
+from parley.voice.events import (
     AgentTextEvent,
     Event,
     SpokenPiece,
@@ -21,11 +21,11 @@ from voice.events import (
     TurnLatencyEvent,
     TurnTrace,
 )
-from voice.speakable import SpeakableSplitter, speakable_pieces
-from voice.streams import AudioSink
-from voice.stt import SpeechToText
-from voice.stt_queue import SttQueue, Transcript
-from voice.tts import TextToSpeech
+from parley.voice.speakable import SpeakableSplitter, speakable_pieces
+from parley.voice.streams import AudioSink
+from parley.voice.stt import SpeechToText
+from parley.voice.stt_queue import SttQueue, Transcript
+from parley.voice.tts import TextToSpeech
 
 
 @dataclass

@@ -11,10 +11,10 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogue.brain import Brain
-from voice.audio import AudioChunk
-from voice.config import Config
-from voice.events import (
+from parley.dialogue.brain import Brain
+from parley.voice.audio import AudioChunk
+from parley.voice.config import Config
+from parley.voice.events import (
     AudioDroppedEvent,
     BackchannelEvent,
     BargeInEvent,
@@ -27,11 +27,11 @@ from voice.events import (
     Turn,
     TurnFailedEvent,
 )
-from voice.queues import DropOldestQueue, QueueClosed
-from voice.reply import Engines, ReplyRun, speak_greeting, speak_reply
-from voice.streams import AudioSink, AudioSource
-from voice.stt_queue import Transcript
-from voice.turn_taking import (
+from parley.voice.queues import DropOldestQueue, QueueClosed
+from parley.voice.reply import Engines, ReplyRun, speak_greeting, speak_reply
+from parley.voice.streams import AudioSink, AudioSource
+from parley.voice.stt_queue import Transcript
+from parley.voice.turn_taking import (
     Action,
     Backchannel,
     BargeIn,
@@ -45,8 +45,8 @@ from voice.turn_taking import (
     TurnTaker,
     Wait,
 )
-from voice.turn_taking import Event as TurnEvent
-from voice.vad import Endpointer, SpeechStarted
+from parley.voice.turn_taking import Event as TurnEvent
+from parley.voice.vad import Endpointer, SpeechStarted
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from voice.audio import SUPPORTED_RATES, AudioChunk, AudioFormat, StreamResampler
-from voice.echo import EchoFilter, PlayedAudio
-from voice.queues import DropOldestQueue, QueueClosed
+from parley.voice.audio import SUPPORTED_RATES, AudioChunk, AudioFormat, StreamResampler
+from parley.voice.echo import EchoFilter, PlayedAudio
+from parley.voice.queues import DropOldestQueue, QueueClosed
 
 SILENT_DEVICE_SECONDS = 2.0  # an input that delivers nothing this long has gone away
 

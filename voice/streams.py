@@ -9,8 +9,8 @@ from typing import Protocol
 
 import numpy as np
 
-from voice.audio import AudioChunk, AudioFormat, StreamResampler
-from voice.queues import DropOldestQueue, QueueClosed
+from parley.voice.audio import AudioChunk, AudioFormat, StreamResampler
+from parley.voice.queues import DropOldestQueue, QueueClosed
 
 
 class AudioSource(Protocol):

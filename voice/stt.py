@@ -6,10 +6,10 @@ from typing import Protocol
 
 import numpy as np
 
-from dialogue.turn_end import Expect
-from voice.audio import AudioChunk, AudioFormatError, int16_to_float
-from voice.config import SttConfig
-from voice.models import ModelNotFoundError, whisper_model_dir
+from parley.dialogue.turn_end import Expect
+from parley.voice.audio import AudioChunk, AudioFormatError, int16_to_float
+from parley.voice.config import SttConfig
+from parley.voice.models import ModelNotFoundError, whisper_model_dir
 
 WHISPER_RATE = 16000
 # A segment Whisper itself doubts is speech, and reads with low confidence, is a phantom: with a

@@ -10,9 +10,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dialogue.turn_end import Expect
-from voice.audio import AudioChunk
-from voice.stt import SpeechToText
+from parley.dialogue.turn_end import Expect
+from parley.voice.audio import AudioChunk
+from parley.voice.stt import SpeechToText
 
 
 class Shed(Exception):

@@ -10,9 +10,9 @@ from typing import Any, Protocol
 import numpy as np
 from piper import PiperVoice, SynthesisConfig
 
-from voice.audio import AudioChunk, AudioFormat
-from voice.config import TtsConfig
-from voice.models import piper_voice_file
+from parley.voice.audio import AudioChunk, AudioFormat
+from parley.voice.config import TtsConfig
+from parley.voice.models import piper_voice_file
 
 
 class TextToSpeech(Protocol):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dialogue.turn_end import Expect, Listening, is_backchannel, sounds_finished
-from voice.config import VadConfig
-from voice.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
+from parley.dialogue.turn_end import Expect, Listening, is_backchannel, sounds_finished
+from parley.voice.config import VadConfig
+from parley.voice.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 
 WAIT_SCALE = {Expect.YES_NO: 0.6, Expect.NAME: 1.5}  # a yes needs little thought; a spelled name has gaps
 # Speech over Parley that goes on longer than this without a pause is no "mhm" (a slow one lasts

@@ -8,8 +8,8 @@ from typing import Protocol
 import numpy as np
 import webrtcvad
 
-from voice.audio import AudioChunk, AudioFormatError, require_mono16
-from voice.config import VadConfig
+from parley.voice.audio import AudioChunk, AudioFormatError, require_mono16
+from parley.voice.config import VadConfig
 
 VAD_RATES = (8000, 16000, 32000, 48000)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voice.audio import (
+from parley.voice.audio import (
     AudioChunk,
     AudioFormat,
     AudioFormatError,

@@ -6,14 +6,14 @@ import argparse
 import dataclasses
 import sys
 import typing
-from importlib.metadata import entry_points
+from importlib.metadata import entry_points, version
 from pathlib import Path
 
-from configs.files import ConfigError
-from dialogue.types import StoreError
-from voice.audio import AudioFormatError
-from voice.config import Config, EchoMode, load_config
-from voice.models import ModelNotFoundError
+from parley.configs.files import ConfigError
+from parley.dialogue.types import StoreError
+from parley.voice.audio import AudioFormatError
+from parley.voice.config import Config, EchoMode, load_config
+from parley.voice.models import ModelNotFoundError
 
 
 def common_options(defaults: bool) -> argparse.ArgumentParser:
@@ -34,6 +34,7 @@ LOG_CONTENT_HELP = ("put what callers said and numbers in the logs (off by defau
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="An offline, real-time voice agent.",
                                      parents=[common_options(defaults=True)])
+    parser.add_argument("--version", action="version", version=f"parley {version('parley')}")
     commands = parser.add_subparsers(dest="command", required=True)
     common = common_options(defaults=False)
 
@@ -128,66 +129,66 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         if args.command == "demo":
-            from voice.app.commands.demo import main as demo
+            from parley.voice.app.commands.demo import main as demo
 
             return demo(config, args.out, args.db, args.user, args.turns)
         if args.command == "chat":
-            from voice.app.commands.chat import main as chat
+            from parley.voice.app.commands.chat import main as chat
 
             return chat(config, args.db, args.user)
         if args.command == "eval":
-            from voice.app.measure.eval import main as evaluate
+            from parley.voice.app.measure.eval import main as evaluate
 
             return evaluate(config, args.scenarios, args.against, args.out, args.min_success, args.voices)
         if args.command == "talk":
-            from voice.app.commands.talk import main as talk
+            from parley.voice.app.commands.talk import main as talk
 
             return talk(with_talk_options(config, args), args.db, args.user)
         if args.command == "devices":
-            from voice.app.commands.talk import devices
+            from parley.voice.app.commands.talk import devices
 
             return devices()
         plugins = command_plugins()
         if args.command in plugins:
             return plugins[args.command].run(args, config)
         if args.command == "serve":
-            from voice.app.server.web import main as serve
+            from parley.voice.app.server.web import main as serve
 
             return serve(config, args.db, args.host, args.port, tuple(args.allow_origin), args.log_content)
         if args.command == "cluster":
-            from voice.app.cluster.haproxy import Cluster
-            from voice.app.cluster.haproxy import main as cluster
+            from parley.voice.app.cluster.haproxy import Cluster
+            from parley.voice.app.cluster.haproxy import main as cluster
 
             workers = tuple(w.strip() for w in args.workers.split(",") if w.strip())
             return cluster(Cluster(args.listen, workers, args.restaurants, args.replica), args.out)
         if args.command == "phone":
-            from voice.app.phone.service import main as phone
+            from parley.voice.app.phone.service import main as phone
 
             return phone(config, args.db, args.listen, args.max_calls, args.audiosocket, args.log_content)
         if args.command == "memory":
-            from voice.app.commands.memory import main as memory
+            from parley.voice.app.commands.memory import main as memory
 
             return memory(args.action, args.db, args.user, args.file or args.out)
         if args.command == "bookings":
-            from voice.app.commands.bookings import main as bookings
+            from parley.voice.app.commands.bookings import main as bookings
 
             return bookings(config, args.db, args.day, args.json)
-        from voice.app.measure.bench import main as bench
+        from parley.voice.app.measure.bench import main as bench
 
         if args.phone:
-            from voice.app.measure.phone_bench import main as phone_bench
+            from parley.voice.app.measure.phone_bench import main as phone_bench
 
             return phone_bench(config, args.turns, args.json)
         if args.hard:
-            from voice.app.measure.hard import main as hard
+            from parley.voice.app.measure.hard import main as hard
 
             return hard(config, args.voices.split(",") if args.voices else None, args.json)
         if args.minutes:
-            from voice.app.measure.soak import main as soak
+            from parley.voice.app.measure.soak import main as soak
 
             return soak(config, args.config, args.clients or 1, args.minutes, args.turns, args.json)
         if args.clients:
-            from voice.app.measure.load import main as load
+            from parley.voice.app.measure.load import main as load
 
             urls = [url.strip() for url in (args.url or "").split(",") if url.strip()]
             return load(config, args.config, args.clients, args.turns, args.json, urls)

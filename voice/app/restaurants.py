@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from configs.files import ConfigError
-from dialogue.domain import Domain, load_domain
-from memory.db import default_db_path
-from voice.config import Config
+from parley.configs.files import ConfigError
+from parley.dialogue.domain import Domain, load_domain
+from parley.memory.db import default_db_path
+from parley.voice.config import Config
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 

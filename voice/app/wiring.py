@@ -12,30 +12,30 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dialogue import phrases
-from dialogue.brain import Brain
-from dialogue.domain import Domain, load_domain
-from dialogue.reservation_brain import ReservationBrain
-from dialogue.types import Transport
-from memory.callers import Callers, CallLog
-from memory.db import default_db_path, open_db
-from memory.people import Memory
-from memory.reservations import ReservationStore
-from voice.app.ops.drain import CALLS
-from voice.app.ops.logs import in_call
-from voice.app.ops.watch import CallWatch
-from voice.config import Config, LlmConfig
-from voice.events import Event
-from voice.moonshine import MoonshineSTT
-from voice.reply import Engines
-from voice.session import Session
-from voice.speakable import speakable_pieces
-from voice.streams import AudioSink, AudioSource
-from voice.stt import FasterWhisperSTT, SpeechToText
-from voice.tts import PiperTTS
+from parley.dialogue import phrases
+from parley.dialogue.brain import Brain
+from parley.dialogue.domain import Domain, load_domain
+from parley.dialogue.reservation_brain import ReservationBrain
+from parley.dialogue.types import Transport
+from parley.memory.callers import Callers, CallLog
+from parley.memory.db import default_db_path, open_db
+from parley.memory.people import Memory
+from parley.memory.reservations import ReservationStore
+from parley.voice.app.ops.drain import CALLS
+from parley.voice.app.ops.logs import in_call
+from parley.voice.app.ops.watch import CallWatch
+from parley.voice.config import Config, LlmConfig
+from parley.voice.events import Event
+from parley.voice.moonshine import MoonshineSTT
+from parley.voice.reply import Engines
+from parley.voice.session import Session
+from parley.voice.speakable import speakable_pieces
+from parley.voice.streams import AudioSink, AudioSource
+from parley.voice.stt import FasterWhisperSTT, SpeechToText
+from parley.voice.tts import PiperTTS
 
 if TYPE_CHECKING:
-    from dialogue.llm_brain import LlmBrain
+    from parley.dialogue.llm_brain import LlmBrain
 
 NO_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client wants one
 
@@ -80,7 +80,7 @@ def llm_brain(brain: ReservationBrain, llm: LlmConfig) -> LlmBrain:
         AsyncOpenAI,  # imported only when an LLM is configured: it takes seconds
     )
 
-    from dialogue.llm_brain import LlmBrain
+    from parley.dialogue.llm_brain import LlmBrain
 
     deadline = llm.deadline_ms / 1000
     client = AsyncOpenAI(base_url=llm.base_url, api_key=os.environ.get(llm.api_key_env) or NO_KEY,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from configs.files import ConfigError
+from parley.configs.files import ConfigError
 
 CHECK_INTERVAL_MS = 1000  # a dead worker is marked down after FALL checks (about 2 s)
 FALL = 2

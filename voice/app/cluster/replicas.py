@@ -12,9 +12,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from configs.files import ConfigError
-from memory.db import default_db_path
-from voice.app.restaurants import Restaurant
+from parley.configs.files import ConfigError
+from parley.memory.db import default_db_path
+from parley.voice.app.restaurants import Restaurant
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ import json
 from datetime import date
 from pathlib import Path
 
-from configs.files import ConfigError
-from dialogue.domain import load_domain
-from memory.db import default_db_path, open_db
-from memory.staff_view import day_sheet
-from voice.config import Config
+from parley.configs.files import ConfigError
+from parley.dialogue.domain import load_domain
+from parley.memory.db import default_db_path, open_db
+from parley.memory.staff_view import day_sheet
+from parley.voice.config import Config
 
 
 def main(config: Config, db: Path | None, day: str | None, as_json: bool) -> int:

@@ -6,10 +6,10 @@ import asyncio
 import sys
 from pathlib import Path
 
-from dialogue.brain import Brain
-from dialogue.types import Transport
-from voice.app.wiring import open_brain
-from voice.config import Config
+from parley.dialogue.brain import Brain
+from parley.dialogue.types import Transport
+from parley.voice.app.wiring import open_brain
+from parley.voice.config import Config
 
 
 async def converse(brain: Brain, interactive: bool) -> None:

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from dialogue.types import Booking, Transport
-from memory.db import delete_db, open_db
-from memory.reservations import ReservationStore
-from voice.app.measure.caller import ScriptedCaller
-from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines
-from voice.app.wiring import load_engines, voice_call
-from voice.audio import AudioChunk, AudioFormat
-from voice.config import Config
-from voice.events import (
+from parley.dialogue.types import Booking, Transport
+from parley.memory.db import delete_db, open_db
+from parley.memory.reservations import ReservationStore
+from parley.voice.app.measure.caller import ScriptedCaller
+from parley.voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines
+from parley.voice.app.wiring import load_engines, voice_call
+from parley.voice.audio import AudioChunk, AudioFormat
+from parley.voice.config import Config
+from parley.voice.events import (
     AgentTextEvent,
     BargeInEvent,
     Event,
@@ -24,8 +24,8 @@ from voice.events import (
     TurnFailedEvent,
     TurnTrace,
 )
-from voice.streams import PacedSpeaker
-from voice.wav import interleave, write_wav
+from parley.voice.streams import PacedSpeaker
+from parley.voice.wav import interleave, write_wav
 
 DEMO_SCRIPT = (
     "Hi, I would like to book a table for four people next Friday at seven thirty.",

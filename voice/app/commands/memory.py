@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from configs.files import ConfigError
-from memory.backup import backup, restore
-from memory.db import default_db_path, open_db
-from memory.people import Memory
+from parley.configs.files import ConfigError
+from parley.memory.backup import backup, restore
+from parley.memory.db import default_db_path, open_db
+from parley.memory.people import Memory
 
 
 class UnknownPerson(LookupError):

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from dialogue.types import Transport
-from voice.app.wiring import load_engines, voice_call
-from voice.config import Config
-from voice.echo import EchoFilter, PlayedAudio
-from voice.events import (
+from parley.dialogue.types import Transport
+from parley.voice.app.wiring import load_engines, voice_call
+from parley.voice.config import Config
+from parley.voice.echo import EchoFilter, PlayedAudio
+from parley.voice.events import (
     AgentTextEvent,
     AudioDroppedEvent,
     BackchannelEvent,
@@ -25,7 +25,7 @@ from voice.events import (
     TurnFailedEvent,
     TurnLatencyEvent,
 )
-from voice.sound import (
+from parley.voice.sound import (
     DeviceError,
     SoundDeviceSource,
     SoundDeviceSpeaker,

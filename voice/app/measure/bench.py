@@ -7,21 +7,21 @@ import json
 import tempfile
 from pathlib import Path
 
-from dialogue.brain import Brain
-from dialogue.types import Transport
-from voice.app.measure.caller import ScriptedCaller
-from voice.app.measure.scores import stats, word_error_rate
-from voice.app.measure.utterances import (
+from parley.dialogue.brain import Brain
+from parley.dialogue.types import Transport
+from parley.voice.app.measure.caller import ScriptedCaller
+from parley.voice.app.measure.scores import stats, word_error_rate
+from parley.voice.app.measure.utterances import (
     Utterance,
     recorded_utterances,
     synthetic_utterances,
 )
-from voice.app.wiring import load_engines, voice_call
-from voice.audio import AudioFormat
-from voice.config import Config
-from voice.events import EndpointEvent, Event, TranscriptEvent, TurnLatencyEvent, TurnTrace
-from voice.reply import Engines
-from voice.streams import PacedSpeaker
+from parley.voice.app.wiring import load_engines, voice_call
+from parley.voice.audio import AudioFormat
+from parley.voice.config import Config
+from parley.voice.events import EndpointEvent, Event, TranscriptEvent, TurnLatencyEvent, TurnTrace
+from parley.voice.reply import Engines
+from parley.voice.streams import PacedSpeaker
 
 ROOM_NOISE = 0.002  # a quiet line between utterances, as a real one is never digital silence
 PLAYBACK_SPEED = 8.0  # replies play faster than real time: only their first audio is timed

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from voice.audio import AudioChunk
+from parley.voice.audio import AudioChunk
 
 
 class HeardReplies(Protocol):

@@ -10,9 +10,9 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from voice import protocol
-from voice.app.measure.caller import ScriptedCaller
-from voice.audio import AudioFormat
+from parley.voice import protocol
+from parley.voice.app.measure.caller import ScriptedCaller
+from parley.voice.audio import AudioFormat
 
 REPORT_SECONDS = 0.1
 

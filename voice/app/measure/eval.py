@@ -14,34 +14,34 @@ from pathlib import Path
 
 import numpy as np
 
-from configs.files import ConfigError
-from dialogue.types import Transport
-from memory.db import delete_db, open_db
-from voice.app.measure.caller import ScriptedCaller
-from voice.app.measure.repair import MAX_REPAIRS_PER_LINE, Want, is_affirmation, repair
-from voice.app.measure.report import write_report
-from voice.app.measure.scores import stats, word_error_rate
-from voice.app.measure.utterances import with_noise
-from voice.app.measure.voices import CallerVoice
-from voice.app.wiring import load_engines, voice_call
-from voice.audio import AudioFormat
-from voice.config import Config, load_config
-from voice.events import (
+from parley.configs.files import ConfigError
+from parley.dialogue.types import Transport
+from parley.memory.db import delete_db, open_db
+from parley.voice.app.measure.caller import ScriptedCaller
+from parley.voice.app.measure.repair import MAX_REPAIRS_PER_LINE, Want, is_affirmation, repair
+from parley.voice.app.measure.report import write_report
+from parley.voice.app.measure.scores import stats, word_error_rate
+from parley.voice.app.measure.utterances import with_noise
+from parley.voice.app.measure.voices import CallerVoice
+from parley.voice.app.wiring import load_engines, voice_call
+from parley.voice.audio import AudioFormat
+from parley.voice.config import Config, load_config
+from parley.voice.events import (
     AgentTextEvent,
     BargeInEvent,
     Event,
     TranscriptEvent,
     TurnLatencyEvent,
 )
-from voice.reply import Engines
-from voice.streams import PacedSpeaker
-from voice.wav import read_mono16
+from parley.voice.reply import Engines
+from parley.voice.streams import PacedSpeaker
+from parley.voice.wav import read_mono16
 
 PLAYBACK_SPEED = 4.0  # Parley's replies play faster than real time; the caller still speaks in real time
 
 
 def load_scenarios(path: Path | None) -> list[dict]:
-    source = path.read_text(encoding="utf-8") if path else (resources.files("configs") / "scenarios.toml").read_text()
+    source = path.read_text(encoding="utf-8") if path else (resources.files("parley.configs") / "scenarios.toml").read_text()
     try:
         scenarios = tomllib.loads(source)["scenario"]
     except (tomllib.TOMLDecodeError, KeyError) as error:

@@ -10,18 +10,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dialogue.turn_end import Listening
-from voice.app.measure.bench import run_pipeline
-from voice.app.measure.caller import ScriptedCaller
-from voice.app.measure.utterances import Utterance
-from voice.app.measure.voices import CallerVoice
-from voice.app.wiring import load_engines
-from voice.audio import AudioFormat
-from voice.config import Config
-from voice.events import BargeInEvent, EndpointEvent, Event
-from voice.reply import Engines
-from voice.session import Session
-from voice.streams import PacedSpeaker
+from parley.dialogue.turn_end import Listening
+from parley.voice.app.measure.bench import run_pipeline
+from parley.voice.app.measure.caller import ScriptedCaller
+from parley.voice.app.measure.utterances import Utterance
+from parley.voice.app.measure.voices import CallerVoice
+from parley.voice.app.wiring import load_engines
+from parley.voice.audio import AudioFormat
+from parley.voice.config import Config
+from parley.voice.events import BargeInEvent, EndpointEvent, Event
+from parley.voice.reply import Engines
+from parley.voice.session import Session
+from parley.voice.streams import PacedSpeaker
 
 # "|" is a pause of 500-900 ms where the caller stops to think or reads the next group of digits.
 PAUSED_SENTENCES = (

@@ -14,12 +14,12 @@ import threading
 import tomllib
 from pathlib import Path
 
-from voice import protocol
-from voice.app.measure import client
-from voice.app.measure.scores import stats
-from voice.app.measure.utterances import synthetic_utterances
-from voice.app.wiring import load_engines
-from voice.config import Config
+from parley.voice import protocol
+from parley.voice.app.measure import client
+from parley.voice.app.measure.scores import stats
+from parley.voice.app.measure.utterances import synthetic_utterances
+from parley.voice.app.wiring import load_engines
+from parley.voice.config import Config
 
 STAGGER_SECONDS = 0.3  # clients join a little apart, as people do, not in lock-step
 CAPACITY_P95_MS = 1000.0  # a line is within capacity while 95% of turns are answered within a second
@@ -67,7 +67,7 @@ def start_server(config_path: Path | None, db: Path, env: dict | None = None, co
                  port: int = 0) -> tuple[subprocess.Popen, str]:
     """`parley serve` on `port` (0: a free one), in its own process, as users run it (on `cores`, if given);
     returns once it listens."""
-    command = [sys.executable, "-m", "voice.app.cli", "--db", str(db)]
+    command = [sys.executable, "-m", "parley.voice.app.cli", "--db", str(db)]
     if config_path is not None:
         command += ["--config", str(config_path)]
     process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=subprocess.PIPE, text=True, env=env)

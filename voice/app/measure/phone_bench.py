@@ -12,15 +12,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from voice.app.measure.bench import run_pipeline
-from voice.app.measure.scores import stats, word_error_rate
-from voice.app.measure.sip_caller import RATE, SipCaller
-from voice.app.measure.utterances import Utterance, synthetic_utterances, trim_end
-from voice.app.phone.line import PhoneLine, PhoneOptions
-from voice.app.wiring import load_engines
-from voice.audio import resample
-from voice.config import Config
-from voice.reply import Engines
+from parley.voice.app.measure.bench import run_pipeline
+from parley.voice.app.measure.scores import stats, word_error_rate
+from parley.voice.app.measure.sip_caller import RATE, SipCaller
+from parley.voice.app.measure.utterances import Utterance, synthetic_utterances, trim_end
+from parley.voice.app.phone.line import PhoneLine, PhoneOptions
+from parley.voice.app.wiring import load_engines
+from parley.voice.audio import resample
+from parley.voice.config import Config
+from parley.voice.reply import Engines
 
 REPLY_OVER_SECONDS = 0.8  # quiet this long after a reply: the caller speaks again
 NO_REPLY_SECONDS = 15.0

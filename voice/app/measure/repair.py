@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, time
 
-from dialogue import phrases
-from dialogue.domain import WEEKDAYS
+from parley.dialogue import phrases
+from parley.dialogue.domain import WEEKDAYS
 
 DIGIT_WORDS = ["oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 AFFIRMATION = re.compile(r"^(yes|yeah|sure|perfect|that's right|great|ok)\b", re.IGNORECASE)

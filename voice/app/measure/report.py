@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from voice.audio import AudioChunk, AudioFormat
-from voice.wav import write_wav
+from parley.voice.audio import AudioChunk, AudioFormat
+from parley.voice.wav import write_wav
 
 STAGES = (("endpoint_wait_ms", "endpoint wait", "#4e79a7"), ("stt_ms", "speech-to-text", "#f28e2b"),
           ("dialogue_ms", "dialogue", "#59a14f"), ("tts_ms", "TTS to first audio", "#b07aa1"))

@@ -13,8 +13,8 @@ from aiortp import RTPSession
 from aiosipua import IncomingCall, OutgoingCall, SipRequest, SipUAC, SipUAS, UdpSipTransport, build_sdp
 from aiosipua.refer import notify_refer
 
-from voice.app.phone.packets import PacketSpeaker, packet_clock
-from voice.audio import AudioChunk, AudioFormat
+from parley.voice.app.phone.packets import PacketSpeaker, packet_clock
+from parley.voice.audio import AudioChunk, AudioFormat
 
 RATE = 8000
 PCMU = 0

@@ -11,13 +11,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voice import protocol
-from voice.app.measure import client
-from voice.app.measure.load import start_server
-from voice.app.measure.scores import stats
-from voice.app.measure.utterances import synthetic_utterances
-from voice.app.wiring import load_engines
-from voice.config import Config
+from parley.voice import protocol
+from parley.voice.app.measure import client
+from parley.voice.app.measure.load import start_server
+from parley.voice.app.measure.scores import stats
+from parley.voice.app.measure.utterances import synthetic_utterances
+from parley.voice.app.wiring import load_engines
+from parley.voice.config import Config
 
 WINDOWS = 6  # an hour's run is read in 10-minute windows
 DRIFT_LIMIT = 0.10  # the last window against the first: RSS and latency p50 may move this much

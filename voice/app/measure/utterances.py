@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from voice.audio import AudioFormatError, resample
-from voice.reply import Engines
-from voice.tts import PiperTTS
-from voice.wav import read_mono16
+from parley.voice.audio import AudioFormatError, resample
+from parley.voice.reply import Engines
+from parley.voice.tts import PiperTTS
+from parley.voice.wav import read_mono16
 
 CALLER_LENGTH_SCALE = 1.1  # the caller speaks a little slower than Parley, to tell them apart
 

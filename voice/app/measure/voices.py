@@ -12,10 +12,10 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from configs.files import ConfigError
-from voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines, trim_end, trim_start, with_noise
-from voice.audio import AudioFormatError, resample
-from voice.reply import Engines
+from parley.configs.files import ConfigError
+from parley.voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines, trim_end, trim_start, with_noise
+from parley.voice.audio import AudioFormatError, resample
+from parley.voice.reply import Engines
 
 PHONE_RATE = 8000
 MU = 255.0

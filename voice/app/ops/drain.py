@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogue import phrases
-from voice.audio import AudioChunk
-from voice.session import Session
-from voice.speakable import speakable_pieces
-from voice.tts import TextToSpeech
+from parley.dialogue import phrases
+from parley.voice.audio import AudioChunk
+from parley.voice.session import Session
+from parley.voice.speakable import speakable_pieces
+from parley.voice.tts import TextToSpeech
 
 log = logging.getLogger(__name__)
 

@@ -82,5 +82,4 @@ def setup_logging(content: bool = False, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)  # libraries stay quiet; Parley's own lines from `level` up
-    for name in ("voice", "dialogue", "memory", "edge"):
-        logging.getLogger(name).setLevel(level)
+    logging.getLogger("parley").setLevel(level)

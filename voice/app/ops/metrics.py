@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
-from dialogue.brain import Brain
-from dialogue.turn_end import is_backchannel
-from voice.events import AudioDroppedEvent, BargeInEvent, Event, TranscriptEvent, TurnFailedEvent, TurnLatencyEvent
+from parley.dialogue.brain import Brain
+from parley.dialogue.turn_end import is_backchannel
+from parley.voice.events import AudioDroppedEvent, BargeInEvent, Event, TranscriptEvent, TurnFailedEvent, TurnLatencyEvent
 
 # Turn latency lives around half a second; a stage, from a few ms to seconds.
 TURN_BUCKETS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0)

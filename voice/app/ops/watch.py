@@ -6,11 +6,11 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dialogue.brain import Brain
-from voice.app.ops.logs import CONTENT, CallContext
-from voice.app.ops.metrics import CallMetrics
-from voice.events import EndpointEvent, Event, TranscriptEvent, TurnLatencyEvent
-from voice.session import Session
+from parley.dialogue.brain import Brain
+from parley.voice.app.ops.logs import CONTENT, CallContext
+from parley.voice.app.ops.metrics import CallMetrics
+from parley.voice.events import EndpointEvent, Event, TranscriptEvent, TurnLatencyEvent
+from parley.voice.session import Session
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voice.app.ops.drain import CALLS
-from voice.app.ops.metrics import refused
-from voice.app.phone.call import PhoneCall
-from voice.config import Config
-from voice.heap import give_back_freed
-from voice.reply import Engines
+from parley.voice.app.ops.drain import CALLS
+from parley.voice.app.ops.metrics import refused
+from parley.voice.app.phone.call import PhoneCall
+from parley.voice.config import Config
+from parley.voice.heap import give_back_freed
+from parley.voice.reply import Engines
 
 log = logging.getLogger(__name__)
 

@@ -8,16 +8,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dialogue.turn_end import Expect
-from dialogue.types import Transport
-from voice.app.phone.keypad import Keypad, ToneDetector
-from voice.app.phone.packets import PacketSpeaker, packet_clock
-from voice.app.wiring import voice_call
-from voice.audio import AudioFormat
-from voice.config import Config
-from voice.reply import Engines
-from voice.session import Session
-from voice.streams import PushedSource
+from parley.dialogue.turn_end import Expect
+from parley.dialogue.types import Transport
+from parley.voice.app.phone.keypad import Keypad, ToneDetector
+from parley.voice.app.phone.packets import PacketSpeaker, packet_clock
+from parley.voice.app.wiring import voice_call
+from parley.voice.audio import AudioFormat
+from parley.voice.config import Config
+from parley.voice.reply import Engines
+from parley.voice.session import Session
+from parley.voice.streams import PushedSource
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,14 @@ from urllib.parse import unquote
 from aiortp.port_allocator import PortAllocator
 from aiosipua import CallSession, IncomingCall, SdpNegotiationError, SipRequest, SipUAC, SipUAS, UdpSipTransport
 
-from voice.app.ops.drain import CALLS
-from voice.app.ops.logs import CONTENT
-from voice.app.ops.metrics import refused
-from voice.app.phone.call import PhoneCall
-from voice.app.restaurants import Restaurant, by_number, load_restaurants
-from voice.config import Config
-from voice.heap import give_back_freed
-from voice.reply import Engines
+from parley.voice.app.ops.drain import CALLS
+from parley.voice.app.ops.logs import CONTENT
+from parley.voice.app.ops.metrics import refused
+from parley.voice.app.phone.call import PhoneCall
+from parley.voice.app.restaurants import Restaurant, by_number, load_restaurants
+from parley.voice.config import Config
+from parley.voice.heap import give_back_freed
+from parley.voice.reply import Engines
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import asyncio
 from collections import deque
 from collections.abc import Callable
 
-from voice.audio import AudioChunk, AudioFormat, StreamResampler
-from voice.streams import scaled
+from parley.voice.audio import AudioChunk, AudioFormat, StreamResampler
+from parley.voice.streams import scaled
 
 PACKET_SECONDS = 0.02  # G.711's usual ptime: 160 samples at 8 kHz
 LATE_PACKETS = 5  # a clock this far behind (a stalled loop) starts afresh instead of sending a burst

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from configs.files import ConfigError
-from voice.app.ops.drain import until_stopped
-from voice.app.ops.logs import setup_logging
-from voice.app.phone.audiosocket import AudioSocketLine
-from voice.app.phone.line import PhoneLine, PhoneOptions
-from voice.app.wiring import load_engines
-from voice.config import Config
-from voice.heap import limit_arenas
-from voice.reply import Engines
+from parley.configs.files import ConfigError
+from parley.voice.app.ops.drain import until_stopped
+from parley.voice.app.ops.logs import setup_logging
+from parley.voice.app.phone.audiosocket import AudioSocketLine
+from parley.voice.app.phone.line import PhoneLine, PhoneOptions
+from parley.voice.app.wiring import load_engines
+from parley.voice.config import Config
+from parley.voice.heap import limit_arenas
+from parley.voice.reply import Engines
 
 
 def host_port(text: str, option: str) -> tuple[str, int]:

@@ -16,10 +16,10 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from memory.db import default_db_path
-from voice.app.ops.drain import CALLS
-from voice.app.ops.metrics import exposition
-from voice.app.restaurants import Restaurant
+from parley.memory.db import default_db_path
+from parley.voice.app.ops.drain import CALLS
+from parley.voice.app.ops.metrics import exposition
+from parley.voice.app.restaurants import Restaurant
 
 PROBES = ("/healthz", "/readyz", "/metrics")
 

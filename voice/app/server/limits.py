@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-from voice import protocol
-from voice.config import ServerConfig
-from voice.protocol import ProtocolError
+from parley.voice import protocol
+from parley.voice.config import ServerConfig
+from parley.voice.protocol import ProtocolError
 
 BURST_SECONDS = 2.0  # a client may send this many seconds' worth of messages at once
 

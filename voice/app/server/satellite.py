@@ -9,13 +9,13 @@ from typing import Protocol
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from dialogue.brain import Brain
-from dialogue.types import Transport
-from voice import protocol
-from voice.app.server.limits import gated
-from voice.app.wiring import open_brain
-from voice.config import Config
-from voice.protocol import Bye, Hello, ProtocolError, Record, UserTurn
+from parley.dialogue.brain import Brain
+from parley.dialogue.types import Transport
+from parley.voice import protocol
+from parley.voice.app.server.limits import gated
+from parley.voice.app.wiring import open_brain
+from parley.voice.config import Config
+from parley.voice.protocol import Bye, Hello, ProtocolError, Record, UserTurn
 
 
 class RecordingBrain(Brain, Protocol):

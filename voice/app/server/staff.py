@@ -12,12 +12,12 @@ import sqlite_utils
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from dialogue.booking_rules import booking_problem
-from dialogue.domain import Domain
-from dialogue.types import Booking, StoreError
-from memory.db import default_db_path, open_db
-from memory.reservations import ReservationStore
-from memory.staff_view import day_sheet, transcript
+from parley.dialogue.booking_rules import booking_problem
+from parley.dialogue.domain import Domain
+from parley.dialogue.types import Booking, StoreError
+from parley.memory.db import default_db_path, open_db
+from parley.memory.reservations import ReservationStore
+from parley.memory.staff_view import day_sheet, transcript
 
 WATCH_SECONDS = 0.5  # how often the database is asked whether anyone wrote to it
 

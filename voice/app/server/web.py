@@ -19,33 +19,33 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from configs.files import ConfigError
-from dialogue import phrases
-from dialogue.types import Transport
-from voice import protocol
-from voice.app.cluster.replicas import Replicas
-from voice.app.ops.drain import CALLS, until_stopped
-from voice.app.ops.logs import setup_logging
-from voice.app.ops.metrics import refused
-from voice.app.restaurants import Restaurant, load_restaurants
-from voice.app.server.health import PROBES, Probing, probe
-from voice.app.server.limits import Limits, gated
-from voice.app.server.satellite import serve_satellite
-from voice.app.server.staff import serve_staff
-from voice.app.server.websocket_io import (
+from parley.configs.files import ConfigError
+from parley.dialogue import phrases
+from parley.dialogue.types import Transport
+from parley.voice import protocol
+from parley.voice.app.cluster.replicas import Replicas
+from parley.voice.app.ops.drain import CALLS, until_stopped
+from parley.voice.app.ops.logs import setup_logging
+from parley.voice.app.ops.metrics import refused
+from parley.voice.app.restaurants import Restaurant, load_restaurants
+from parley.voice.app.server.health import PROBES, Probing, probe
+from parley.voice.app.server.limits import Limits, gated
+from parley.voice.app.server.satellite import serve_satellite
+from parley.voice.app.server.staff import serve_staff
+from parley.voice.app.server.websocket_io import (
     ClientTooSlow,
     Outbox,
     WebSocketSpeaker,
     close_draining,
 )
-from voice.app.wiring import load_engines, voice_call
-from voice.audio import AudioFormat
-from voice.config import Config
-from voice.events import Event
-from voice.heap import give_back_freed, limit_arenas
-from voice.protocol import Bye, Hello, Played, ProtocolError
-from voice.reply import Engines
-from voice.streams import PushedSource
+from parley.voice.app.wiring import load_engines, voice_call
+from parley.voice.audio import AudioFormat
+from parley.voice.config import Config
+from parley.voice.events import Event
+from parley.voice.heap import give_back_freed, limit_arenas
+from parley.voice.protocol import Bye, Hello, Played, ProtocolError
+from parley.voice.reply import Engines
+from parley.voice.streams import PushedSource
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,8 @@ class ParleyServer:
         if page is None:
             return connection.respond(404, "not found\n")
         name, content_type = page
-        response = connection.respond(200, (resources.files("voice.app.server") / "page" / name).read_text(encoding="utf-8"))
+        file = resources.files("parley.voice.app.server") / "page" / name
+        response = connection.respond(200, file.read_text(encoding="utf-8"))
         del response.headers["Content-Type"]
         response.headers["Content-Type"] = content_type
         response.headers["Cache-Control"] = "no-cache"

@@ -7,8 +7,8 @@ import asyncio
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from voice.audio import AudioChunk, AudioFormat, StreamResampler
-from voice.protocol import Duck, Flush, Message
+from parley.voice.audio import AudioChunk, AudioFormat, StreamResampler
+from parley.voice.protocol import Duck, Flush, Message
 
 OUTBOX_ITEMS = 256  # messages waiting to be sent; reply audio is paced, so only a stuck client fills it
 PLAYED_SLACK = 0.005  # seconds of audio a client may be behind and still count as done playing
