@@ -27,7 +27,7 @@ from openai.types.chat import (
     ChatCompletionNamedToolChoiceParam,
 )
 
-from parley.dialogue.manager import UserSaid
+from parley.dialogue.moves import AsideAnswered, Say, UserSaid
 from parley.dialogue.nlu import NAME_STOP, Clock, Understanding, name_from_words, normalize, understand
 from parley.dialogue.reservation_brain import ReservationBrain
 from parley.dialogue.turn_end import Listening
@@ -161,7 +161,7 @@ class LlmBrain:
     async def reply(self, transcript: str) -> AsyncGenerator[str, None]:
         deadline = asyncio.get_running_loop().time() + self.deadline_s
         today = self.reservation.clock().date()
-        rules = understand(transcript, today, self.reservation.manager.expecting)
+        rules = understand(transcript, today, self.reservation.manager.state.expecting)
         reading = await self._guarded(self._read(transcript, today), deadline)
         if reading is not None and reading.intent == "other" and not _found_anything(rules):
             said = []
@@ -169,7 +169,8 @@ class LlmBrain:
                 said.append(sentence)
                 yield sentence + " "
             if said:
-                yield self.reservation.manager.aside(" ".join(said)) + " "
+                back = self.reservation.manager.handle(AsideAnswered(" ".join(said)), self.reservation.clock())
+                yield " ".join(action.text for action in back if isinstance(action, Say)) + " "
                 return
         meaning = merge(rules, reading, transcript) if reading else None
         async for part in self.reservation.respond(UserSaid(transcript, meaning)):
@@ -205,7 +206,7 @@ class LlmBrain:
         system = (
             f"You read what callers say to the reservation line of {self.reservation.domain.name}. "
             f"Today is {today.strftime('%A')} {today.isoformat()}. "
-            f"The line last said: \"{manager.last_said or self.greeting()}\" "
+            f"The line last said: \"{manager.state.last_said or self.greeting()}\" "
             "Call interpret with the caller's intent and only the details they actually gave."
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": transcript}]

@@ -12,15 +12,17 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from parley.dialogue.domain import Domain
-from parley.dialogue.manager import (
+from parley.dialogue.manager import DialogueManager
+from parley.dialogue.moves import (
     Action,
     Attention,
     Cancel,
     Commit,
     CommitFailed,
-    DialogueManager,
+    Committed,
     EndCall,
     Forget,
+    Forgotten,
     Recognized,
     Say,
     UserSaid,
@@ -88,7 +90,7 @@ class ReservationBrain:
                     actions = await self._act(action) + actions
         finally:  # even when cut off: the caller did say it
             if self.call:
-                self._remember(self.call.caller_said, said.text, self.manager.heard)
+                self._remember(self.call.caller_said, said.text, self.manager.state.heard)
 
     async def _act(self, action: Action) -> list[Action]:
         """Carry out one of the manager's non-speech actions; returns what the manager says next."""
@@ -103,17 +105,17 @@ class ReservationBrain:
                 self.made.append(made)
             if self.call:
                 self._remember(self.call.booked, made)
-            return self.manager.committed(made)
+            return self.manager.handle(Committed(made), self.clock())
         elif isinstance(action, Cancel):
             await self._write(self.store.cancel, action.booking)
-            return self.manager.committed(action.booking)
+            return self.manager.handle(Committed(action.booking), self.clock())
         elif isinstance(action, Attention) and self.call:
             self._remember(self.call.needs_attention, action.reason)
         elif isinstance(action, Recognized) and self.call:
             self._remember(self.call.identified, action.caller.person_id)
         elif isinstance(action, Forget) and self.call:
             await self._write(self.call.forget)
-            return self.manager.forgotten()
+            return self.manager.handle(Forgotten(), self.clock())
         return []
 
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from parley.configs.files import ConfigError
 from parley.dialogue.domain import load_domain
-from parley.dialogue.manager import Commit, DialogueManager, Expecting, UserSaid
+from parley.dialogue.manager import DialogueManager
+from parley.dialogue.moves import Commit, Committed, UserSaid
+from parley.dialogue.state import Expecting
 from parley.dialogue.nlu import understand
 from parley.dialogue.types import Booking, Caller
 from parley.voice import protocol
@@ -192,8 +194,8 @@ def test_the_dialogue_survives_any_call_and_books_only_what_was_confirmed(lines)
     manager = DialogueManager(load_domain(), OneBooking(), OneCaller())
     now = datetime(2026, 11, 28, 15, 0)
     for line in lines:
-        expecting = manager.expecting
+        expecting = manager.state.expecting
         actions = manager.handle(UserSaid(line), now)
         if any(isinstance(action, Commit) for action in actions):
             assert expecting == Expecting.CONFIRM and "yes" in understand(line, TODAY, expecting).intents, line
-            actions += manager.committed(next(a.booking for a in actions if isinstance(a, Commit)))
+            actions += manager.handle(Committed(next(a.booking for a in actions if isinstance(a, Commit))), now)

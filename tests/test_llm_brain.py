@@ -50,7 +50,7 @@ def test_a_streamed_tool_call_fills_what_the_rules_missed(tmp_path, stub):
     brain = llm(tmp_path, stub.url)
     reply = asyncio.run(say(brain, line))
     assert brain.fallbacks == []
-    draft = brain.reservation.manager.draft
+    draft = brain.reservation.manager.state.draft
     assert (draft.party_size, str(draft.day), str(draft.at)) == (6, "2026-12-09", "19:00:00")
     assert "name" in reply.lower()
     [request] = stub.script.requests

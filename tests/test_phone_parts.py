@@ -12,7 +12,8 @@ import pytest
 from aiosipua import SipMessage
 
 from parley.dialogue.domain import load_domain
-from parley.dialogue.manager import DialogueManager, EndCall, Say, UserSaid
+from parley.dialogue.manager import DialogueManager
+from parley.dialogue.moves import EndCall, Say, UserSaid
 from parley.voice.app.phone import audiosocket
 from parley.voice.app.phone.keypad import COLUMNS, KEYS, ROWS, Keypad, ToneDetector
 from parley.voice.app.phone.line import caller_number, transfer_target

@@ -1,0 +1,91 @@
+"""When the caller is not understood: the question again in other words, a way out, and at last a person."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import TYPE_CHECKING
+
+from parley.dialogue import phrases
+from parley.dialogue.moves import Action, Attention, EndCall
+from parley.dialogue.state import SLOTS, Expecting
+
+if TYPE_CHECKING:
+    from parley.dialogue.manager import DialogueManager
+
+MAX_MISUNDERSTANDINGS = 3  # then start over with the options; twice that ends the call
+
+QUESTIONS = {
+    Expecting.CONFIRM: "Shall I go ahead?",
+    Expecting.PHONE_LOOKUP: "What's the phone number on the booking?",
+    Expecting.CHANGE_WHAT: "What would you like to change?",
+    Expecting.CORRECTION: "What should I change?",
+    Expecting.ANYTHING_ELSE: "Is there anything else I can do for you?",
+    Expecting.IDENTIFY: "What's the phone number you book with?",
+    Expecting.IDENTITY: "Have you booked with us before?",
+    Expecting.CONFIRM_FORGET: "Shall I forget everything about you?",
+}
+
+
+class Repair:
+    """Asking again, never the same words a fourth time, and ending a call that cannot go on."""
+
+    def __init__(self, manager: DialogueManager):
+        self.m = manager
+
+    def misunderstanding(self) -> list[Action]:
+        state = self.m.state
+        if state.preface and state.task is None:
+            return self.m.say("How can I help you today?")  # "Hello, it's 555 4444": welcomed, nothing asked yet
+        state.misunderstood += 1
+        if state.misunderstood >= 2 * MAX_MISUNDERSTANDINGS:
+            return [*self.m.say("I'm sorry I couldn't help this time. Please call again later. Goodbye."),
+                    Attention("ended without being understood"), EndCall()]
+        if state.expecting in SLOTS:
+            return self.m.say(phrases.sorry(state.turn), self.question_again())
+        if state.misunderstood % MAX_MISUNDERSTANDINGS == 0:
+            return self.m.say("Sorry, I'm not getting this.", phrases.HELP)
+        if state.misunderstood % MAX_MISUNDERSTANDINGS == 2:
+            return self.m.say("Sorry, I still didn't get that.", phrases.ask_again(state.expecting))
+        return self.m.say(phrases.sorry(state.turn), self.question() or "How can I help?")
+
+    def question_again(self) -> str:
+        """The question for the detail expected: asked plainly, then with an example, then with a way
+        out (something to say yes to, or spelling it), never the same words a fourth time."""
+        state = self.m.state
+        slot = state.expecting
+        last, times = state.asked
+        times = times + 1 if last == slot else 1
+        state.asked = (slot, times)
+        if slot is None or slot not in SLOTS:
+            return self.question()
+        if times == 1:
+            return phrases.ask(slot, state.turn, state.draft)
+        if times == 2:
+            return phrases.ask_again(slot)
+        return self._way_out(slot)
+
+    def _way_out(self, slot: str) -> str:
+        state = self.m.state
+        if slot == "party_size":
+            state.suggested = 2
+            return "Let's try it another way: is it a table for two? Say yes, or just the number."
+        if slot == "at" and state.draft.day is not None:
+            return "Let's try it another way. " + self.m.slots.offer_times(near=time(19, 0), count=1)
+        if slot == "phone" and self.m.phone_line:
+            return phrases.KEYPAD
+        return phrases.WAY_OUT.get(slot, phrases.ask_again(slot))
+
+    def question(self) -> str:
+        """The question in hand, to come back to after an aside."""
+        expecting, draft = self.m.state.expecting, self.m.state.draft
+        if expecting in SLOTS:
+            return phrases.ask(expecting, 0, draft)
+        return QUESTIONS.get(expecting, "") if expecting else ""
+
+    def hand_over(self) -> list[Action]:
+        """A person, where a phone line can put the caller through to one; else when to call for one."""
+        domain, today = self.m.domain, self.m.state.now.date()
+        if self.m.phone_line and domain.staff_line:
+            return [*self.m.say(phrases.PUT_THROUGH), Attention(f"asked for a person: put through to {domain.staff_line}"),
+                    EndCall(hand_over_to=domain.staff_line)]
+        return [Attention("asked for a person"), *self.m.say(phrases.no_staff(domain, today), self.question())]
