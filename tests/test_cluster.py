@@ -135,6 +135,7 @@ def test_a_cluster_without_workers_ports_or_a_replica_url_is_a_clear_error(worke
         Cluster("0.0.0.0:8780", workers, "/srv/restaurants", replica).check()
 
 
+@pytest.mark.system  # starts another process
 def test_the_generated_haproxy_configuration_is_one_haproxy_accepts(tmp_path):
     if not shutil.which("haproxy"):
         pytest.skip("haproxy (Debian's package) is not installed")

@@ -142,6 +142,7 @@ def assert_forgotten(path):
     assert b"peanut" not in raw.lower() and b"5551234" not in raw
 
 
+@pytest.mark.system  # starts another process
 def test_forget_on_the_command_line_deletes_every_row_and_index_entry(tmp_path):
     db = tmp_path / "parley.db"
     call(db, BOOKING)
@@ -180,6 +181,7 @@ for n in range(int(sys.argv[2])):
 """
 
 
+@pytest.mark.system  # starts another process
 def test_several_processes_write_at_once_and_every_row_arrives(tmp_path):
     db = tmp_path / "parley.db"
     open_db(db)
@@ -192,6 +194,7 @@ def test_several_processes_write_at_once_and_every_row_arrives(tmp_path):
     assert memory.db["turns"].count == 240 and memory.db["sessions"].count == 240
 
 
+@pytest.mark.system  # starts another process
 def test_a_process_killed_mid_turn_leaves_a_sound_database_with_every_completed_turn(tmp_path):
     db = tmp_path / "parley.db"
     open_db(db)

@@ -189,6 +189,7 @@ def test_the_staff_sheet_is_json_for_a_day_with_nothing(tmp_path):
     assert datetime.fromisoformat(sheet["day"])
 
 
+@pytest.mark.system  # starts another process
 def test_a_litestream_replica_restores_the_database_as_it_was(tmp_path):
     """Continuous replication to a file replica (the README's setup), then a restore from it alone."""
     import shutil

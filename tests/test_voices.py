@@ -40,6 +40,7 @@ def test_other_synthesizers_speak_a_line_at_the_pipeline_rate(speak, voice):
     assert 1.0 < len(audio) / RATE < 4.0 and np.abs(audio).max() > 3000
 
 
+@pytest.mark.system  # starts another process
 def test_a_noisy_line_has_the_noise_asked_for():
     quiet = CallerVoice("flite:slt").speak(None, ["Four people."], RATE)[0].astype(float)  # type: ignore[arg-type]
     noisy = CallerVoice("flite:slt", noise_snr_db=10).speak(None, ["Four people."], RATE)[0].astype(float)  # type: ignore[arg-type]
