@@ -8,6 +8,7 @@ from datetime import time
 
 import numpy as np
 
+from parley.dialogue.domain import load_domain
 from parley.memory.db import open_db
 from parley.memory.reservations import ReservationStore
 from parley.voice.audio import AudioChunk, AudioFormat
@@ -28,7 +29,8 @@ def test_demo_books_a_real_table_by_voice_and_writes_both_sides(tmp_path):
     assert "caller (as Parley heard it): My name is Sam Lee" in said, said
     assert "booked for Friday" in said, said
     assert "endpoint" in said and "total" in said, said
-    [booking] = ReservationStore(open_db(db), 4).find(phone="5551234")
+    today = load_domain().now().date()  # the demo's calendar (PARLEY_NOW), not the server's
+    [booking] = ReservationStore(open_db(db), 4).find(phone="5551234", today=today)
     assert (booking.party_size, booking.name, booking.at, booking.notes) == (4, "Sam Lee", time(19, 30), ("high chair",))
     assert booking.day.strftime("%A") == "Friday"
     # A second process, a new session on the same file: the caller is recognized and recalled.
