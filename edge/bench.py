@@ -14,7 +14,7 @@ from parley.voice.app.measure.bench import run_pipeline
 from parley.voice.app.measure.load import start_server
 from parley.voice.app.measure.utterances import synthetic_utterances
 from parley.voice.app.wiring import load_engines
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 
 
 async def run_edge_bench(config: Config, config_path: Path | None, turns: int) -> dict:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parley.voice.audio import AudioChunk, resample
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 from parley.voice.stt import FasterWhisperSTT
 from parley.voice.tts import PiperTTS
 

@@ -10,7 +10,7 @@ from platformdirs import user_data_dir
 
 from parley.configs.files import ConfigError
 from parley.voice.app.cli import with_talk_options
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 
 
 def satellite(config: Config, server: str, device_id: str | None, home: Path | None) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from parley.configs.files import ConfigError
 from parley.voice.app.ops.drain import FAREWELL_SECONDS
-from parley.voice.config import load_config
+from parley.voice.app.settings import load_config
 
 UNIT_DIR = Path("/etc/systemd/system")
 ENV_DIR = Path("/etc/parley")

@@ -23,7 +23,7 @@ from parley.voice.app.measure.scores import word_error_rate
 from parley.voice.app.measure.voices import CallerVoice
 from parley.voice.app.wiring import load_engines, load_stt
 from parley.voice.audio import AudioChunk
-from parley.voice.config import Config, load_config
+from parley.voice.app.settings import Config, load_config
 
 TODAY = date(2026, 11, 28)
 DETAILS = ("party_size", "day", "clock", "name", "phone")

@@ -29,7 +29,7 @@ from parley.voice.app.measure.utterances import trim_end
 from parley.voice.app.measure.voices import CallerVoice
 from parley.voice.app.wiring import load_engines
 from parley.voice.audio import AudioChunk
-from parley.voice.config import load_config
+from parley.voice.app.settings import load_config
 
 PACKAGE = "pipecat/audio/turn/smart_turn/"
 RATE = 16000

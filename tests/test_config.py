@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from parley.configs.files import ConfigError
-from parley.voice.config import load_config
+from parley.voice.app.settings import load_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

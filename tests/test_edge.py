@@ -14,7 +14,7 @@ import pytest
 from parley.configs.files import ConfigError
 from parley.edge import install
 from parley.edge.calibrate import Measurements, profile
-from parley.voice.config import load_config
+from parley.voice.app.settings import load_config
 
 
 def test_every_packaged_profile_is_a_valid_config():

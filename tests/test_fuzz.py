@@ -21,7 +21,7 @@ from parley.dialogue.nlu import understand
 from parley.dialogue.types import Booking, Caller
 from parley.voice import protocol
 from parley.voice.audio import AudioFormat, AudioFormatError
-from parley.voice.config import load_config
+from parley.voice.app.settings import load_config
 from parley.voice.protocol import ProtocolError
 from parley.voice.streams import PushedSource
 from parley.voice.wav import read_mono16

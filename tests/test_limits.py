@@ -4,7 +4,7 @@ import pytest
 
 from parley.voice.app.measure.soak import Window, render, report
 from parley.voice.app.server.limits import FloodGate, Limits
-from parley.voice.config import ServerConfig
+from parley.voice.app.settings import ServerConfig
 from parley.voice.protocol import ProtocolError
 
 

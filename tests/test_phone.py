@@ -20,7 +20,7 @@ from parley.voice.app.measure.sip_caller import SipCaller
 from parley.voice.app.measure.voices import flite
 from parley.voice.app.ops.drain import CALLS, drain_calls
 from parley.voice.app.phone import audiosocket
-from parley.voice.app.phone.line import PhoneLine, PhoneOptions
+from parley.voice.app.phone.line import PhoneLine
 
 VOICE = "rms"  # CMU Flite's voice recorded from a person: not Parley's own, and understood over a phone line
 
@@ -43,9 +43,12 @@ def open_day() -> str:
 
 
 @asynccontextmanager
-async def line(config, engines, db, **options):
+async def line(config, engines, db, max_calls: int | None = None, rtp_timeout: float | None = None):
+    """A phone line on a free port; `max_calls` and `rtp_timeout` stand in for their settings."""
     port = free_port()
-    phone = PhoneLine(config, engines, db, PhoneOptions(port=port, **options))
+    server = replace(config.server, max_sessions=max_calls or config.server.max_sessions)
+    phone_settings = replace(config.phone, rtp_timeout=rtp_timeout or config.phone.rtp_timeout)
+    phone = PhoneLine(replace(config, server=server, phone=phone_settings), engines, db, ("127.0.0.1", port))
     await phone.start()
     try:
         yield port
@@ -207,7 +210,7 @@ def test_an_asterisk_audiosocket_call_is_answered_and_hung_up(config, engines, t
     question = said("What is your address?")
 
     async def scenario():
-        sockets = audiosocket.AudioSocketLine(config, engines, db, max_calls=2, rtp_timeout=10.0)
+        sockets = audiosocket.AudioSocketLine(replace(config, server=replace(config.server, max_sessions=2)), engines, db)
         server = await asyncio.start_server(sockets.handle, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         reader, writer = await asyncio.open_connection("127.0.0.1", port)

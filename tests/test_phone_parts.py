@@ -167,3 +167,26 @@ def test_asking_for_a_person_transfers_where_a_staff_line_is_set_and_says_when_o
         assert not any(isinstance(action, EndCall) for action in reply)
         assert "we're open" in says(reply)
 
+
+
+def test_the_phone_line_takes_its_settings_from_the_phone_section(config, tmp_path):
+    import socket
+
+    from parley.voice.app.phone.line import PhoneLine
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = replace(config.phone, rtp_port_min=41000, rtp_port_max=41010)
+    line = PhoneLine(replace(config, phone=settings), None, tmp_path / "p.db", ("127.0.0.1", port))  # type: ignore[arg-type]
+
+    async def start_and_allocate() -> tuple[int, int]:
+        started = await line.start()
+        try:
+            rtp, _ = await line.ports.allocate()
+            return started, rtp
+        finally:
+            await line.stop()
+
+    started, rtp = asyncio.run(start_and_allocate())
+    assert started == port and 41000 <= rtp < 41010

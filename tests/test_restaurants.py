@@ -15,7 +15,7 @@ from tests.test_server import close_code, running
 from parley.voice import protocol
 from parley.voice.app.measure.client import call
 from parley.voice.app.measure.sip_caller import SipCaller
-from parley.voice.app.phone.line import PhoneLine, PhoneOptions
+from parley.voice.app.phone.line import PhoneLine
 from parley.voice.app.restaurants import by_number, load_restaurants
 
 
@@ -63,17 +63,17 @@ def test_memory_never_crosses_restaurants_on_one_server(config, engines, speak, 
             at_luna = await call(f"{base}/r/luna/ws", [speak("Hello.", 1.1)], "caller-7")
             async with connect(f"{base}/r/nowhere/ws") as nowhere:
                 unknown = await close_code(nowhere)
-        phone = PhoneLine(config, engines, db, PhoneOptions(port=free_port()))
+        phone = PhoneLine(config, engines, db, ("127.0.0.1", free_port()))
         await phone.start()
         try:
             caller = SipCaller(number="5559876")
-            await caller.dial(phone.options.port, free_port(), dialled="02079460002")
+            await caller.dial(phone.listen[1], free_port(), dialled="02079460002")
             await caller.reply_after(0.0)
             await caller.say(said("What is your address?"))
             await caller.quiet(1.5, timeout=20)
             await caller.hang_up()
             with pytest.raises(RuntimeError, match="404"):
-                await SipCaller().dial(phone.options.port, free_port(), dialled="5550000")
+                await SipCaller().dial(phone.listen[1], free_port(), dialled="5550000")
         finally:
             await phone.stop()
         return at_luna, unknown

@@ -21,7 +21,7 @@ async def converse(config, lines, brain, cut_in_after=None, streaming=True):
     caller = ScriptedCaller(lines, speaker, pause=0.3, cut_in_after=cut_in_after)
     events = []
     engines = Engines(stt=ScriptedSTT(["book a table", "stop"]), tts=ToneTTS())
-    session = Session(config, engines, brain, caller, speaker, events.append, streaming)
+    session = Session(config.pipeline, engines, brain, caller, speaker, events.append, streaming)
     await session.run()
     return session, events, speaker
 
@@ -119,7 +119,7 @@ def test_a_source_that_vanishes_mid_reply_stops_the_reply_and_keeps_what_was_hea
     async def scenario():
         speaker = PacedSpeaker(AudioFormat(16000), 2.0)
         engines = Engines(stt=ScriptedSTT(["book a table"]), tts=ToneTTS())
-        session = Session(config, engines, ScriptedBrain([LONG_REPLY]), VanishingSource(speak("Hello."), speaker), speaker)
+        session = Session(config.pipeline, engines, ScriptedBrain([LONG_REPLY]), VanishingSource(speak("Hello."), speaker), speaker)
         try:
             await session.run()
         except* ConnectionResetError:
@@ -168,7 +168,7 @@ def test_a_pause_then_more_speech_never_gets_a_reply_to_the_partial_turn(config,
         speaker = PacedSpeaker(AudioFormat(16000), 2.0)
         caller = ScriptedCaller([line], speaker, pause=0.3)
         brain, events = HearingBrain(), []
-        session = Session(config, engines, brain, caller, speaker, events.append)
+        session = Session(config.pipeline, engines, brain, caller, speaker, events.append)
         speculated = []
         speculate = session._speculate
         session._speculate = lambda event: (speculated.append(event), speculate(event))

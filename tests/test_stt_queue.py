@@ -108,7 +108,7 @@ def test_asking_for_a_gpu_where_there_is_none_is_a_clear_error_before_any_model_
 
 def test_the_device_is_a_choice_of_cpu_or_cuda(tmp_path):
     from parley.configs.files import ConfigError
-    from parley.voice.config import load_config
+    from parley.voice.app.settings import load_config
 
     (tmp_path / "gpu.toml").write_text('[stt]\ndevice = "tpu"\n')
     with pytest.raises(ConfigError, match="device"):

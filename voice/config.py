@@ -1,15 +1,13 @@
-"""Configuration: one tree of frozen dataclasses loaded from TOML, unknown keys rejected by name."""
+"""The pipeline's settings (audio, VAD, speech-to-text and -to-speech, the session) as frozen dataclasses from TOML."""
 
 from __future__ import annotations
 
 import dataclasses
 import typing
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
-from parley.configs.files import ConfigError, merge_tables, read_toml
+from parley.configs.files import ConfigError
 
 EchoMode = Literal["webrtc", "gate", "off"]
 SttEngine = Literal["whisper", "moonshine"]
@@ -64,64 +62,17 @@ class SessionConfig:
 
 
 @dataclass(frozen=True)
-class TalkConfig:
-    echo: EchoMode
-    echo_margin_db: float
-    input_device: str
-    output_device: str
-    block_ms: int
+class PipelineConfig:
+    """What the real-time pipeline is told: the application's own settings (voice/app/settings.py) stay there."""
 
-
-@dataclass(frozen=True)
-class DialogueConfig:
-    domain: str
-
-
-@dataclass(frozen=True)
-class LlmConfig:
-    base_url: str
-    model: str
-    api_key_env: str
-    deadline_ms: int
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    max_sessions: int
-    max_per_address: int
-    max_per_client: int
-    max_messages_per_second: int
-    restaurants: str = ""  # a folder of ID.toml restaurant files, each served at /r/ID/; "": the one restaurant
-    drain_seconds: float = 30.0  # on SIGTERM, how long live calls get to finish before a goodbye ends them
-    replica: str = ""  # a Litestream replica URL: each restaurant's database restored from it and replicated to it
-
-
-@dataclass(frozen=True)
-class Config:
     audio: AudioConfig
     vad: VadConfig
     stt: SttConfig
     tts: TtsConfig
     session: SessionConfig
-    talk: TalkConfig
-    dialogue: DialogueConfig
-    llm: LlmConfig
-    server: ServerConfig
 
 
-def load_config(path: Path | str | None = None) -> Config:
-    """The packaged defaults, overridden by the TOML file at `path` if one is given."""
-    table = read_toml(resources.files("parley.configs") / "default.toml")
-    if path is not None:
-        merge_tables(table, read_toml(Path(path)), str(path))
-    source = str(path) if path is not None else "configs/default.toml"
-    config = _build(Config, table, source)
-    if config.llm.base_url and not config.llm.model:  # else every call would fail, not the start
-        raise ConfigError(f"{source}: 'llm.model' must name the model the endpoint at llm.base_url serves")
-    return config
-
-
-def _build(cls: Any, table: dict[str, Any], source: str, prefix: str = "") -> Any:  # cls: a dataclass
+def build(cls: Any, table: dict[str, Any], source: str, prefix: str = "") -> Any:  # cls: a dataclass
     """An instance of dataclass `cls` from a complete table; a value outside a Literal's choices
     is an error naming the key and the file, before any call starts."""
     hints = typing.get_type_hints(cls)
@@ -129,7 +80,7 @@ def _build(cls: Any, table: dict[str, Any], source: str, prefix: str = "") -> An
     for f in dataclasses.fields(cls):
         hint, value, name = hints[f.name], table[f.name], f"{prefix}{f.name}"
         if dataclasses.is_dataclass(hint):
-            value = _build(hint, value, source, f"{name}.")
+            value = build(hint, value, source, f"{name}.")
         elif typing.get_origin(hint) is Literal and value not in typing.get_args(hint):
             choices = ", ".join(repr(choice) for choice in typing.get_args(hint))
             raise ConfigError(f"{source}: '{name}' must be one of {choices}, not {value!r}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from parley.dialogue.brain import Brain
 from parley.voice.audio import AudioChunk
-from parley.voice.config import Config
+from parley.voice.config import PipelineConfig
 from parley.voice.events import (
     AudioDroppedEvent,
     BackchannelEvent,
@@ -114,7 +114,7 @@ class Session:
 
     def __init__(
         self,
-        config: Config,
+        config: PipelineConfig,
         engines: Engines,
         brain: Brain,
         source: AudioSource,

@@ -12,7 +12,8 @@ from pathlib import Path
 from parley.configs.files import ConfigError
 from parley.dialogue.types import StoreError
 from parley.voice.audio import AudioFormatError
-from parley.voice.config import Config, EchoMode, load_config
+from parley.voice.config import EchoMode
+from parley.voice.app.settings import Config, load_config
 from parley.voice.models import ModelNotFoundError
 
 
@@ -71,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     phone = commands.add_parser("phone", parents=[common], help="answer telephone calls: SIP (RTP, G.711), or "
                                 "Asterisk's AudioSocket")
-    phone.add_argument("--listen", default="127.0.0.1:5070", metavar="HOST:PORT", help="where SIP calls come in (UDP)")
-    phone.add_argument("--max-calls", type=int, default=4, help="calls at once; beyond them a caller hears busy (486)")
+    phone.add_argument("--listen", metavar="HOST:PORT", help="where SIP calls come in (UDP; default [phone] listen)")
+    phone.add_argument("--max-calls", type=int,
+                       help="calls at once; beyond them a caller hears busy (486; default [server] max_sessions)")
     phone.add_argument("--audiosocket", metavar="HOST:PORT", help="also take calls from Asterisk's AudioSocket() here (TCP)")
     phone.add_argument("--log-content", action="store_true", help=LOG_CONTENT_HELP)
 

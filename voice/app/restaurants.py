@@ -11,7 +11,7 @@ from pathlib import Path
 from parley.configs.files import ConfigError
 from parley.dialogue.domain import Domain, load_domain
 from parley.memory.db import default_db_path
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 

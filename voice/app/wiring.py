@@ -24,7 +24,7 @@ from parley.memory.reservations import ReservationStore
 from parley.voice.app.ops.drain import CALLS
 from parley.voice.app.ops.logs import in_call
 from parley.voice.app.ops.watch import CallWatch
-from parley.voice.config import Config, LlmConfig
+from parley.voice.app.settings import Config, LlmConfig
 from parley.voice.events import Event
 from parley.voice.moonshine import MoonshineSTT
 from parley.voice.reply import Engines
@@ -120,6 +120,6 @@ async def voice_call(config: Config, engines: Engines, source: AudioSource, spea
         opened = closing_brain(brain) if brain is not None else open_brain(config, db, transport, who, clock)
         async with opened as used:
             watch = CallWatch(str(transport), used, context)
-            session = Session(config, engines, used, source, speaker, watch.observing(on_event), streaming, hang_up)
+            session = Session(config.pipeline, engines, used, source, speaker, watch.observing(on_event), streaming, hang_up)
             with CALLS.holding(context.call_id, session), watch.running(session):
                 yield session

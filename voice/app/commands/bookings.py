@@ -10,7 +10,7 @@ from parley.configs.files import ConfigError
 from parley.dialogue.domain import load_domain
 from parley.memory.db import default_db_path, open_db
 from parley.memory.staff_view import day_sheet
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 
 
 def main(config: Config, db: Path | None, day: str | None, as_json: bool) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 from parley.dialogue.brain import Brain
 from parley.dialogue.types import Transport
 from parley.voice.app.wiring import open_brain
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 
 
 async def converse(brain: Brain, interactive: bool) -> None:

@@ -14,7 +14,7 @@ from parley.voice.app.measure.caller import ScriptedCaller
 from parley.voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioChunk, AudioFormat
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 from parley.voice.events import (
     AgentTextEvent,
     BargeInEvent,

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from parley.dialogue.types import Transport
 from parley.voice.app.wiring import load_engines, voice_call
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 from parley.voice.echo import EchoFilter, PlayedAudio
 from parley.voice.events import (
     AgentTextEvent,

@@ -18,7 +18,7 @@ from parley.voice.app.measure.utterances import (
 )
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioFormat
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 from parley.voice.events import EndpointEvent, Event, TranscriptEvent, TurnLatencyEvent, TurnTrace
 from parley.voice.reply import Engines
 from parley.voice.streams import PacedSpeaker

@@ -25,7 +25,7 @@ from parley.voice.app.measure.utterances import with_noise
 from parley.voice.app.measure.voices import CallerVoice
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioFormat
-from parley.voice.config import Config, load_config
+from parley.voice.app.settings import Config, load_config
 from parley.voice.events import (
     AgentTextEvent,
     BargeInEvent,

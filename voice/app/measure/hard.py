@@ -17,7 +17,7 @@ from parley.voice.app.measure.utterances import Utterance
 from parley.voice.app.measure.voices import CallerVoice
 from parley.voice.app.wiring import load_engines
 from parley.voice.audio import AudioFormat
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 from parley.voice.events import BargeInEvent, EndpointEvent, Event
 from parley.voice.reply import Engines
 from parley.voice.session import Session
@@ -131,7 +131,7 @@ async def overlaps(config: Config, engines: Engines, voice: CallerVoice) -> Over
         if isinstance(event, EndpointEvent):
             turns_at.add(caller.line_at(event.start))
 
-    session = Session(config, engines, brain, caller, speaker, on_event)
+    session = Session(config.pipeline, engines, brain, caller, speaker, on_event)
     await session.run()
     result = Overlaps(backchannels=len(BACKCHANNELS), barge_ins=len(BARGE_INS))
     for number, text in enumerate(said):

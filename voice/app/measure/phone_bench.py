@@ -16,10 +16,10 @@ from parley.voice.app.measure.bench import run_pipeline
 from parley.voice.app.measure.scores import stats, word_error_rate
 from parley.voice.app.measure.sip_caller import RATE, SipCaller
 from parley.voice.app.measure.utterances import Utterance, synthetic_utterances, trim_end
-from parley.voice.app.phone.line import PhoneLine, PhoneOptions
+from parley.voice.app.phone.line import PhoneLine
 from parley.voice.app.wiring import load_engines
 from parley.voice.audio import resample
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 from parley.voice.reply import Engines
 
 REPLY_OVER_SECONDS = 0.8  # quiet this long after a reply: the caller speaks again
@@ -35,7 +35,7 @@ def free_port() -> int:
 async def call_through(config: Config, engines: Engines, utterances: list[Utterance], db: Path) -> dict:
     """Say every utterance down the line, a reply apart; dial again whenever Parley hangs up."""
     port = free_port()
-    line = PhoneLine(config, engines, db, PhoneOptions(port=port))
+    line = PhoneLine(config, engines, db, ("127.0.0.1", port))
     await line.start()
     latencies: list[float] = []  # to the reply's first packet
     audible_latencies: list[float] = []  # to its first packet loud enough to hear (Piper fades in over ~40 ms)

@@ -16,7 +16,7 @@ from pathlib import Path
 from parley.voice.app.ops.drain import CALLS
 from parley.voice.app.ops.metrics import refused
 from parley.voice.app.phone.call import PhoneCall
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 from parley.voice.heap import give_back_freed
 from parley.voice.reply import Engines
 
@@ -54,19 +54,17 @@ async def read_uuid(reader: asyncio.StreamReader) -> uuid.UUID:
 
 @dataclass
 class AudioSocketLine:
-    """Calls from Asterisk's `AudioSocket(UUID,HOST:PORT)`; beyond `max_calls` a connection is closed at once."""
+    """Calls from Asterisk's `AudioSocket(UUID,HOST:PORT)`; beyond `[server] max_sessions` a connection is closed at once."""
 
     config: Config
     engines: Engines
     db: Path | None
-    max_calls: int
-    rtp_timeout: float
     calls: set[str] = field(default_factory=set)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             call_id = str(await read_uuid(reader))
-            if CALLS.draining or len(self.calls) >= self.max_calls:
+            if CALLS.draining or len(self.calls) >= self.config.server.max_sessions:
                 refused("draining" if CALLS.draining else "busy")
                 log.info("AudioSocket call %s refused: %s", call_id,
                          "stopping" if CALLS.draining else f"{len(self.calls)} calls already")
@@ -90,7 +88,8 @@ class AudioSocketLine:
         listening = asyncio.create_task(_listen(call, reader))
         try:
             # AudioSocket carries no caller ID: every caller is unknown until they say who they are.
-            await call.converse(self.engines, self.db, None, lambda pcm: writer.write(frame(AUDIO, pcm)), self.rtp_timeout)
+            send = lambda pcm: writer.write(frame(AUDIO, pcm))  # noqa: E731
+            await call.converse(self.engines, self.db, None, send, self.config.phone.rtp_timeout)
         finally:
             listening.cancel()
 

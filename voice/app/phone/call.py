@@ -14,7 +14,7 @@ from parley.voice.app.phone.keypad import Keypad, ToneDetector
 from parley.voice.app.phone.packets import PacketSpeaker, packet_clock
 from parley.voice.app.wiring import voice_call
 from parley.voice.audio import AudioFormat
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 from parley.voice.reply import Engines
 from parley.voice.session import Session
 from parley.voice.streams import PushedSource

@@ -19,7 +19,7 @@ from parley.voice.app.ops.logs import CONTENT
 from parley.voice.app.ops.metrics import refused
 from parley.voice.app.phone.call import PhoneCall
 from parley.voice.app.restaurants import Restaurant, by_number, load_restaurants
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 from parley.voice.heap import give_back_freed
 from parley.voice.reply import Engines
 
@@ -43,16 +43,6 @@ class _HarmlessStartError(logging.Filter):
 
 
 logging.getLogger("asyncio").addFilter(_HarmlessStartError())
-
-
-@dataclass
-class PhoneOptions:
-    host: str = "127.0.0.1"
-    port: int = 5070
-    max_calls: int = 4  # beyond this a call is answered 486 Busy Here
-    rtp_timeout: float = 10.0  # no audio from the caller this long ends the call
-    rtp_ports: tuple[int, int] = (20000, 30000)
-    jitter_packets: int = 2  # caller audio held back to reorder late packets: 40 ms, enough on a LAN or a good trunk
 
 
 def caller_number(invite: SipRequest) -> str | None:
@@ -102,12 +92,13 @@ class SipCall:
 
 @dataclass
 class PhoneLine:
-    """The SIP side: answers INVITEs (busy beyond `max_calls`), OPTIONS pings; one task per call."""
+    """The SIP side: answers INVITEs (busy beyond `[server] max_sessions`), OPTIONS pings; one task per call.
+    The line's settings are `[phone]`; `listen` is where SIP comes in, (HOST, PORT)."""
 
     config: Config
     engines: Engines
     db: Path | None
-    options: PhoneOptions
+    listen: tuple[str, int]
     calls: dict[str, SipCall] = field(default_factory=dict)
     restaurants: dict[str, Restaurant] = field(init=False)
     tasks: set[asyncio.Task] = field(default_factory=set)
@@ -117,15 +108,15 @@ class PhoneLine:
 
     async def start(self) -> int:
         """Listen for SIP; returns the port."""
-        transport = UdpSipTransport(local_addr=(self.options.host, self.options.port))
+        transport = UdpSipTransport(local_addr=self.listen)
         self.uac = SipUAC(transport)
         self.uas = SipUAS(transport, uac=self.uac, user_agent="Parley")
         self.uas.on_invite = self._invite
         self.uas.on_bye = self._bye
         self.uas.on_transfer_progress = self._transfer_progress
-        self.ports = PortAllocator(self.options.rtp_ports)
+        self.ports = PortAllocator((self.config.phone.rtp_port_min, self.config.phone.rtp_port_max))
         await self.uas.start()
-        return self.options.port
+        return self.listen[1]
 
     async def stop(self) -> None:
         for task in list(self.tasks):
@@ -139,7 +130,7 @@ class PhoneLine:
             refused("draining")
             incoming.reject(503, "Service Unavailable")  # stopping: the PBX tries another line or says so
             return
-        if len(self.tasks) >= self.options.max_calls:
+        if len(self.tasks) >= self.config.server.max_sessions:
             refused("busy")
             incoming.reject(486, "Busy Here")
             return
@@ -182,12 +173,12 @@ class PhoneLine:
     async def _connect(self, incoming: IncomingCall, rtp_port: int, restaurant: Restaurant) -> SipCall | None:
         """Answer with the codec both sides have, and start the media; None when there is none."""
         assert incoming.sdp_offer is not None
-        host = self.options.host
+        host = self.listen[0]
         reached = address_toward(incoming.source_addr) if host in ANY_ADDRESS else host
-        incoming.advertised_addr = (reached, self.options.port)
+        incoming.advertised_addr = (reached, self.listen[1])
         try:
             media = CallSession(host, rtp_port, incoming.sdp_offer, advertised_ip=reached, supported_codecs=CODECS,
-                                jitter_prefetch=self.options.jitter_packets)
+                                jitter_prefetch=self.config.phone.jitter_packets)
         except (SdpNegotiationError, ValueError) as error:
             log.info("call %s refused: %s", incoming.call_id, error)
             incoming.reject(488, "Not Acceptable Here")
@@ -204,7 +195,7 @@ class PhoneLine:
         who = ("phone", number) if (number := caller_number(sip.incoming.invite)) else None
         try:
             send = sip.media.rtp_session.send_audio_pcm_auto
-            hand_over_to = await sip.call.converse(self.engines, restaurant.db, who, send, self.options.rtp_timeout)
+            hand_over_to = await sip.call.converse(self.engines, restaurant.db, who, send, self.config.phone.rtp_timeout)
         finally:
             await sip.media.close()
         if not sip.call.hung_up.is_set():

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from parley.voice import protocol
-from parley.voice.config import ServerConfig
+from parley.voice.app.settings import ServerConfig
 from parley.voice.protocol import ProtocolError
 
 BURST_SECONDS = 2.0  # a client may send this many seconds' worth of messages at once

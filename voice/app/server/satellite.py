@@ -14,7 +14,7 @@ from parley.dialogue.types import Transport
 from parley.voice import protocol
 from parley.voice.app.server.limits import gated
 from parley.voice.app.wiring import open_brain
-from parley.voice.config import Config
+from parley.voice.app.settings import Config
 from parley.voice.protocol import Bye, Hello, ProtocolError, Record, UserTurn
 
 
