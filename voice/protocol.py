@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any, ClassVar
@@ -327,25 +328,23 @@ def _satellite_message(kind: object, message: Any) -> SatelliteMessage:
 
 def event_message(event: Event) -> BrowserMessage | None:
     """The message a session event becomes for the client; None for events it does not need."""
-    if isinstance(event, StateEvent):
-        return State(event.state)
-    if isinstance(event, PartialTranscriptEvent):
-        return Transcript(event.text, final=False)
-    if isinstance(event, TranscriptEvent):
-        return Transcript(event.text, final=True)
-    if isinstance(event, AgentTextEvent):
-        return Said(event.text)
-    if isinstance(event, TurnLatencyEvent):
-        return TurnTimed(dataclasses.asdict(event.trace))
-    if isinstance(event, BargeInEvent):
-        return BargeIn(event.heard)
-    if isinstance(event, BackchannelEvent):
-        return Backchannel(event.text)
-    if isinstance(event, AudioDroppedEvent):
-        return ErrorMessage("audio_dropped", f"{event.chunks} input chunks dropped: the server fell behind", False)
-    if isinstance(event, TurnFailedEvent):
-        return ErrorMessage("turn_failed", event.error, False)
-    return None
+    to_message = EVENT_MESSAGES.get(type(event))
+    return to_message(event) if to_message else None
+
+
+# Which session events a client hears of, and as what (speech starting and the endpoint it learns from State).
+EVENT_MESSAGES: dict[type, Callable[[Any], BrowserMessage]] = {
+    StateEvent: lambda e: State(e.state),
+    PartialTranscriptEvent: lambda e: Transcript(e.text, final=False),
+    TranscriptEvent: lambda e: Transcript(e.text, final=True),
+    AgentTextEvent: lambda e: Said(e.text),
+    TurnLatencyEvent: lambda e: TurnTimed(dataclasses.asdict(e.trace)),
+    BargeInEvent: lambda e: BargeIn(e.heard),
+    BackchannelEvent: lambda e: Backchannel(e.text),
+    AudioDroppedEvent: lambda e: ErrorMessage("audio_dropped", f"{e.chunks} input chunks dropped: the server fell behind",
+                                              False),
+    TurnFailedEvent: lambda e: ErrorMessage("turn_failed", e.error, False),
+}
 
 
 def parse_for_client(text: str) -> BrowserMessage:

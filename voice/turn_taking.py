@@ -6,7 +6,9 @@ reply task, a barge-in); the decisions are all here, so they are tested with pla
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from parley.dialogue.turn_end import Expect, Listening, is_backchannel, sounds_finished
 from parley.voice.config import VadConfig
@@ -124,18 +126,7 @@ class TurnTaker:
         self._overlap: int | None = None  # where speech over Parley began, while it is undecided
 
     def handle(self, event: Event, agent_talking: bool = False) -> list[Action]:
-        if isinstance(event, SpeechStarted):
-            return self._started(event, agent_talking)
-        if isinstance(event, SpeechPaused):
-            return self._paused(event)
-        if isinstance(event, SpeechResumed):
-            self._quiet_at = self._queued = None
-            return [PauseHeard(event.pause_ms)]
-        if isinstance(event, SpeechEnded):
-            return [*self._settled(agent_talking), self._ended(event)]
-        if isinstance(event, Transcribed):
-            return self._transcribed(event, agent_talking)
-        return self._overlap_heard(event, agent_talking)
+        return TURN_EVENTS[type(event)](self, event, agent_talking)
 
     def input_over(self) -> None:
         """No more audio: a transcript that comes in now ends nothing."""
@@ -176,7 +167,14 @@ class TurnTaker:
         self._forget()
         return [Duck(1.0), Backchannel(text)]
 
-    def _paused(self, event: SpeechPaused) -> list[Action]:
+    def _resumed(self, event: SpeechResumed, agent_talking: bool) -> list[Action]:
+        self._quiet_at = self._queued = None
+        return [PauseHeard(event.pause_ms)]
+
+    def _speech_ended(self, event: SpeechEnded, agent_talking: bool) -> list[Action]:
+        return [*self._settled(agent_talking), self._ended(event)]
+
+    def _paused(self, event: SpeechPaused, agent_talking: bool) -> list[Action]:
         self._quiet_at = event.end
         if not self.speculate:
             return []
@@ -232,3 +230,14 @@ class TurnTaker:
         speculated = self._speculated == event.end
         self._forget()
         return Respond(event.start, event.end, speculated)
+
+
+# Every event the turn-taker takes, and what reads it; one with no entry raises KeyError.
+TURN_EVENTS: dict[type, Callable[[TurnTaker, Any, bool], list[Action]]] = {
+    SpeechStarted: TurnTaker._started,
+    SpeechPaused: TurnTaker._paused,
+    SpeechResumed: TurnTaker._resumed,
+    SpeechEnded: TurnTaker._speech_ended,
+    Transcribed: TurnTaker._transcribed,
+    Heard: TurnTaker._overlap_heard,
+}

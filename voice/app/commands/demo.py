@@ -18,12 +18,12 @@ from parley.voice.app.settings import Config
 from parley.voice.events import (
     AgentTextEvent,
     BargeInEvent,
-    Event,
     TranscriptEvent,
     Turn,
     TurnFailedEvent,
     TurnTrace,
 )
+from parley.voice.observer import Observer
 from parley.voice.streams import PacedSpeaker
 from parley.voice.wav import interleave, write_wav
 
@@ -35,14 +35,21 @@ DEMO_SCRIPT = (
     "No, thank you. Goodbye.",
 )
 DEMO_PHONE = "5551234"
-def print_event(event: Event) -> None:
-    if isinstance(event, TranscriptEvent):
+
+
+class DemoView(Observer):
+    """The demo's call as it goes: what Parley heard, what it said, cut-ins and failures."""
+
+    def transcript(self, event: TranscriptEvent) -> None:
         print(f"caller (as Parley heard it): {event.text}", flush=True)
-    elif isinstance(event, AgentTextEvent):
+
+    def agent_text(self, event: AgentTextEvent) -> None:
         print(f"parley: {event.text}", flush=True)
-    elif isinstance(event, BargeInEvent):
+
+    def barge_in(self, event: BargeInEvent) -> None:
         print(f"  (caller cut in; they heard: {event.heard!r})", flush=True)
-    elif isinstance(event, TurnFailedEvent):
+
+    def turn_failed(self, event: TurnFailedEvent) -> None:
         print(f"  (this turn failed: {event.error})", flush=True)
 
 
@@ -70,7 +77,7 @@ async def run_demo(config: Config, out: Path, db: Path | None = None, user: str 
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000)
     caller = ScriptedCaller(lines, speaker, rate, config.audio.chunk_ms, greeted=True)
     who = ("user", user) if user else None
-    async with voice_call(config, engines, caller, speaker, print_event, db=db, transport=Transport.DEMO, who=who) as call:
+    async with voice_call(config, engines, caller, speaker, DemoView(), db=db, transport=Transport.DEMO, who=who) as call:
         history = await call.run()
     traces = [turn.trace for turn in history if turn.trace is not None]
     print()

@@ -18,13 +18,13 @@ from parley.voice.events import (
     AudioDroppedEvent,
     BackchannelEvent,
     BargeInEvent,
-    Event,
     PartialTranscriptEvent,
     StateEvent,
     TranscriptEvent,
     TurnFailedEvent,
     TurnLatencyEvent,
 )
+from parley.voice.observer import Observer
 from parley.voice.sound import (
     DeviceError,
     SoundDeviceSource,
@@ -37,7 +37,7 @@ from parley.voice.sound import (
 STATE_LABELS = {"listening": "listening", "hearing": "hearing you", "thinking": "thinking", "speaking": "speaking"}
 
 
-class TerminalView:
+class TerminalView(Observer):
     """The conversation as it happens. On a terminal the state and the words being heard live on
     one status line that is rewritten; piped, every change is a line of its own."""
 
@@ -46,27 +46,34 @@ class TerminalView:
         self.live = out.isatty()
         self._status = ""
 
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, StateEvent):
-            self._show_status(f"[{STATE_LABELS[event.state]}]")
-        elif isinstance(event, PartialTranscriptEvent):
-            self._show_status(f"[hearing you] {event.text}")
-        elif isinstance(event, TranscriptEvent):
-            self._say(f"you: {event.text}")
-        elif isinstance(event, AgentTextEvent):
-            self._say(f"parley: {event.text}")
-        elif isinstance(event, TurnLatencyEvent):
-            t = event.trace
-            self._say(f"  turn latency {t.total_ms:.0f} ms (endpoint wait {t.endpoint_wait_ms:.0f}, speech to text "
-                      f"{t.stt_ms:.0f}, dialogue {t.dialogue_ms:.0f}, speech out {t.tts_ms:.0f})")
-        elif isinstance(event, BargeInEvent):
-            self._say(f"  (you cut in; you heard: {event.heard!r})")
-        elif isinstance(event, BackchannelEvent):
-            self._say(f"  (you said {event.text!r} over Parley; it went on)")
-        elif isinstance(event, TurnFailedEvent):
-            self._say(f"  (this turn failed: {event.error})")
-        elif isinstance(event, AudioDroppedEvent):
-            self._say(f"  (falling behind: {event.chunks} microphone blocks dropped)")
+    def state(self, event: StateEvent) -> None:
+        self._show_status(f"[{STATE_LABELS[event.state]}]")
+
+    def partial_transcript(self, event: PartialTranscriptEvent) -> None:
+        self._show_status(f"[hearing you] {event.text}")
+
+    def transcript(self, event: TranscriptEvent) -> None:
+        self._say(f"you: {event.text}")
+
+    def agent_text(self, event: AgentTextEvent) -> None:
+        self._say(f"parley: {event.text}")
+
+    def turn_latency(self, event: TurnLatencyEvent) -> None:
+        t = event.trace
+        self._say(f"  turn latency {t.total_ms:.0f} ms (endpoint wait {t.endpoint_wait_ms:.0f}, speech to text "
+                  f"{t.stt_ms:.0f}, dialogue {t.dialogue_ms:.0f}, speech out {t.tts_ms:.0f})")
+
+    def barge_in(self, event: BargeInEvent) -> None:
+        self._say(f"  (you cut in; you heard: {event.heard!r})")
+
+    def backchannel(self, event: BackchannelEvent) -> None:
+        self._say(f"  (you said {event.text!r} over Parley; it went on)")
+
+    def turn_failed(self, event: TurnFailedEvent) -> None:
+        self._say(f"  (this turn failed: {event.error})")
+
+    def audio_dropped(self, event: AudioDroppedEvent) -> None:
+        self._say(f"  (falling behind: {event.chunks} microphone blocks dropped)")
 
     def _show_status(self, text: str) -> None:
         self._status = text

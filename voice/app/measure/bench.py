@@ -19,7 +19,8 @@ from parley.voice.app.measure.utterances import (
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioFormat
 from parley.voice.app.settings import Config
-from parley.voice.events import EndpointEvent, Event, TranscriptEvent, TurnLatencyEvent, TurnTrace
+from parley.voice.observer import Observer
+from parley.voice.events import EndpointEvent, TranscriptEvent, TurnLatencyEvent, TurnTrace
 from parley.voice.reply import Engines
 from parley.voice.streams import PacedSpeaker
 
@@ -35,34 +36,41 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000, PLAYBACK_SPEED)
     caller = ScriptedCaller([u.audio for u in utterances], speaker, rate, config.audio.chunk_ms,
                             pause=0.5, noise_level=ROOM_NOISE, greeted=True)
-    heard: list[list[str]] = [[] for _ in utterances]
-    cut_off: set[int] = set()  # utterances during which Parley took the turn while the user had more to say
-    finished_waits: list[float] = []  # the endpoint wait of turns the user had finished
-
-    turn_start, finished = 0, False  # where the turn being answered began: its transcript belongs to that line
-
-    def on_event(event: Event) -> None:
-        nonlocal turn_start, finished
-        if isinstance(event, TranscriptEvent):
-            heard[max(caller.line_at(turn_start), 0)].append(event.text)
-        if isinstance(event, EndpointEvent):
-            turn_start, finished = event.start, not caller.more_to_say
-            if caller.more_to_say:
-                cut_off.add(caller.line_index)
-        if isinstance(event, TurnLatencyEvent) and finished:
-            finished_waits.append(event.trace.endpoint_wait_ms)
-
+    watch = BenchWatch(caller, len(utterances))
     with tempfile.TemporaryDirectory() as scratch:
-        async with voice_call(config, engines, caller, speaker, on_event, brain=brain, db=Path(scratch) / "bench.db",
+        async with voice_call(config, engines, caller, speaker, watch, brain=brain, db=Path(scratch) / "bench.db",
                               transport=Transport.BENCH, streaming=streaming, hang_up=False) as session:
             history = await session.run()
         brain = session.brain
     traces = [turn.trace for turn in history if turn.trace is not None]
-    pairs = heard_pairs(utterances, heard)
+    pairs = heard_pairs(utterances, watch.heard)
     return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", [])),
             "memory_background_ms": stats(getattr(brain, "memory_ms", []), digits=2),
-            "false_endpoint_rate": round(len(cut_off) / len(utterances), 3),
-            "finished_endpoint_wait_ms": stats(finished_waits)}
+            "false_endpoint_rate": round(len(watch.cut_off) / len(utterances), 3),
+            "finished_endpoint_wait_ms": stats(watch.finished_waits)}
+
+
+class BenchWatch(Observer):
+    """What the bench keeps of a run: the words heard per line, the turns cut off, the waits of finished turns."""
+
+    def __init__(self, caller: ScriptedCaller, lines: int):
+        self.caller = caller
+        self.heard: list[list[str]] = [[] for _ in range(lines)]
+        self.cut_off: set[int] = set()  # lines during which Parley took the turn while the user had more to say
+        self.finished_waits: list[float] = []  # the endpoint wait of turns the user had finished
+        self.turn_start, self.finished = 0, False  # where the turn being answered began: its transcript is that line's
+
+    def transcript(self, event: TranscriptEvent) -> None:
+        self.heard[max(self.caller.line_at(self.turn_start), 0)].append(event.text)
+
+    def endpoint(self, event: EndpointEvent) -> None:
+        self.turn_start, self.finished = event.start, not self.caller.more_to_say
+        if self.caller.more_to_say:
+            self.cut_off.add(self.caller.line_index)
+
+    def turn_latency(self, event: TurnLatencyEvent) -> None:
+        if self.finished:
+            self.finished_waits.append(event.trace.endpoint_wait_ms)
 
 
 def heard_pairs(utterances: list[Utterance], heard: list[list[str]]) -> list[tuple[str, str]]:

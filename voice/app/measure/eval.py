@@ -26,6 +26,7 @@ from parley.voice.app.measure.voices import CallerVoice
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioFormat
 from parley.voice.app.settings import Config, load_config
+from parley.voice.observer import Observer
 from parley.voice.events import (
     AgentTextEvent,
     BargeInEvent,
@@ -49,7 +50,7 @@ def load_scenarios(path: Path | None) -> list[dict]:
     return scenarios
 
 
-class Call:
+class Call(Observer):
     """One call of a scenario as it goes: the caller's planned lines, the repairs they said between
     them, and for each thing said what Parley heard, replied and took."""
 
@@ -66,19 +67,26 @@ class Call:
     def _turn(said: str, line: int, repair: bool, audio: np.ndarray) -> dict:
         return {"said": said, "line": line, "repair": repair, "heard": [], "reply": [], "trace": None, "audio": audio}
 
-    def on_event(self, event: Event) -> None:
-        index = self.caller.line_index if self.caller else -1
-        if index < 0:
-            return  # the greeting
-        turn = self.turns[index]
-        if isinstance(event, TranscriptEvent):
-            turn["heard"].append(event.text)
-        elif isinstance(event, AgentTextEvent):
-            turn["reply"].append(event.text)
-        elif isinstance(event, TurnLatencyEvent) and turn["trace"] is None:
-            turn["trace"] = asdict(event.trace)
-        elif isinstance(event, BargeInEvent):
-            self.barge_ins += 1
+    def __call__(self, event: Event) -> None:
+        if self.caller and self.caller.line_index >= 0:  # not the greeting
+            super().__call__(event)
+
+    def _turn_now(self) -> dict:
+        assert self.caller is not None
+        return self.turns[self.caller.line_index]
+
+    def transcript(self, event: TranscriptEvent) -> None:
+        self._turn_now()["heard"].append(event.text)
+
+    def agent_text(self, event: AgentTextEvent) -> None:
+        self._turn_now()["reply"].append(event.text)
+
+    def turn_latency(self, event: TurnLatencyEvent) -> None:
+        turn = self._turn_now()
+        turn["trace"] = turn["trace"] or asdict(event.trace)
+
+    def barge_in(self, event: BargeInEvent) -> None:
+        self.barge_ins += 1
 
     async def on_reply(self, index: int) -> None:
         """After the reply to `turns[index]`: a repair goes before the caller's next line, if one is due."""
@@ -109,7 +117,7 @@ async def run_call(config: Config, engines: Engines, db: Path, call: Call, now: 
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000, PLAYBACK_SPEED)
     call.caller = ScriptedCaller([t["audio"] for t in call.turns], speaker, rate, config.audio.chunk_ms,
                                  greeted=True, on_reply=call.on_reply)
-    async with voice_call(config, engines, call.caller, speaker, call.on_event, db=db, transport=Transport.EVAL,
+    async with voice_call(config, engines, call.caller, speaker, call, db=db, transport=Transport.EVAL,
                           clock=lambda: now) as session:
         await session.run()
     return call.result()

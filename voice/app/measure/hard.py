@@ -18,7 +18,8 @@ from parley.voice.app.measure.voices import CallerVoice
 from parley.voice.app.wiring import load_engines
 from parley.voice.audio import AudioFormat
 from parley.voice.app.settings import Config
-from parley.voice.events import BargeInEvent, EndpointEvent, Event
+from parley.voice.observer import Observer
+from parley.voice.events import BargeInEvent, EndpointEvent
 from parley.voice.reply import Engines
 from parley.voice.session import Session
 from parley.voice.streams import PacedSpeaker
@@ -114,6 +115,21 @@ class Overlaps:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+class OverlapWatch(Observer):
+    """The lines Parley stopped talking over, and the lines that became turns."""
+
+    def __init__(self, caller: ScriptedCaller):
+        self.caller = caller
+        self.stopped_at: set[int] = set()
+        self.turns_at: set[int] = set()
+
+    def barge_in(self, event: BargeInEvent) -> None:
+        self.stopped_at.add(self.caller.line_index)
+
+    def endpoint(self, event: EndpointEvent) -> None:
+        self.turns_at.add(self.caller.line_at(event.start))
+
+
 async def overlaps(config: Config, engines: Engines, voice: CallerVoice) -> Overlaps:
     """The caller asks, then speaks a backchannel or a barge-in over each long reply, in one call."""
     rate = config.audio.sample_rate
@@ -123,15 +139,9 @@ async def overlaps(config: Config, engines: Engines, voice: CallerVoice) -> Over
     speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000)
     caller = ScriptedCaller(lines, speaker, rate, config.audio.chunk_ms, pause=0.5, noise_level=0.002,
                             cut_in_after=OVER_AFTER_SECONDS, over=set(range(1, len(lines), 2)))
-    brain, stopped_at, turns_at = ReadingBrain(), set(), set()
-
-    def on_event(event: Event) -> None:
-        if isinstance(event, BargeInEvent):
-            stopped_at.add(caller.line_index)
-        if isinstance(event, EndpointEvent):
-            turns_at.add(caller.line_at(event.start))
-
-    session = Session(config.pipeline, engines, brain, caller, speaker, on_event)
+    brain, watch = ReadingBrain(), OverlapWatch(caller)
+    stopped_at, turns_at = watch.stopped_at, watch.turns_at
+    session = Session(config.pipeline, engines, brain, caller, speaker, watch)
     await session.run()
     result = Overlaps(backchannels=len(BACKCHANNELS), barge_ins=len(BARGE_INS))
     for number, text in enumerate(said):

@@ -8,7 +8,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 
 from parley.dialogue.brain import Brain
 from parley.dialogue.turn_end import is_backchannel
-from parley.voice.events import AudioDroppedEvent, BargeInEvent, Event, TranscriptEvent, TurnFailedEvent, TurnLatencyEvent
+from parley.voice.events import AudioDroppedEvent, BargeInEvent, TranscriptEvent, TurnFailedEvent, TurnLatencyEvent
+from parley.voice.observer import Observer
 
 # Turn latency lives around half a second; a stage, from a few ms to seconds.
 TURN_BUCKETS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0)
@@ -43,7 +44,7 @@ def refused(why: str) -> None:
 
 
 @dataclass
-class CallMetrics:
+class CallMetrics(Observer):
     """One call's contribution: fed its session's events; `ended` once, with how it ended."""
 
     transport: str
@@ -61,21 +62,18 @@ class CallMetrics:
         LIVE_CALLS.labels(self.transport).dec()
         CALLS_ENDED.labels(self.transport, how).inc()
 
-    def event(self, event: Event) -> None:
-        if isinstance(event, TurnLatencyEvent):
-            self._turn(event)
-        elif isinstance(event, BargeInEvent):
-            BARGE_INS.inc()
-            self._barged_in = True
-        elif isinstance(event, TranscriptEvent):
-            self._heard(event.text)
-        elif isinstance(event, TurnFailedEvent):
-            TURNS_FAILED.inc()
-        elif isinstance(event, AudioDroppedEvent):
-            INPUT_DROPPED.inc(event.chunks - self._dropped)  # the event carries the call's running count
-            self._dropped = event.chunks
+    def barge_in(self, event: BargeInEvent) -> None:
+        BARGE_INS.inc()
+        self._barged_in = True
 
-    def _turn(self, event: TurnLatencyEvent) -> None:
+    def turn_failed(self, event: TurnFailedEvent) -> None:
+        TURNS_FAILED.inc()
+
+    def audio_dropped(self, event: AudioDroppedEvent) -> None:
+        INPUT_DROPPED.inc(event.chunks - self._dropped)  # the event carries the call's running count
+        self._dropped = event.chunks
+
+    def turn_latency(self, event: TurnLatencyEvent) -> None:
         trace = event.trace
         TURN_LATENCY.observe(trace.total_ms / 1000)
         for stage in ("endpoint_wait", "stt", "dialogue", "tts", "stt_compute"):
@@ -83,8 +81,9 @@ class CallMetrics:
         STT_QUEUE_WAIT.observe(trace.stt_wait_ms / 1000)
         self._brain_counts()
 
-    def _heard(self, text: str) -> None:
+    def transcript(self, event: TranscriptEvent) -> None:
         """The turn after a barge-in tells whether it was one: nothing said, or only "mhm", was not."""
+        text = event.text
         if self._barged_in and (not text.strip() or is_backchannel(text)):
             FALSE_BARGE_INS.inc()
         self._barged_in = False

@@ -10,12 +10,15 @@ from parley.dialogue.brain import Brain
 from parley.voice.app.ops.logs import CONTENT, CallContext
 from parley.voice.app.ops.metrics import CallMetrics
 from parley.voice.events import EndpointEvent, Event, TranscriptEvent, TurnLatencyEvent
+from parley.voice.observer import Observer
 from parley.voice.session import Session
 
 log = logging.getLogger(__name__)
 
 
-class CallWatch:
+class CallWatch(Observer):
+    """The operator's view of one call: its metrics, its turn count on every log line, a line per turn."""
+
     def __init__(self, transport: str, brain: Brain, context: CallContext):
         self.transport = transport
         self.brain = brain
@@ -26,21 +29,25 @@ class CallWatch:
     def observing(self, on_event: Callable[[Event], None]) -> Callable[[Event], None]:
         """`on_event`, with this watch seeing every event first."""
         def both(event: Event) -> None:
-            self.event(event)
+            self(event)
             on_event(event)
         return both
 
-    def event(self, event: Event) -> None:
-        self.metrics.event(event)
-        if isinstance(event, EndpointEvent):
-            self.context.turn += 1
-        elif isinstance(event, TranscriptEvent):
-            self._heard = event.text
-        elif isinstance(event, TurnLatencyEvent):
-            trace = event.trace
-            log.info("turn answered in %.0f ms (endpoint %.0f, stt %.0f, queue %.0f, dialogue %.0f, tts %.0f)",
-                     trace.total_ms, trace.endpoint_wait_ms, trace.stt_ms, trace.stt_wait_ms, trace.dialogue_ms,
-                     trace.tts_ms, extra={CONTENT: {"heard": self._heard}})
+    def __call__(self, event: Event) -> None:
+        self.metrics(event)
+        super().__call__(event)
+
+    def endpoint(self, event: EndpointEvent) -> None:
+        self.context.turn += 1
+
+    def transcript(self, event: TranscriptEvent) -> None:
+        self._heard = event.text
+
+    def turn_latency(self, event: TurnLatencyEvent) -> None:
+        trace = event.trace
+        log.info("turn answered in %.0f ms (endpoint %.0f, stt %.0f, queue %.0f, dialogue %.0f, tts %.0f)",
+                 trace.total_ms, trace.endpoint_wait_ms, trace.stt_ms, trace.stt_wait_ms, trace.dialogue_ms,
+                 trace.tts_ms, extra={CONTENT: {"heard": self._heard}})
 
     @contextmanager
     def running(self, session: Session) -> Iterator[None]:
