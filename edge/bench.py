@@ -13,8 +13,8 @@ from parley.edge.run import satellite_brain
 from parley.voice.app.measure.bench import run_pipeline
 from parley.voice.app.measure.load import start_server
 from parley.voice.app.measure.utterances import synthetic_utterances
-from parley.voice.app.wiring import load_engines
 from parley.voice.app.settings import Config
+from parley.voice.app.wiring import load_engines
 
 
 async def run_edge_bench(config: Config, config_path: Path | None, turns: int) -> dict:

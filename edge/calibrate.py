@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from parley.voice.audio import AudioChunk, resample
 from parley.voice.app.settings import Config
+from parley.voice.audio import AudioChunk, resample
 from parley.voice.stt import FasterWhisperSTT
 from parley.voice.tts import PiperTTS
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from parley.dialogue.types import Transport
 from parley.edge.satellite import LINK_LOST, Journal, Link, SatelliteBrain
-from parley.voice.app.wiring import build_brain, voice_call
 from parley.voice.app.settings import Config
+from parley.voice.app.wiring import build_brain, voice_call
 from parley.voice.events import Event
 from parley.voice.reply import Engines
 from parley.voice.speakable import speakable_pieces

@@ -12,8 +12,8 @@ import pytest
 # files; `PARLEY_NOW=... pytest` runs the suite at another moment.
 os.environ.setdefault("PARLEY_NOW", "2026-11-28T15:00")
 
-from parley.voice.app.wiring import load_engines
 from parley.voice.app.settings import load_config
+from parley.voice.app.wiring import load_engines
 
 # Tests that run the real models, other processes, a browser, an audio server or an LLM server are
 # system tests: `pytest -m "not system"` is the quick unit suite; plain `pytest` (CI) runs both.

@@ -21,9 +21,9 @@ from parley.dialogue.turn_end import Expect
 from parley.voice.app.measure.eval import load_scenarios
 from parley.voice.app.measure.scores import word_error_rate
 from parley.voice.app.measure.voices import CallerVoice
+from parley.voice.app.settings import Config, load_config
 from parley.voice.app.wiring import load_engines, load_stt
 from parley.voice.audio import AudioChunk
-from parley.voice.app.settings import Config, load_config
 
 TODAY = date(2026, 11, 28)
 DETAILS = ("party_size", "day", "clock", "name", "phone")

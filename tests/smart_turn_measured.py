@@ -27,9 +27,9 @@ from parley.dialogue.turn_end import sounds_finished
 from parley.voice.app.measure.hard import PAUSE_MS, PAUSED_SENTENCES, VOICES
 from parley.voice.app.measure.utterances import trim_end
 from parley.voice.app.measure.voices import CallerVoice
+from parley.voice.app.settings import load_config
 from parley.voice.app.wiring import load_engines
 from parley.voice.audio import AudioChunk
-from parley.voice.app.settings import load_config
 
 PACKAGE = "pipecat/audio/turn/smart_turn/"
 RATE = 16000

@@ -15,14 +15,14 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
-from tests.test_phone import free_port
-from tests.test_restaurants import two_restaurants
 from parley.voice import protocol
 from parley.voice.app.cli import main as parley
 from parley.voice.app.cluster.haproxy import Cluster, haproxy_config
 from parley.voice.app.cluster.replicas import litestream_command
 from parley.voice.app.measure.client import call
 from parley.voice.audio import AudioFormat
+from tests.test_phone import free_port
+from tests.test_restaurants import two_restaurants
 
 
 def worker(config, home, port: int) -> subprocess.Popen:

@@ -16,12 +16,12 @@ from parley.configs.files import ConfigError
 from parley.dialogue.domain import load_domain
 from parley.dialogue.manager import DialogueManager
 from parley.dialogue.moves import Commit, Committed, UserSaid
-from parley.dialogue.state import Expecting
 from parley.dialogue.nlu import understand
+from parley.dialogue.state import Expecting
 from parley.dialogue.types import Booking, Caller
 from parley.voice import protocol
-from parley.voice.audio import AudioFormat, AudioFormatError
 from parley.voice.app.settings import load_config
+from parley.voice.audio import AudioFormat, AudioFormatError
 from parley.voice.protocol import ProtocolError
 from parley.voice.streams import PushedSource
 from parley.voice.wav import read_mono16

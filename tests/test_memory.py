@@ -14,8 +14,8 @@ import pytest
 from parley.dialogue.types import Booking, StoreError
 from parley.memory.db import immediate, open_db, schema_version
 from parley.memory.people import Memory
-from parley.voice.app.wiring import build_brain
 from parley.voice.app.settings import load_config
+from parley.voice.app.wiring import build_brain
 
 NOW = datetime(2026, 11, 28, 15, 0)  # a Saturday
 BOOKING = [

@@ -17,10 +17,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
-from tests.test_server import HELLO, Inbox, Microphone, close_code, rows
 from parley.voice import protocol
 from parley.voice.app.measure import client
 from parley.voice.app.ops.logs import CONTENT, CallFilter, JsonFormatter, in_call
+from tests.test_server import HELLO, Inbox, Microphone, close_code, rows
 
 
 class Served:

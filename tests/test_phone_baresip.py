@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_phone import free_port, open_day, said
 from parley.voice.audio import AudioChunk, resample
+from tests.test_phone import free_port, open_day, said
 
 NUMBER = "5551234"
 BOOKING = [(4.5, "I'd like a table for two on {day} at seven pm."), (6.0, "My name is John Smith."),

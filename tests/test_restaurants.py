@@ -10,13 +10,13 @@ import pytest
 from websockets.asyncio.client import connect
 
 from parley.configs.files import ConfigError
-from tests.test_phone import free_port, said
-from tests.test_server import close_code, running
 from parley.voice import protocol
 from parley.voice.app.measure.client import call
 from parley.voice.app.measure.sip_caller import SipCaller
 from parley.voice.app.phone.line import PhoneLine
 from parley.voice.app.restaurants import by_number, load_restaurants
+from tests.test_phone import free_port, said
+from tests.test_server import close_code, running
 
 
 def two_restaurants(folder):

@@ -164,8 +164,8 @@ def test_a_damaged_backup_is_refused_and_the_database_is_left_alone(tmp_path):
 
 def test_a_call_that_is_not_understood_or_asks_for_a_person_is_flagged(tmp_path):
     from parley.dialogue.reservation_brain import ReservationBrain
-    from parley.voice.app.wiring import build_brain
     from parley.voice.app.settings import load_config
+    from parley.voice.app.wiring import build_brain
 
     brain = build_brain(load_config(), tmp_path / "parley.db", "phone")
     assert isinstance(brain, ReservationBrain)

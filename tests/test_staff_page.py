@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+from parley.voice.app.measure.client import call
 from tests.browser import chromium
 from tests.test_server import running
 from tests.test_staff import open_day
-from parley.voice.app.measure.client import call
 
 FIELDS = "document.querySelector('#booking').elements"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from parley.configs.files import ConfigError
 from parley.dialogue.types import StoreError
+from parley.voice.app.settings import Config, load_config
 from parley.voice.audio import AudioFormatError
 from parley.voice.config import EchoMode
-from parley.voice.app.settings import Config, load_config
 from parley.voice.models import ModelNotFoundError
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from parley.dialogue.brain import Brain
 from parley.dialogue.types import Transport
-from parley.voice.app.wiring import open_brain
 from parley.voice.app.settings import Config
+from parley.voice.app.wiring import open_brain
 
 
 async def converse(brain: Brain, interactive: bool) -> None:

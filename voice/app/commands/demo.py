@@ -12,9 +12,9 @@ from parley.memory.db import delete_db, open_db
 from parley.memory.reservations import ReservationStore
 from parley.voice.app.measure.caller import ScriptedCaller
 from parley.voice.app.measure.utterances import CALLER_LENGTH_SCALE, caller_lines
+from parley.voice.app.settings import Config
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioChunk, AudioFormat
-from parley.voice.app.settings import Config
 from parley.voice.events import (
     AgentTextEvent,
     BargeInEvent,

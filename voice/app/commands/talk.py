@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TextIO
 
 from parley.dialogue.types import Transport
-from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.app.settings import Config
+from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.echo import EchoFilter, PlayedAudio
 from parley.voice.events import (
     AgentTextEvent,

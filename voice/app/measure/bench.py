@@ -16,11 +16,11 @@ from parley.voice.app.measure.utterances import (
     recorded_utterances,
     synthetic_utterances,
 )
+from parley.voice.app.settings import Config
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioFormat
-from parley.voice.app.settings import Config
-from parley.voice.observer import Observer
 from parley.voice.events import EndpointEvent, TranscriptEvent, TurnLatencyEvent, TurnTrace
+from parley.voice.observer import Observer
 from parley.voice.reply import Engines
 from parley.voice.streams import PacedSpeaker
 

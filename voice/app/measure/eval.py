@@ -23,10 +23,9 @@ from parley.voice.app.measure.report import write_report
 from parley.voice.app.measure.scores import stats, word_error_rate
 from parley.voice.app.measure.utterances import with_noise
 from parley.voice.app.measure.voices import CallerVoice
+from parley.voice.app.settings import Config, load_config
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioFormat
-from parley.voice.app.settings import Config, load_config
-from parley.voice.observer import Observer
 from parley.voice.events import (
     AgentTextEvent,
     BargeInEvent,
@@ -34,6 +33,7 @@ from parley.voice.events import (
     TranscriptEvent,
     TurnLatencyEvent,
 )
+from parley.voice.observer import Observer
 from parley.voice.reply import Engines
 from parley.voice.streams import PacedSpeaker
 from parley.voice.wav import read_mono16

@@ -15,11 +15,11 @@ from parley.voice.app.measure.bench import run_pipeline
 from parley.voice.app.measure.caller import ScriptedCaller
 from parley.voice.app.measure.utterances import Utterance
 from parley.voice.app.measure.voices import CallerVoice
+from parley.voice.app.settings import Config
 from parley.voice.app.wiring import load_engines
 from parley.voice.audio import AudioFormat
-from parley.voice.app.settings import Config
-from parley.voice.observer import Observer
 from parley.voice.events import BargeInEvent, EndpointEvent
+from parley.voice.observer import Observer
 from parley.voice.reply import Engines
 from parley.voice.session import Session
 from parley.voice.streams import PacedSpeaker

@@ -18,8 +18,8 @@ from parley.voice import protocol
 from parley.voice.app.measure import client
 from parley.voice.app.measure.scores import stats
 from parley.voice.app.measure.utterances import synthetic_utterances
-from parley.voice.app.wiring import load_engines
 from parley.voice.app.settings import Config
+from parley.voice.app.wiring import load_engines
 
 STAGGER_SECONDS = 0.3  # clients join a little apart, as people do, not in lock-step
 CAPACITY_P95_MS = 1000.0  # a line is within capacity while 95% of turns are answered within a second

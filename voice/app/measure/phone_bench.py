@@ -17,9 +17,9 @@ from parley.voice.app.measure.scores import stats, word_error_rate
 from parley.voice.app.measure.sip_caller import RATE, SipCaller
 from parley.voice.app.measure.utterances import Utterance, synthetic_utterances, trim_end
 from parley.voice.app.phone.line import PhoneLine
+from parley.voice.app.settings import Config
 from parley.voice.app.wiring import load_engines
 from parley.voice.audio import resample
-from parley.voice.app.settings import Config
 from parley.voice.reply import Engines
 
 REPLY_OVER_SECONDS = 0.8  # quiet this long after a reply: the caller speaks again

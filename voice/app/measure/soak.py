@@ -16,8 +16,8 @@ from parley.voice.app.measure import client
 from parley.voice.app.measure.load import start_server
 from parley.voice.app.measure.scores import stats
 from parley.voice.app.measure.utterances import synthetic_utterances
-from parley.voice.app.wiring import load_engines
 from parley.voice.app.settings import Config
+from parley.voice.app.wiring import load_engines
 
 WINDOWS = 6  # an hour's run is read in 10-minute windows
 DRIFT_LIMIT = 0.10  # the last window against the first: RSS and latency p50 may move this much

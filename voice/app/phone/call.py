@@ -12,9 +12,9 @@ from parley.dialogue.turn_end import Expect
 from parley.dialogue.types import Transport
 from parley.voice.app.phone.keypad import Keypad, ToneDetector
 from parley.voice.app.phone.packets import PacketSpeaker, packet_clock
+from parley.voice.app.settings import Config
 from parley.voice.app.wiring import voice_call
 from parley.voice.audio import AudioFormat
-from parley.voice.app.settings import Config
 from parley.voice.reply import Engines
 from parley.voice.session import Session
 from parley.voice.streams import PushedSource

@@ -11,8 +11,8 @@ from parley.voice.app.ops.drain import until_stopped
 from parley.voice.app.ops.logs import setup_logging
 from parley.voice.app.phone.audiosocket import AudioSocketLine
 from parley.voice.app.phone.line import PhoneLine
-from parley.voice.app.wiring import load_engines
 from parley.voice.app.settings import Config
+from parley.voice.app.wiring import load_engines
 from parley.voice.heap import limit_arenas
 from parley.voice.reply import Engines
 

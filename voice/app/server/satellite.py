@@ -13,8 +13,8 @@ from parley.dialogue.brain import Brain
 from parley.dialogue.types import Transport
 from parley.voice import protocol
 from parley.voice.app.server.limits import gated
-from parley.voice.app.wiring import open_brain
 from parley.voice.app.settings import Config
+from parley.voice.app.wiring import open_brain
 from parley.voice.protocol import Bye, Hello, ProtocolError, Record, UserTurn
 
 

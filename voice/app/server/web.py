@@ -38,9 +38,9 @@ from parley.voice.app.server.websocket_io import (
     WebSocketSpeaker,
     close_draining,
 )
+from parley.voice.app.settings import Config
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioFormat
-from parley.voice.app.settings import Config
 from parley.voice.events import Event
 from parley.voice.heap import give_back_freed, limit_arenas
 from parley.voice.protocol import Bye, Hello, Played, ProtocolError
