@@ -77,7 +77,7 @@ def test_a_client_reads_any_server_frame_or_says_what_is_wrong(text):
 @given(st.lists(st.binary(max_size=999), max_size=8), st.sampled_from([8000, 16000, 24000, 48000]))
 def test_any_binary_frames_become_audio_at_the_pipeline_rate(frames, rate):
     async def feed():
-        source = PushedSource(AudioFormat(rate), 16000, max_chunks=4)
+        source = PushedSource(AudioFormat(rate), 16000)
         for frame in frames:
             source.feed(frame)
         source.close()

@@ -43,12 +43,13 @@ def open_day() -> str:
 
 
 @asynccontextmanager
-async def line(config, engines, db, max_calls: int | None = None, rtp_timeout: float | None = None):
-    """A phone line on a free port; `max_calls` and `rtp_timeout` stand in for their settings."""
+async def line(config, engines, db, max_calls: int | None = None, rtp_timeout: float | None = None,
+               host: str = "127.0.0.1"):
+    """A phone line on a free port of `host`; `max_calls` and `rtp_timeout` stand in for their settings."""
     port = free_port()
     server = replace(config.server, max_sessions=max_calls or config.server.max_sessions)
     phone_settings = replace(config.phone, rtp_timeout=rtp_timeout or config.phone.rtp_timeout)
-    phone = PhoneLine(replace(config, server=server, phone=phone_settings), engines, db, ("127.0.0.1", port))
+    phone = PhoneLine(replace(config, server=server, phone=phone_settings), engines, db, (host, port))
     await phone.start()
     try:
         yield port

@@ -147,6 +147,31 @@ def test_drop_oldest_queue_never_blocks_and_counts():
     assert asyncio.run(scenario()) == [(2,), (3,)]
 
 
+def test_audio_pushed_faster_than_the_session_reads_it_is_dropped_in_the_one_queue_and_counted(config):
+    """A browser's or a phone's frames all arrive at once (the session lagged): the session's queue keeps the
+    newest and reports every chunk dropped, as the metric counts them."""
+    from dataclasses import replace
+
+    from parley.voice.events import AudioDroppedEvent
+    from parley.voice.streams import PushedSource
+
+    small = replace(config.pipeline, audio=replace(config.audio, input_queue_chunks=4))
+
+    async def scenario():
+        source, speaker, events = PushedSource(AudioFormat(16000), 16000), PacedSpeaker(AudioFormat(16000), 0.1), []
+        for _ in range(50):
+            source.feed(bytes(640))  # 20 ms of silence each
+        source.close()
+        engines = Engines(stt=ScriptedSTT([]), tts=ToneTTS())
+        session = Session(small, engines, ScriptedBrain([]), source, speaker, events.append)
+        await session.run()
+        return session, events
+
+    session, events = asyncio.run(scenario())
+    dropped = [e.chunks for e in events if isinstance(e, AudioDroppedEvent)]
+    assert session.dropped_chunks == 46 and dropped == list(range(1, 47))
+
+
 class HearingBrain(ScriptedBrain):
     """Replies "Got it." to whatever it hears, and keeps what it heard."""
 
@@ -207,7 +232,7 @@ def test_a_caller_who_goes_on_before_the_turn_is_transcribed_is_heard_whole(conf
         caller = ScriptedCaller([line], speaker, pause=0.3)
         brain, events = HearingBrain(), []
         slow = Engines(stt=SlowSTT(engines.stt, 1.5), tts=engines.tts)
-        session = Session(config, slow, brain, caller, speaker, events.append, streaming=False)
+        session = Session(config.pipeline, slow, brain, caller, speaker, events.append, streaming=False)
         await session.run()
         return brain
 
@@ -239,7 +264,7 @@ def test_a_backchannel_over_a_reply_lets_it_play_to_the_end_and_is_kept_as_such(
         speaker = PacedSpeaker(AudioFormat(16000), config.session.playback_ahead_ms / 1000)
         caller = ScriptedCaller(lines, speaker, pause=0.3, cut_in_after=1.0)
         brain, events = ScriptedBrain([LONG_REPLY]), []
-        session = Session(config, Engines(engines.stt, ToneTTS()), brain, caller, speaker, events.append)
+        session = Session(config.pipeline, Engines(engines.stt, ToneTTS()), brain, caller, speaker, events.append)
         await session.run()
         return session, brain, events, speaker
 

@@ -13,6 +13,7 @@ from parley.voice.turn_taking import (
     Partial,
     PauseHeard,
     Respond,
+    Started,
     Transcribe,
     Transcribed,
     TurnTaker,
@@ -29,7 +30,7 @@ def turns(config):
 
 
 def test_a_pause_is_transcribed_and_a_finished_turn_waits_little(turns, config):
-    assert turns.handle(SpeechStarted(0)) == []
+    assert turns.handle(SpeechStarted(0)) == [Started(0)]
     assert turns.handle(SpeechPaused(0, 16000)) == [Transcribe(0, 16000)]
     assert turns.handle(Transcribed(16000, "What time do you open on Sunday?", ASKING)) == [
         Partial("What time do you open on Sunday?"), Wait(config.vad.finished_wait_ms)]
@@ -94,10 +95,10 @@ def test_no_transcript_waits_as_the_naive_baseline_does(turns, config):
 
 
 def test_the_user_starting_to_talk_over_parley_ducks_it_unless_barge_in_is_off(config):
-    assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=True) == [Duck(DUCKED_GAIN)]
-    assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=False) == []
-    assert TurnTaker(config.vad, barge_in=False).handle(SpeechStarted(0), agent_talking=True) == []
-    assert TurnTaker(config.vad, speculate=False).handle(SpeechStarted(0), agent_talking=True) == [BargeIn()]
+    assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=True) == [Started(0), Duck(DUCKED_GAIN)]
+    assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=False) == [Started(0)]
+    assert TurnTaker(config.vad, barge_in=False).handle(SpeechStarted(0), agent_talking=True) == [Started(0)]
+    assert TurnTaker(config.vad, speculate=False).handle(SpeechStarted(0), agent_talking=True) == [Started(0), BargeIn()]
 
 
 def over_parley(turns, text, end=6400):
@@ -155,3 +156,26 @@ def test_the_naive_baseline_never_speculates(config):
     turns.handle(SpeechStarted(0))
     assert turns.handle(SpeechPaused(0, 8000)) == []
     assert turns.handle(SpeechEnded(0, 8000)) == [Respond(0, 8000, speculated=False)]
+
+
+def test_a_new_wait_is_given_to_the_endpointer_and_may_end_the_turn_at_once(turns, config):
+    """`take` carries out what concerns the endpointer: the session sees the turn end, not the wait."""
+    turns.handle(SpeechStarted(0))
+    turns.handle(SpeechPaused(0, 8000))
+    assert turns.take(Transcribed(8000, "A table for", ASKING)) == [Partial("A table for")]
+    assert turns.endpointer.wait_ms == config.vad.unfinished_wait_ms
+
+
+def test_a_turn_cut_in_on_before_its_transcript_was_read_is_answered_whole(turns):
+    """The endpoint came too early: the caller went on over the reply. The next turn starts where the
+    first did, and a speculation of the second part alone does not answer it."""
+    turns.handle(SpeechStarted(0))
+    assert turns.handle(SpeechEnded(0, 8000)) == [Respond(0, 8000, speculated=False)]
+    turns.reply_cut(0, transcript_read=False)
+    turns.handle(SpeechStarted(9600))
+    turns.handle(SpeechPaused(9600, 16000))
+    turns.handle(Transcribed(16000, "at seven, please.", ASKING))
+    assert turns.handle(SpeechEnded(9600, 16000)) == [Respond(0, 16000, speculated=False)]
+    turns.reply_cut(9600, transcript_read=True)  # heard: the next turn is a turn of its own
+    turns.handle(SpeechStarted(20000))
+    assert turns.handle(SpeechEnded(20000, 24000)) == [Respond(20000, 24000, speculated=False)]

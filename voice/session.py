@@ -36,17 +36,15 @@ from parley.voice.turn_taking import (
     Backchannel,
     BargeIn,
     Duck,
-    Heard,
     Partial,
     PauseHeard,
     Respond,
+    Started,
     Transcribe,
     Transcribed,
     TurnTaker,
-    Wait,
 )
 from parley.voice.turn_taking import Event as TurnEvent
-from parley.voice.vad import Endpointer, SpeechStarted
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +130,8 @@ class Session:
         self.streaming = streaming
         self.hang_up = hang_up  # end the session once the brain has ended the call and its last words played
         self._capture_task: asyncio.Task | None = None
-        self._continues_from: int | None = None  # a turn cut in on before it was even transcribed
         self.farewell_said = False  # the server ended the call (it is going away), not the caller or the brain
         rate = config.audio.sample_rate
-        # Without speculation (the naive baseline) every turn waits end_silence_ms; with it, a turn
-        # waits as long as an unfinished one might, until its transcript says otherwise.
-        self.endpointer = Endpointer(config.vad, rate, default_wait_ms=config.vad.unfinished_wait_ms if streaming else None)
         self.turns = TurnTaker(config.vad, speculate=streaming, barge_in=config.session.barge_in, rate=rate)
         self._speculation: Speculation | None = None  # the latest speculative transcription
         self.history: list[Turn] = []
@@ -191,39 +185,35 @@ class Session:
             self._audio.append(chunk)
             self._arrivals.record(self._audio.end, arrived)
             heard = AudioChunk(bytes(len(chunk.audio)), chunk.format) if chunk.echo else chunk  # echo is quiet
-            for event in [*self.endpointer.feed(heard), Heard(self._audio.end)]:
-                if isinstance(event, SpeechStarted):
-                    self.on_event(SpeechStartedEvent(event.sample))
-                    self.on_event(StateEvent("hearing"))
+            for event in self.turns.listen(heard, self._audio.end):
                 await self._decide(event)
 
     async def _decide(self, event: TurnEvent) -> None:
-        for action in self.turns.handle(event, self._agent_talking()):
+        for action in self.turns.take(event, self._agent_talking()):
             if isinstance(action, BargeIn):
-                await self._barge_in(self._reply)
+                await self._barge_in(self._reply)  # before the next event is decided: Parley has stopped
             else:
                 self._act(action)
 
     def _act(self, action: Action) -> None:
         """Carry out what the turn-taker decided; a barge-in decided here (in a callback) runs as a task."""
-        if isinstance(action, BargeIn):
-            self._background(self._barge_in(self._reply))  # the reply being cut is the one playing now
-        elif isinstance(action, Duck):
-            self.speaker.duck(action.gain)
-        elif isinstance(action, Backchannel):
-            self._backchanneled(action.text)
-        elif isinstance(action, Transcribe):
-            self._speculate(action)
-        elif isinstance(action, Wait):
-            ended = self.endpointer.wait(action.ms)
-            for then in self.turns.handle(ended) if ended is not None else []:
-                self._act(then)
-        elif isinstance(action, Respond):
-            self._respond(action)
-        elif isinstance(action, PauseHeard):
-            self.brain.pause_heard(action.ms)
-        elif isinstance(action, Partial):
-            self.on_event(PartialTranscriptEvent(action.text))
+        getattr(self, CARRY_OUT[type(action)])(action)
+
+    def _started(self, action: Started) -> None:
+        self.on_event(SpeechStartedEvent(action.sample))
+        self.on_event(StateEvent("hearing"))
+
+    def _cut_in(self, _: BargeIn) -> None:
+        self._background(self._barge_in(self._reply))  # the reply being cut is the one playing now
+
+    def _duck(self, action: Duck) -> None:
+        self.speaker.duck(action.gain)
+
+    def _pause_heard(self, action: PauseHeard) -> None:
+        self.brain.pause_heard(action.ms)
+
+    def _partial(self, action: Partial) -> None:
+        self.on_event(PartialTranscriptEvent(action.text))
 
     # --- speculation: work starts on the pause, the reply waits for the endpoint ----------------
 
@@ -239,15 +229,14 @@ class Session:
     def _transcribed(self, speculation: Speculation) -> None:
         task = speculation.task
         text = None if task.cancelled() or task.exception() is not None else task.result().text
-        for action in self.turns.handle(Transcribed(speculation.end, text, self.brain.listening()), self._agent_talking()):
+        for action in self.turns.take(Transcribed(speculation.end, text, self.brain.listening()), self._agent_talking()):
             self._act(action)
 
-    def _backchanneled(self, text: str) -> None:
-        """"Mhm" over Parley: no turn (the endpointer forgets it), kept in memory as what it was."""
-        self.endpointer.forget_turn()
+    def _backchanneled(self, action: Backchannel) -> None:
+        """"Mhm" over Parley: no turn (the turn-taker forgot it), kept in memory as what it was."""
         self._speculation = None
-        self.brain.backchannel_heard(text)
-        self.on_event(BackchannelEvent(text))
+        self.brain.backchannel_heard(action.text)
+        self.on_event(BackchannelEvent(action.text))
         if not self._agent_talking():
             self.on_event(StateEvent("listening"))
 
@@ -276,13 +265,11 @@ class Session:
     def _respond(self, turn: Respond) -> None:
         if self.farewell_said:
             return
-        earlier = self._continues_from
-        start, self._continues_from = (turn.start if earlier is None else min(turn.start, earlier)), None
+        start = turn.start
         self.on_event(EndpointEvent(start, turn.end))
         self.on_event(StateEvent("thinking"))
         speculation, self._speculation = self._speculation, None
-        speculated = turn.speculated and speculation is not None and (speculation.start, speculation.end) == (
-            start, turn.end)
+        speculated = turn.speculated and speculation is not None  # the turn-taker knows it covers the turn
         audio = self._turn_audio(start, turn.end)
         last_speech = self._arrivals.time_of(turn.end)
         previous = self._reply.task if self._reply else None
@@ -324,7 +311,7 @@ class Session:
             return
         if self.hang_up and self.brain.ended and self._capture_task:
             self._capture_task.cancel()  # the input ends here; what was captured is still heard out
-        elif not self.endpointer.in_speech:
+        elif not self.turns.in_speech:
             self.on_event(StateEvent("listening"))
 
     def _heard(self, run: ReplyRun) -> None:
@@ -352,10 +339,7 @@ class Session:
     async def _barge_in(self, run: ReplyRun | None) -> None:
         """Stop the reply, drop the unplayed audio, and keep only what the user heard."""
         if run is not None and not run.task.done():
-            if run.turn_start is not None and "stt" not in run.marks:
-                # The endpoint came too early: the caller went on before their turn was transcribed,
-                # so nothing of it reached the brain. The next turn starts where this one did.
-                self._continues_from = run.turn_start
+            self.turns.reply_cut(run.turn_start, transcript_read="stt" in run.marks)
             run.task.cancel()
             await asyncio.wait([run.task])
         dropped = self.speaker.flush()
@@ -366,3 +350,17 @@ class Session:
         run.agent_turn.interrupted = True
         self.on_event(BargeInEvent(run.agent_turn.heard, dropped))
         self._heard(run)
+
+
+# What the session does for each of the turn-taker's actions (a barge-in decided as audio comes in is awaited
+# in `_decide` instead, so that Parley has stopped before the next event is decided).
+CARRY_OUT: dict[type, str] = {
+    Started: "_started",
+    BargeIn: "_cut_in",
+    Duck: "_duck",
+    Backchannel: "_backchanneled",
+    Transcribe: "_speculate",
+    Respond: "_respond",
+    PauseHeard: "_pause_heard",
+    Partial: "_partial",
+}

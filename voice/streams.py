@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Protocol
@@ -10,7 +11,6 @@ from typing import Protocol
 import numpy as np
 
 from parley.voice.audio import AudioChunk, AudioFormat, StreamResampler
-from parley.voice.queues import DropOldestQueue, QueueClosed
 
 
 class AudioSource(Protocol):
@@ -153,16 +153,20 @@ class PacedSpeaker:
 
 
 class PushedSource:
-    """Audio frames pushed in by a network peer (a browser, a phone line), converted to the pipeline's rate; the oldest dropped when
-    the session lags (live audio never waits)."""
+    """Audio frames pushed in by a network peer (a browser, a phone line), converted to the pipeline's rate.
 
-    def __init__(self, fmt: AudioFormat, rate: int, max_chunks: int):
+    It holds nothing back and drops nothing: each frame is handed on the same turn of the event loop
+    to the session, whose one input queue drops the oldest audio when the session lags, and counts it
+    (`AudioDroppedEvent`, the metric), whichever way the audio came in."""
+
+    def __init__(self, fmt: AudioFormat, rate: int):
         self.format = fmt
         self.rate = rate
-        self._queue = DropOldestQueue(max_chunks)
+        self._ready: deque[AudioChunk] = deque()
+        self._arrived = asyncio.Event()
+        self._closed = False
         self._odd_byte = b""
         self._resampler = StreamResampler(rate)
-        self.dropped = 0
 
     def feed(self, pcm: bytes) -> None:
         pcm = self._odd_byte + pcm  # a frame may split a 16-bit sample; keep the half for the next
@@ -171,15 +175,17 @@ class PushedSource:
         if whole:
             chunk = self._resampler.chunk(AudioChunk(pcm[:whole], self.format))
             if chunk.audio:  # a stream's first frames can all stay in the resampler
-                self.dropped += self._queue.put(chunk)
+                self._ready.append(chunk)
+                self._arrived.set()
 
     def close(self) -> None:
-        self._queue.close()
+        self._closed = True
+        self._arrived.set()
 
     async def chunks(self) -> AsyncGenerator[AudioChunk, None]:
-        while True:
-            try:
-                (chunk,) = await self._queue.get()
-            except QueueClosed:
-                return
-            yield chunk
+        while self._ready or not self._closed:
+            while self._ready:
+                yield self._ready.popleft()
+            self._arrived.clear()
+            if not self._closed:
+                await self._arrived.wait()

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.dialogue.turn_end import Expect, Listening, is_backchannel, sounds_finished
+from parley.voice.audio import AudioChunk
 from parley.voice.config import VadConfig
-from parley.voice.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
+from parley.voice.vad import Endpointer, SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 
 WAIT_SCALE = {Expect.YES_NO: 0.6, Expect.NAME: 1.5}  # a yes needs little thought; a spelled name has gaps
 # Speech over Parley that goes on longer than this without a pause is no "mhm" (a slow one lasts
@@ -39,6 +40,13 @@ class Heard:
 
 
 # Actions out.
+@dataclass(frozen=True)
+class Started:
+    """The user started speaking at sample `sample` (a turn, or speech over Parley)."""
+
+    sample: int
+
+
 @dataclass(frozen=True)
 class Transcribe:
     """Start speech-to-text on the turn so far, speculatively: the user may go on."""
@@ -97,7 +105,7 @@ class Partial:
 
 
 Event = SpeechStarted | SpeechPaused | SpeechResumed | SpeechEnded | Transcribed | Heard
-Action = Transcribe | Wait | Respond | BargeIn | Duck | Backchannel | PauseHeard | Partial
+Action = Started | Transcribe | Wait | Respond | BargeIn | Duck | Backchannel | PauseHeard | Partial
 
 
 class TurnTaker:
@@ -119,14 +127,50 @@ class TurnTaker:
         self._rate = rate
         self.speculate = speculate
         self.barge_in = barge_in
+        # Without speculation (the naive baseline) every turn waits end_silence_ms; with it, a turn
+        # waits as long as an unfinished one might, until its transcript says otherwise.
+        self.endpointer = Endpointer(vad, rate, default_wait_ms=vad.unfinished_wait_ms if speculate else None)
+        self._continues_from: int | None = None  # a turn cut in on before its transcript reached the dialogue
         self._running: SpeechPaused | None = None  # the speculation being transcribed
         self._queued: SpeechPaused | None = None  # a later pause, waiting for it
         self._quiet_at: int | None = None  # the end of the turn's audio while the user is quiet in it
-        self._speculated: int | None = None  # the end of the latest speculation in this turn
+        self._speculated: tuple[int, int] | None = None  # the span of the latest speculation in this turn
         self._overlap: int | None = None  # where speech over Parley began, while it is undecided
 
+    def listen(self, chunk: AudioChunk, end: int) -> list[Event]:
+        """The events a chunk of input brings (echo already made quiet), heard up to sample `end`."""
+        return [*self.endpointer.feed(chunk), Heard(end)]
+
+    def take(self, event: Event, agent_talking: bool = False) -> list[Action]:
+        """What `event` calls for, with what concerns the endpointer already done: the session carries out the rest."""
+        return self._carried(self.handle(event, agent_talking))
+
     def handle(self, event: Event, agent_talking: bool = False) -> list[Action]:
+        """The decision alone (the endpointer's new wait a `Wait`): for tests and for `take`."""
         return TURN_EVENTS[type(event)](self, event, agent_talking)
+
+    def _carried(self, actions: list[Action]) -> list[Action]:
+        """A new wait given to the endpointer (which may end the turn now), a backchannel's turn forgotten."""
+        done: list[Action] = []
+        for action in actions:
+            if isinstance(action, Wait):
+                ended = self.endpointer.wait(action.ms)
+                done += self._carried(self.handle(ended)) if ended is not None else []
+                continue
+            if isinstance(action, Backchannel):
+                self.endpointer.forget_turn()
+            done.append(action)
+        return done
+
+    def reply_cut(self, turn_start: int | None, transcript_read: bool) -> None:
+        """The reply to the turn from `turn_start` was cut in on. If its transcript never reached the
+        dialogue, the endpoint came too early: the caller went on, and the next turn starts there."""
+        if turn_start is not None and not transcript_read:
+            self._continues_from = turn_start
+
+    @property
+    def in_speech(self) -> bool:
+        return self.endpointer.in_speech
 
     def input_over(self) -> None:
         """No more audio: a transcript that comes in now ends nothing."""
@@ -139,6 +183,9 @@ class TurnTaker:
     # --- speech over Parley: a backchannel or a barge-in ----------------------------------------
 
     def _started(self, event: SpeechStarted, agent_talking: bool) -> list[Action]:
+        return [Started(event.sample), *self._overlap_started(event, agent_talking)]
+
+    def _overlap_started(self, event: SpeechStarted, agent_talking: bool) -> list[Action]:
         if not (self.barge_in and agent_talking):
             return []
         if not self.speculate:
@@ -189,7 +236,7 @@ class TurnTaker:
         return self._running is not None and self._running.end == end and self._queued is None
 
     def _start(self, pause: SpeechPaused) -> list[Action]:
-        self._running, self._speculated = pause, pause.end
+        self._running, self._speculated = pause, (pause.start, pause.end)
         return [Transcribe(pause.start, pause.end)]
 
     def _transcribed(self, event: Transcribed, agent_talking: bool) -> list[Action]:
@@ -227,9 +274,12 @@ class TurnTaker:
         return int(wait)
 
     def _ended(self, event: SpeechEnded) -> Respond:
-        speculated = self._speculated == event.end
+        """The turn, from where an earlier one that was cut in on began; answered from the speculation if it covers all of it."""
+        earlier, self._continues_from = self._continues_from, None
+        start = event.start if earlier is None else min(event.start, earlier)
+        speculated = self._speculated == (start, event.end)
         self._forget()
-        return Respond(event.start, event.end, speculated)
+        return Respond(start, event.end, speculated)
 
 
 # Every event the turn-taker takes, and what reads it; one with no entry raises KeyError.

@@ -35,7 +35,7 @@ class PhoneCall:
     def __init__(self, config: Config, rate: int, label: str):
         self.config = config
         self.label = label  # for the logs: the SIP Call-ID or the AudioSocket UUID
-        self.source = PushedSource(AudioFormat(rate), config.audio.sample_rate, config.audio.input_queue_chunks)
+        self.source = PushedSource(AudioFormat(rate), config.audio.sample_rate)
         self.speaker = PacketSpeaker(rate, config.session.playback_ahead_ms / 1000)
         self.heard_at = time.monotonic()  # the caller's last audio
         self.hung_up = asyncio.Event()

@@ -262,7 +262,7 @@ class ParleyServer:
     async def _converse(self, connection: ServerConnection, hello: Hello, audio: AudioFormat, session_id: str,
                         restaurant: Restaurant) -> None:
         config, outbox = restaurant.config, Outbox()
-        source = PushedSource(audio, config.audio.sample_rate, config.audio.input_queue_chunks)
+        source = PushedSource(audio, config.audio.sample_rate)
         speaker = WebSocketSpeaker(outbox, self.engines.tts.format, config.session.playback_ahead_ms / 1000)
 
         def on_event(event: Event) -> None:
