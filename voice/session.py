@@ -54,9 +54,9 @@ HISTORY_SECONDS = 60  # input audio kept for the turn being spoken; longer turns
 @dataclass
 class Speculation:
     """Speech-to-text started on a pause, before anyone knows the turn is over. Its transcript is
-    used only if the turn ends where it was taken; nothing is said before the endpoint confirms."""
+    used only if the turn-taker says it covers the turn (`Respond.speculated`); nothing is said before
+    the endpoint confirms."""
 
-    start: int
     end: int  # the last voiced sample it covers
     task: asyncio.Task  # -> (the transcript, seconds it took)
 
@@ -222,7 +222,7 @@ class Session:
         expect = self.brain.listening().expect
         stale = lambda: not self.turns.wants(span.end)  # noqa: E731 - the caller spoke on and paused again
         task = asyncio.create_task(self.engines.stt_queue.transcribe(audio, expect, speculative=True, stale=stale))
-        speculation = Speculation(span.start, span.end, task)
+        speculation = Speculation(span.end, task)
         self._speculation = speculation
         task.add_done_callback(lambda _: self._transcribed(speculation))
 
