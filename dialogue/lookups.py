@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from parley.dialogue import phrases
 from parley.dialogue.disclosure import second_for_booking
-from parley.dialogue.moves import Action
+from parley.dialogue.moves import Move
 from parley.dialogue.nlu import plausible_phone
 from parley.dialogue.state import Draft, Expecting, Task
 from parley.dialogue.types import Booking
@@ -23,7 +23,7 @@ class Lookups:
     def __init__(self, manager: DialogueManager):
         self.m = manager
 
-    def start(self, task: Task, phone: str | None) -> list[Action]:
+    def start(self, task: Task, phone: str | None) -> list[Move]:
         """A change, cancellation or check begun: looked up at once when we have a number, else asked for."""
         state = self.m.state
         state.task = task
@@ -32,7 +32,7 @@ class Lookups:
         state.expecting = Expecting.PHONE_LOOKUP
         return self.m.say(phrases.ask_lookup(task))
 
-    def look_up(self, phone: str | None, name: str | None) -> list[Action]:
+    def look_up(self, phone: str | None, name: str | None) -> list[Move]:
         state = self.m.state
         found = self.m.calendar.find(phone=phone, name=name, today=state.now.date())
         if not found:
@@ -43,7 +43,7 @@ class Lookups:
             return self.m.recognition.ask_second(second_for_booking(booking, found_by_phone=phone is not None))
         return self.found(booking)
 
-    def found(self, booking: Booking) -> list[Action]:
+    def found(self, booking: Booking) -> list[Move]:
         """A booking the caller may hear about: described, then checked, cancelled or changed."""
         state = self.m.state
         state.existing = booking
@@ -59,7 +59,7 @@ class Lookups:
         state.expecting = Expecting.CHANGE_WHAT
         return self.m.say(f"I have {described}.", "What would you like to change?")
 
-    def _not_found(self, phone: str | None) -> list[Action]:
+    def _not_found(self, phone: str | None) -> list[Move]:
         """Ask again for the number of a booking we cannot find, a number of an unlikely length digit
         by digit; after that, stop asking and offer what else we can do."""
         state = self.m.state

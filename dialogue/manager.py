@@ -18,13 +18,13 @@ from parley.dialogue.domain import Domain
 from parley.dialogue.identity import Identity
 from parley.dialogue.lookups import Lookups
 from parley.dialogue.moves import (
-    Action,
     AsideAnswered,
     CommitFailed,
     Committed,
+    DialogueEvent,
     EndCall,
-    Event,
     Forgotten,
+    Move,
     Say,
     UserSaid,
 )
@@ -36,7 +36,7 @@ from parley.dialogue.state import SLOTS, CallState, Expecting, Task
 from parley.dialogue.turn_end import Expect, Listening
 from parley.dialogue.types import Calendar, Caller, Directory
 
-Answer = Callable[["DialogueManager", Understanding], "list[Action] | None"]
+Answer = Callable[["DialogueManager", Understanding], "list[Move] | None"]
 
 LISTENING = {
     Expecting.CONFIRM: Expect.YES_NO, Expecting.IDENTITY: Expect.YES_NO, Expecting.CONFIRM_FORGET: Expect.YES_NO,
@@ -62,7 +62,7 @@ class DialogueManager:
         self.slots, self.lookups = SlotFilling(self), Lookups(self)
         self.recognition, self.repair = Recognition(self), Repair(self)
 
-    def handle(self, event: Event, now: datetime) -> list[Action]:
+    def handle(self, event: DialogueEvent, now: datetime) -> list[Move]:
         self.state.now = now
         return EVENTS[type(event)](self, event)
 
@@ -91,7 +91,7 @@ class DialogueManager:
         second = self.state.identity.second
         return second.kind if self.state.expecting == Expecting.VERIFY and second else self.state.expecting
 
-    def say(self, *sentences: str) -> list[Action]:
+    def say(self, *sentences: str) -> list[Move]:
         """The reply, after what the turn owes first ("Welcome back, Sam.")."""
         preface, self.state.preface = self.state.preface, []
         text = " ".join(s for s in (*preface, *sentences) if s)
@@ -100,7 +100,7 @@ class DialogueManager:
 
     # --- events ---------------------------------------------------------------------------
 
-    def _said(self, event: UserSaid) -> list[Action]:
+    def _said(self, event: UserSaid) -> list[Move]:
         state = self.state
         state.turn += 1
         u = event.meaning or understand(event.text, state.now.date(), self.asked_as())
@@ -111,12 +111,12 @@ class DialogueManager:
         noticed, state.noticed = state.noticed, []
         return noticed + actions
 
-    def _commit_failed(self, _: CommitFailed) -> list[Action]:
+    def _commit_failed(self, _: CommitFailed) -> list[Move]:
         self.state.turn += 1
         self.state.draft.at = None
         return self.say("I'm sorry, that table was just taken.", self.slots.offer_times())
 
-    def _committed(self, event: Committed) -> list[Action]:
+    def _committed(self, event: Committed) -> list[Move]:
         """The store made `booking`; tell the caller and move on."""
         done = phrases.cancelled if self.state.task == Task.CANCEL else phrases.booked
         text = done(event.booking, self.state.now.date())
@@ -124,13 +124,13 @@ class DialogueManager:
         self.state.expecting = Expecting.ANYTHING_ELSE
         return self.say(text, "Is there anything else I can do for you?")
 
-    def _forgotten(self, _: Forgotten) -> list[Action]:
+    def _forgotten(self, _: Forgotten) -> list[Move]:
         self.state.identity.caller = self.state.identity.candidate = None
         self.state.end_task()
         self.state.expecting = Expecting.ANYTHING_ELSE
         return self.say("Done. I've forgotten everything about you.", "Is there anything else I can do for you?")
 
-    def _aside_answered(self, event: AsideAnswered) -> list[Action]:
+    def _aside_answered(self, event: AsideAnswered) -> list[Move]:
         """After an answer off the subject: back to the question in hand (what the caller heard is both)."""
         back = self.repair.question() or "Can I help you with a table?"
         self.state.last_said = f"{event.answer} {back}"
@@ -138,7 +138,7 @@ class DialogueManager:
 
     # --- the caller's words ---------------------------------------------------------------
 
-    def _understood(self, u: Understanding) -> list[Action]:
+    def _understood(self, u: Understanding) -> list[Move]:
         first, then = ANSWERS.get(self.state.expecting, (None, None))
         for answer in (DialogueManager._global, first, DialogueManager._task_switch, then or DialogueManager._slot):
             actions = answer(self, u) if answer else None
@@ -147,7 +147,7 @@ class DialogueManager:
                 return actions
         return self.repair.misunderstanding()
 
-    def _global(self, u: Understanding) -> list[Action] | None:
+    def _global(self, u: Understanding) -> list[Move] | None:
         """Questions that can come at any point, and leave the task where it was."""
         state, intents = self.state, u.intents
         for request in ("forget", "recall", "remember"):
@@ -161,7 +161,7 @@ class DialogueManager:
             return [*self.say(phrases.goodbye()), EndCall()]
         return self._asked_about(u) or self._small_talk(u)
 
-    def _asked_about(self, u: Understanding) -> list[Action] | None:
+    def _asked_about(self, u: Understanding) -> list[Move] | None:
         """The restaurant's hours, its address, what Parley can do; or something it cannot answer."""
         state, intents, resume = self.state, u.intents, self.repair.question()
         asks_only_a_day = u.act == "ask" and u.day and not (u.party_size or u.clock or set(intents) & TASK_INTENTS)
@@ -178,7 +178,7 @@ class DialogueManager:
             return self.say(phrases.OUT_OF_DOMAIN, resume or "How can I help?")
         return None
 
-    def _small_talk(self, u: Understanding) -> list[Action] | None:
+    def _small_talk(self, u: Understanding) -> list[Move] | None:
         state, intents = self.state, u.intents
         if state.expecting == Expecting.ANYTHING_ELSE and "no" in intents:
             return [*self.say(phrases.goodbye()), EndCall()]
@@ -188,7 +188,7 @@ class DialogueManager:
             return self.say("You're welcome. Anything else?")
         return None
 
-    def _task_switch(self, u: Understanding) -> list[Action] | None:
+    def _task_switch(self, u: Understanding) -> list[Move] | None:
         state = self.state
         for task in (Task.CANCEL, Task.CHANGE, Task.CHECK, Task.BOOK):
             if task in u.intents and task != state.task and not (task == Task.CHANGE and state.task == Task.BOOK):
@@ -201,7 +201,7 @@ class DialogueManager:
 
     # --- answers, by what was asked ------------------------------------------------------
 
-    def _confirmation(self, u: Understanding) -> list[Action] | None:
+    def _confirmation(self, u: Understanding) -> list[Move] | None:
         """Yes or no, or a change, to the booking read back."""
         if self.slots.apply(u):
             return self.slots.next()
@@ -212,13 +212,13 @@ class DialogueManager:
             return self.say("No problem. What should I change?")
         return self._unchanged(u)
 
-    def _correction(self, u: Understanding) -> list[Action] | None:
+    def _correction(self, u: Understanding) -> list[Move] | None:
         """What to change, in a booking found or read back."""
         if self.slots.apply(u):
             return self.slots.next()
         return self._unchanged(u)
 
-    def _unchanged(self, u: Understanding) -> list[Action] | None:
+    def _unchanged(self, u: Understanding) -> list[Move] | None:
         """A detail said again just as we have it, while the booking is read back: a name the caller
         says is wrong is one we keep mishearing, so it is spelled; anything else, read back again."""
         disputed = u.act == "correct" or self.state.expecting == Expecting.CORRECTION
@@ -228,10 +228,10 @@ class DialogueManager:
             return self.slots.next()
         return None
 
-    def _lookup_answer(self, u: Understanding) -> list[Action] | None:
+    def _lookup_answer(self, u: Understanding) -> list[Move] | None:
         return self.lookups.look_up(u.phone, u.name) if u.phone or u.name else None
 
-    def _name_answer(self, u: Understanding) -> list[Action] | None:
+    def _name_answer(self, u: Understanding) -> list[Move] | None:
         """The name asked for; or, asked to spell it, the name as spelled, else the one we had, read back."""
         state = self.state
         if state.spelling is None:
@@ -242,14 +242,14 @@ class DialogueManager:
         self.slots.apply(replace(u, name=None))  # a number or a time said with it still counts; the name is done
         return self.slots.next()
 
-    def _party_size_answer(self, u: Understanding) -> list[Action] | None:
+    def _party_size_answer(self, u: Understanding) -> list[Move] | None:
         state = self.state
         if state.task is not None and state.suggested and "no" in u.intents and not u.bare_number:
             state.suggested = None
             return self.say("No problem.", phrases.ask("party_size", 0, state.draft))
         return self._slot(u)
 
-    def _time_answer(self, u: Understanding) -> list[Action] | None:
+    def _time_answer(self, u: Understanding) -> list[Move] | None:
         state = self.state
         if state.task is not None and state.offered and not u.clock and (picked := self.slots.picked(u)):
             state.draft.at = picked
@@ -258,7 +258,7 @@ class DialogueManager:
             return self.say(f"Which would you like: {phrases.either(state.offered)}?")
         return self._slot(u)
 
-    def _slot(self, u: Understanding) -> list[Action] | None:
+    def _slot(self, u: Understanding) -> list[Move] | None:
         """Any detail of a booking, whatever was asked; the first one starts a booking."""
         state = self.state
         if state.task is None:
@@ -271,7 +271,7 @@ class DialogueManager:
 
 
 # Rule 1 of h11: every transition in one place. An event with no entry here raises KeyError.
-EVENTS: dict[type, Callable[[DialogueManager, Any], list[Action]]] = {
+EVENTS: dict[type, Callable[[DialogueManager, Any], list[Move]]] = {
     UserSaid: DialogueManager._said,
     CommitFailed: DialogueManager._commit_failed,
     Committed: DialogueManager._committed,

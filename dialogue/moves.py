@@ -39,7 +39,7 @@ class AsideAnswered:
     answer: str
 
 
-Event = UserSaid | CommitFailed | Committed | Forgotten | AsideAnswered
+DialogueEvent = UserSaid | CommitFailed | Committed | Forgotten | AsideAnswered
 
 
 # Actions out.
@@ -84,4 +84,4 @@ class Forget:
     caller: Caller
 
 
-Action = Say | Commit | Cancel | EndCall | Recognized | Forget | Attention
+Move = Say | Commit | Cancel | EndCall | Recognized | Forget | Attention

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from parley.dialogue import phrases
 from parley.dialogue.disclosure import NOT_MATCHED, SecondDetail
-from parley.dialogue.moves import Action, Forget, Recognized
+from parley.dialogue.moves import Forget, Move, Recognized
 from parley.dialogue.nlu import Understanding
 from parley.dialogue.state import Expecting, Task
 from parley.dialogue.types import Caller
@@ -63,7 +63,7 @@ class Recognition:
         if state.task == Task.BOOK:
             self.m.slots.prefill()
 
-    def memory_request(self, request: str | None, u: Understanding) -> list[Action]:
+    def memory_request(self, request: str | None, u: Understanding) -> list[Move]:
         state, directory = self.m.state, self.m.directory
         if directory is None:
             return self.m.say("I'm sorry, this line keeps no memory of callers.", self.m.repair.question())
@@ -92,13 +92,13 @@ class Recognition:
             return SecondDetail("name", caller.name, request=request, asked=u)
         return SecondDetail("phone", caller.phone or "", request=request, asked=u)
 
-    def ask_second(self, second: SecondDetail) -> list[Action]:
+    def ask_second(self, second: SecondDetail) -> list[Move]:
         self.m.state.identity.second, self.m.state.expecting = second, Expecting.VERIFY
         return self.m.say(second.question())
 
     # The answers to the questions memory asks, one per state (DialogueManager's table).
 
-    def second_given(self, u: Understanding) -> list[Action] | None:
+    def second_given(self, u: Understanding) -> list[Move] | None:
         state = self.m.state
         second, state.identity.second = state.identity.second, None
         if second is None:
@@ -112,7 +112,7 @@ class Recognition:
         state.identity.trusted, state.expecting = True, None
         return self.memory_request(second.request, second.asked or u)
 
-    def identified(self, u: Understanding) -> list[Action] | None:
+    def identified(self, u: Understanding) -> list[Move] | None:
         """The number asked for before a memory request: the request answered, if it is someone we know."""
         state = self.m.state
         if not u.phone:
@@ -123,7 +123,7 @@ class Recognition:
             return self.m.say("I don't have anything under that number.", "Is there anything else I can do for you?")
         return self.memory_request(request, u)
 
-    def is_it_you(self, u: Understanding) -> list[Action] | None:
+    def is_it_you(self, u: Understanding) -> list[Move] | None:
         """Yes or no to "are you the Sam Lee who has booked with us before?"."""
         state = self.m.state
         if not ("yes" in u.intents or "no" in u.intents) or u.phone:
@@ -137,7 +137,7 @@ class Recognition:
         state.expecting = Expecting.PHONE
         return self.m.say("Sorry, my mistake.", phrases.ask("phone", 0, state.draft))
 
-    def forget_confirmed(self, u: Understanding) -> list[Action] | None:
+    def forget_confirmed(self, u: Understanding) -> list[Move] | None:
         state = self.m.state
         if "yes" in u.intents and state.identity.caller:
             return [Forget(state.identity.caller)]

@@ -6,7 +6,7 @@ from datetime import time
 from typing import TYPE_CHECKING
 
 from parley.dialogue import phrases
-from parley.dialogue.moves import Action, Attention, EndCall
+from parley.dialogue.moves import Attention, EndCall, Move
 from parley.dialogue.state import SLOTS, Expecting
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class Repair:
     def __init__(self, manager: DialogueManager):
         self.m = manager
 
-    def misunderstanding(self) -> list[Action]:
+    def misunderstanding(self) -> list[Move]:
         state = self.m.state
         if state.preface and state.task is None:
             return self.m.say("How can I help you today?")  # "Hello, it's 555 4444": welcomed, nothing asked yet
@@ -82,7 +82,7 @@ class Repair:
             return phrases.ask(expecting, 0, draft)
         return QUESTIONS.get(expecting, "") if expecting else ""
 
-    def hand_over(self) -> list[Action]:
+    def hand_over(self) -> list[Move]:
         """A person, where a phone line can put the caller through to one; else when to call for one."""
         domain, today = self.m.domain, self.m.state.now.date()
         if self.m.phone_line and domain.staff_line:

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 from parley.dialogue.domain import Domain
 from parley.dialogue.manager import DialogueManager
 from parley.dialogue.moves import (
-    Action,
     Attention,
     Cancel,
     Commit,
@@ -23,6 +22,7 @@ from parley.dialogue.moves import (
     EndCall,
     Forget,
     Forgotten,
+    Move,
     Recognized,
     Say,
     UserSaid,
@@ -92,7 +92,7 @@ class ReservationBrain:
             if self.call:
                 self._remember(self.call.caller_said, said.text, self.manager.state.heard)
 
-    async def _act(self, action: Action) -> list[Action]:
+    async def _act(self, action: Move) -> list[Move]:
         """Carry out one of the manager's non-speech actions; returns what the manager says next."""
         if isinstance(action, EndCall):
             self.ended, self.hand_over_to = True, action.hand_over_to

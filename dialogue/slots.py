@@ -9,7 +9,7 @@ from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 from parley.dialogue import booking_rules, phrases
-from parley.dialogue.moves import Action, Cancel, Commit
+from parley.dialogue.moves import Cancel, Commit, Move
 from parley.dialogue.nlu import Clock, Understanding, doubtful_name, plausible_phone
 from parley.dialogue.state import Expecting, Task
 
@@ -84,7 +84,7 @@ class SlotFilling:
             return later
         return time(hour, clock.minute)
 
-    def next(self) -> list[Action]:
+    def next(self) -> list[Move]:
         """Check what we have, then ask for the next missing detail, or confirm."""
         problem = self._problem()
         if problem:
@@ -106,12 +106,12 @@ class SlotFilling:
         state.expecting = Expecting.CONFIRM
         return self.m.say(phrases.confirm(state.task, state.draft.booking(), state.now.date()))
 
-    def ask_spelling(self) -> list[Action]:
+    def ask_spelling(self) -> list[Move]:
         state = self.m.state
         state.spelling, state.draft.name, state.expecting = state.draft.name, None, Expecting.NAME
         return self.m.say(f"I have the name as {state.spelling}.", "Could you spell it for me, letter by letter?")
 
-    def _problem(self) -> list[Action] | None:
+    def _problem(self) -> list[Move] | None:
         state, domain = self.m.state, self.m.domain
         draft = state.draft
         if draft.name and doubtful_name(draft.name) and state.spelling is None and not state.name_doubted:
@@ -136,7 +136,7 @@ class SlotFilling:
             return self._time_problem(draft.day, draft.at)
         return None
 
-    def _time_problem(self, day: date, at: time) -> list[Action] | None:
+    def _time_problem(self, day: date, at: time) -> list[Move] | None:
         state = self.m.state
         seatings = self.m.domain.seating_times(day)
         if at not in seatings:
@@ -148,7 +148,7 @@ class SlotFilling:
             return self._not_at(f"We're fully booked at {phrases.clock(at)}.", self.offer_times(near=at))
         return None
 
-    def _not_at(self, why: str, offer: str) -> list[Action]:
+    def _not_at(self, why: str, offer: str) -> list[Move]:
         self.m.state.draft.at = None
         return self.m.say(why, offer)
 
@@ -196,14 +196,14 @@ class SlotFilling:
             draft.notes += new
             state.preface.append(f"I have noted your {' and '.join(new)}.")
 
-    def start(self, task: Task, u: Understanding) -> list[Action]:
+    def start(self, task: Task, u: Understanding) -> list[Move]:
         """A booking begun: what we know of the caller, then what they just said."""
         self.m.state.task = task
         self.prefill()
         self.apply(u)
         return self.next()
 
-    def go_ahead(self) -> list[Action]:
+    def go_ahead(self) -> list[Move]:
         """The caller said yes to the read-back: the booking made, changed or cancelled."""
         state = self.m.state
         if state.task == Task.CANCEL and state.existing:

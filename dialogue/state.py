@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 
 from parley.dialogue.identity import Identity
-from parley.dialogue.moves import Action
+from parley.dialogue.moves import Move
 from parley.dialogue.nlu import Clock, Understanding
 from parley.dialogue.types import Booking
 
@@ -89,7 +89,7 @@ class CallState:
     turn: int = 0
     now: datetime = datetime.min  # the time of the event being handled
     preface: list[str] = field(default_factory=list)  # said before the next reply ("Welcome back, Sam.")
-    noticed: list[Action] = field(default_factory=list)  # actions this turn owes besides what it says
+    noticed: list[Move] = field(default_factory=list)  # actions this turn owes besides what it says
 
     def snapshot(self) -> CallState:
         return copy.deepcopy(self)

@@ -13,7 +13,7 @@ from parley.dialogue.types import Transport
 from parley.edge.satellite import LINK_LOST, Journal, Link, SatelliteBrain
 from parley.voice.app.settings import Config
 from parley.voice.app.wiring import build_brain, voice_call
-from parley.voice.events import Event
+from parley.voice.events import SessionEvent
 from parley.voice.reply import Engines
 from parley.voice.speakable import speakable_pieces
 from parley.voice.streams import AudioSink, AudioSource
@@ -47,7 +47,7 @@ async def satellite_brain(config: Config, url: str, device_id: str, token: str, 
 
 
 async def run_satellite(config: Config, engines: Engines, source: AudioSource, speaker: AudioSink, url: str, device_id: str, token: str,
-                        home: Path, on_event: Callable[[Event], None] = lambda event: None, drain_seconds: float = 5.0) -> SatelliteBrain:
+                        home: Path, on_event: Callable[[SessionEvent], None] = lambda event: None, drain_seconds: float = 5.0) -> SatelliteBrain:
     """One call on the device, for as long as `source` delivers audio (or the call ends)."""
     engines.tts.remember(speakable_pieces(LINK_LOST))  # said the moment the link drops: no synthesis wait
     async with satellite_brain(config, url, device_id, token, home, drain_seconds=drain_seconds) as brain:

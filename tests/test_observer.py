@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typing
 
-from parley.voice.events import Event, TurnTrace
+from parley.voice.events import SessionEvent, TurnTrace
 from parley.voice.observer import METHODS, Observer
 
 
 def test_every_event_kind_has_its_own_method():
-    kinds = set(typing.get_args(Event))
+    kinds = set(typing.get_args(SessionEvent))
     assert set(METHODS) == kinds and len(set(METHODS.values())) == len(kinds)
     assert all(callable(getattr(Observer, name)) for name in METHODS.values())
 

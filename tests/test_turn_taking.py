@@ -6,14 +6,14 @@ from parley.dialogue.turn_end import Expect, Listening
 from parley.voice.turn_taking import (
     BACKCHANNEL_MAX_MS,
     DUCKED_GAIN,
-    Backchannel,
-    BargeIn,
-    Duck,
-    Heard,
+    HeardUpTo,
+    LetReplyRun,
     Partial,
     PauseHeard,
     Respond,
+    SetGain,
     Started,
+    StopReply,
     Transcribe,
     Transcribed,
     TurnTaker,
@@ -95,10 +95,10 @@ def test_no_transcript_waits_as_the_naive_baseline_does(turns, config):
 
 
 def test_the_user_starting_to_talk_over_parley_ducks_it_unless_barge_in_is_off(config):
-    assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=True) == [Started(0), Duck(DUCKED_GAIN)]
+    assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=True) == [Started(0), SetGain(DUCKED_GAIN)]
     assert TurnTaker(config.vad).handle(SpeechStarted(0), agent_talking=False) == [Started(0)]
     assert TurnTaker(config.vad, barge_in=False).handle(SpeechStarted(0), agent_talking=True) == [Started(0)]
-    assert TurnTaker(config.vad, speculate=False).handle(SpeechStarted(0), agent_talking=True) == [Started(0), BargeIn()]
+    assert TurnTaker(config.vad, speculate=False).handle(SpeechStarted(0), agent_talking=True) == [Started(0), StopReply()]
 
 
 def over_parley(turns, text, end=6400):
@@ -110,45 +110,45 @@ def over_parley(turns, text, end=6400):
 
 @pytest.mark.parametrize("text", ["Mm-hmm.", "Okay.", "Yeah, right.", "Uh-huh.", "Sure.", "Oh, I see.", "M H M", "HMM", "You"])
 def test_a_backchannel_lets_parley_go_on_at_full_volume_and_is_no_turn(turns, text):
-    assert over_parley(turns, text) == [Duck(1.0), Backchannel(text)]
-    assert turns.handle(Heard(16000), agent_talking=True) == []  # nothing left to decide
+    assert over_parley(turns, text) == [SetGain(1.0), LetReplyRun(text)]
+    assert turns.handle(HeardUpTo(16000), agent_talking=True) == []  # nothing left to decide
 
 
 @pytest.mark.parametrize("text", ["Wait.", "No.", "Sorry?", "What time?", "Actually make it Friday", "Hm?", "Okay?"])
 def test_anything_else_said_over_parley_barges_in_at_its_first_transcript(turns, text):
-    assert over_parley(turns, text)[0] == BargeIn()
+    assert over_parley(turns, text)[0] == StopReply()
 
 
 def test_speech_over_parley_longer_than_a_backchannel_barges_in_before_any_transcript(turns, config):
     turns.handle(SpeechStarted(0), agent_talking=True)
-    assert turns.handle(Heard(BACKCHANNEL_MAX_MS * 16), agent_talking=True) == []
-    assert turns.handle(Heard(BACKCHANNEL_MAX_MS * 16 + 320), agent_talking=True) == [BargeIn()]
-    assert turns.handle(Heard(BACKCHANNEL_MAX_MS * 32), agent_talking=True) == []  # once
+    assert turns.handle(HeardUpTo(BACKCHANNEL_MAX_MS * 16), agent_talking=True) == []
+    assert turns.handle(HeardUpTo(BACKCHANNEL_MAX_MS * 16 + 320), agent_talking=True) == [StopReply()]
+    assert turns.handle(HeardUpTo(BACKCHANNEL_MAX_MS * 32), agent_talking=True) == []  # once
 
 
 def test_a_short_backchannel_then_quiet_waits_for_its_transcript_however_slow(turns):
     turns.handle(SpeechStarted(0), agent_talking=True)
     turns.handle(SpeechPaused(0, 6400), agent_talking=True)
-    assert turns.handle(Heard(BACKCHANNEL_MAX_MS * 32), agent_talking=True) == []
-    assert turns.handle(Transcribed(6400, "Mhm.", ASKING), agent_talking=True) == [Duck(1.0), Backchannel("Mhm.")]
+    assert turns.handle(HeardUpTo(BACKCHANNEL_MAX_MS * 32), agent_talking=True) == []
+    assert turns.handle(Transcribed(6400, "Mhm.", ASKING), agent_talking=True) == [SetGain(1.0), LetReplyRun("Mhm.")]
 
 
 def test_okay_said_as_parley_finishes_is_an_answer_not_a_backchannel(turns, config):
     turns.handle(SpeechStarted(0), agent_talking=True)
     turns.handle(SpeechPaused(0, 6400), agent_talking=True)
     assert turns.handle(Transcribed(6400, "Okay.", ASKING), agent_talking=False) == [
-        Duck(1.0), Partial("Okay."), Wait(config.vad.finished_wait_ms)]
+        SetGain(1.0), Partial("Okay."), Wait(config.vad.finished_wait_ms)]
 
 
 def test_a_turn_over_parley_that_ends_undecided_barges_in_then_is_answered(turns):
     turns.handle(SpeechStarted(0), agent_talking=True)
-    assert turns.handle(SpeechEnded(0, 6400), agent_talking=True) == [BargeIn(), Respond(0, 6400, speculated=False)]
+    assert turns.handle(SpeechEnded(0, 6400), agent_talking=True) == [StopReply(), Respond(0, 6400, speculated=False)]
 
 
 def test_a_failed_transcript_of_speech_over_parley_barges_in(turns):
     turns.handle(SpeechStarted(0), agent_talking=True)
     turns.handle(SpeechPaused(0, 6400), agent_talking=True)
-    assert turns.handle(Transcribed(6400, None, ASKING), agent_talking=True) == [BargeIn()]  # the long wait stays
+    assert turns.handle(Transcribed(6400, None, ASKING), agent_talking=True) == [StopReply()]  # the long wait stays
 
 
 def test_the_naive_baseline_never_speculates(config):

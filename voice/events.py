@@ -95,7 +95,7 @@ class TurnFailedEvent:
     error: str  # why this turn got no (complete) reply; the session goes on listening
 
 
-Event = (
+SessionEvent = (
     SpeechStartedEvent
     | EndpointEvent
     | TranscriptEvent

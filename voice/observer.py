@@ -13,8 +13,8 @@ from parley.voice.events import (
     BackchannelEvent,
     BargeInEvent,
     EndpointEvent,
-    Event,
     PartialTranscriptEvent,
+    SessionEvent,
     SpeechStartedEvent,
     StateEvent,
     TranscriptEvent,
@@ -26,7 +26,7 @@ from parley.voice.events import (
 class Observer:
     """Called with each event; the event goes to the method named for its kind (METHODS)."""
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: SessionEvent) -> None:
         getattr(self, METHODS[type(event)])(event)
 
     def speech_started(self, event: SpeechStartedEvent) -> None:

@@ -17,8 +17,8 @@ from parley.voice.events import (
     AudioDroppedEvent,
     BackchannelEvent,
     BargeInEvent,
-    Event,
     PartialTranscriptEvent,
+    SessionEvent,
     StateEvent,
     TranscriptEvent,
     TurnFailedEvent,
@@ -326,7 +326,7 @@ def _satellite_message(kind: object, message: Any) -> SatelliteMessage:
     raise ValueError(kind)
 
 
-def event_message(event: Event) -> BrowserMessage | None:
+def event_message(event: SessionEvent) -> BrowserMessage | None:
     """The message a session event becomes for the client; None for events it does not need."""
     to_message = EVENT_MESSAGES.get(type(event))
     return to_message(event) if to_message else None

@@ -12,7 +12,7 @@ from parley.dialogue.turn_end import Expect
 from parley.voice.audio import AudioChunk
 from parley.voice.events import (
     AgentTextEvent,
-    Event,
+    SessionEvent,
     SpokenPiece,
     SpokenReply,
     StateEvent,
@@ -24,7 +24,7 @@ from parley.voice.events import (
 from parley.voice.speakable import SpeakableSplitter, speakable_pieces
 from parley.voice.streams import AudioSink
 from parley.voice.stt import SpeechToText
-from parley.voice.stt_queue import SttQueue, Transcript
+from parley.voice.stt_queue import SttQueue, SttResult
 from parley.voice.tts import TextToSpeech
 
 
@@ -47,7 +47,7 @@ class ReplyRun:
     audio: AudioChunk
     last_speech_at: float  # loop time of the user's last speech sample
     spoken: SpokenReply
-    transcript: asyncio.Future | None = None  # -> Transcript: speculative STT of exactly this audio, or typed text
+    transcript: asyncio.Future | None = None  # -> SttResult: speculative STT of exactly this audio, or typed text
     turn_start: int | None = None  # the user turn's first sample; None for a greeting
     task: asyncio.Task = field(init=False)  # set as soon as the run is made: the task needs the run
     agent_turn: Turn | None = None
@@ -68,7 +68,7 @@ async def speak_reply(
     brain: Brain,
     speaker: AudioSink,
     history: list[Turn],
-    on_event: Callable[[Event], None],
+    on_event: Callable[[SessionEvent], None],
     streaming: bool = True,
 ) -> None:
     loop = asyncio.get_running_loop()
@@ -90,7 +90,7 @@ async def _transcript(run: ReplyRun, engines: Engines, expect: Expect | None) ->
     """The speculative transcript when one was taken of this very turn (often done already)."""
     if run.transcript is not None:
         try:
-            heard: Transcript = await run.transcript
+            heard: SttResult = await run.transcript
             run.marks["stt_compute"], run.marks["speculated"] = heard.compute_seconds, 1.0
             return heard.text
         except Exception:  # noqa: BLE001 - a failed or shed speculation is done the ordinary way
@@ -101,7 +101,7 @@ async def _transcript(run: ReplyRun, engines: Engines, expect: Expect | None) ->
 
 
 async def speak_greeting(run: ReplyRun, text: str, tts: TextToSpeech, speaker: AudioSink,
-                         history: list[Turn], on_event: Callable[[Event], None]) -> None:
+                         history: list[Turn], on_event: Callable[[SessionEvent], None]) -> None:
     """The call's opening line: spoken like a reply, but with no user turn to time."""
     try:
         for piece in speakable_pieces(text):
@@ -118,7 +118,7 @@ def _record(run: ReplyRun, history: list[Turn]) -> None:
 
 
 async def _say_streaming(run: ReplyRun, text: str, tts: TextToSpeech, brain: Brain,
-                         speaker: AudioSink, on_event: Callable[[Event], None]) -> None:
+                         speaker: AudioSink, on_event: Callable[[SessionEvent], None]) -> None:
     """Each piece goes to synthesis as soon as the splitter completes it."""
     splitter = SpeakableSplitter()
     async with aclosing(brain.reply(text)) as stream:
@@ -131,7 +131,7 @@ async def _say_streaming(run: ReplyRun, text: str, tts: TextToSpeech, brain: Bra
 
 
 async def _say_piece(run: ReplyRun, piece: str, tts: TextToSpeech, speaker: AudioSink,
-                     on_event: Callable[[Event], None]) -> None:
+                     on_event: Callable[[SessionEvent], None]) -> None:
     on_event(AgentTextEvent(piece))
     spoken = SpokenPiece(piece)
     run.spoken.pieces.append(spoken)
@@ -142,7 +142,7 @@ async def _say_piece(run: ReplyRun, piece: str, tts: TextToSpeech, speaker: Audi
 
 
 async def _say_whole(run: ReplyRun, text: str, tts: TextToSpeech, brain: Brain,
-                     speaker: AudioSink, on_event: Callable[[Event], None]) -> None:
+                     speaker: AudioSink, on_event: Callable[[SessionEvent], None]) -> None:
     """The naive baseline: the whole reply text, then all of its audio, then playback."""
     async with aclosing(brain.reply(text)) as stream:
         reply = "".join([part async for part in stream]).strip()
@@ -156,7 +156,7 @@ async def _say_whole(run: ReplyRun, text: str, tts: TextToSpeech, brain: Brain,
         await _play(run, chunk, speaker, on_event)
 
 
-async def _play(run: ReplyRun, chunk: AudioChunk, speaker: AudioSink, on_event: Callable[[Event], None]) -> None:
+async def _play(run: ReplyRun, chunk: AudioChunk, speaker: AudioSink, on_event: Callable[[SessionEvent], None]) -> None:
     if "first_audio" not in run.marks:
         run.marks["first_audio"] = asyncio.get_running_loop().time()
         if trace := _trace(run):  # a greeting has no turn to time

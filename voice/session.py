@@ -19,8 +19,8 @@ from parley.voice.events import (
     BackchannelEvent,
     BargeInEvent,
     EndpointEvent,
-    Event,
     PartialTranscriptEvent,
+    SessionEvent,
     SpeechStartedEvent,
     SpokenReply,
     StateEvent,
@@ -30,21 +30,21 @@ from parley.voice.events import (
 from parley.voice.queues import DropOldestQueue, QueueClosed
 from parley.voice.reply import Engines, ReplyRun, speak_greeting, speak_reply
 from parley.voice.streams import AudioSink, AudioSource
-from parley.voice.stt_queue import Transcript
+from parley.voice.stt_queue import SttResult
 from parley.voice.turn_taking import (
-    Action,
-    Backchannel,
-    BargeIn,
-    Duck,
+    LetReplyRun,
     Partial,
     PauseHeard,
     Respond,
+    SetGain,
     Started,
+    StopReply,
     Transcribe,
     Transcribed,
+    TurnAction,
+    TurnInput,
     TurnTaker,
 )
-from parley.voice.turn_taking import Event as TurnEvent
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class Session:
         brain: Brain,
         source: AudioSource,
         speaker: AudioSink,
-        on_event: Callable[[Event], None] = lambda event: None,
+        on_event: Callable[[SessionEvent], None] = lambda event: None,
         streaming: bool = True,
         hang_up: bool = True,
     ):
@@ -188,14 +188,14 @@ class Session:
             for event in self.turns.listen(heard, self._audio.end):
                 await self._decide(event)
 
-    async def _decide(self, event: TurnEvent) -> None:
+    async def _decide(self, event: TurnInput) -> None:
         for action in self.turns.take(event, self._agent_talking()):
-            if isinstance(action, BargeIn):
+            if isinstance(action, StopReply):
                 await self._barge_in(self._reply)  # before the next event is decided: Parley has stopped
             else:
                 self._act(action)
 
-    def _act(self, action: Action) -> None:
+    def _act(self, action: TurnAction) -> None:
         """Carry out what the turn-taker decided; a barge-in decided here (in a callback) runs as a task."""
         getattr(self, CARRY_OUT[type(action)])(action)
 
@@ -203,10 +203,10 @@ class Session:
         self.on_event(SpeechStartedEvent(action.sample))
         self.on_event(StateEvent("hearing"))
 
-    def _cut_in(self, _: BargeIn) -> None:
+    def _cut_in(self, _: StopReply) -> None:
         self._background(self._barge_in(self._reply))  # the reply being cut is the one playing now
 
-    def _duck(self, action: Duck) -> None:
+    def _duck(self, action: SetGain) -> None:
         self.speaker.duck(action.gain)
 
     def _pause_heard(self, action: PauseHeard) -> None:
@@ -232,7 +232,7 @@ class Session:
         for action in self.turns.take(Transcribed(speculation.end, text, self.brain.listening()), self._agent_talking()):
             self._act(action)
 
-    def _backchanneled(self, action: Backchannel) -> None:
+    def _backchanneled(self, action: LetReplyRun) -> None:
         """"Mhm" over Parley: no turn (the turn-taker forgot it), kept in memory as what it was."""
         self._speculation = None
         self.brain.backchannel_heard(action.text)
@@ -287,7 +287,7 @@ class Session:
         await self._barge_in(self._reply)
         loop = asyncio.get_running_loop()
         transcript: asyncio.Future = loop.create_future()
-        transcript.set_result(Transcript(text, 0.0))
+        transcript.set_result(SttResult(text, 0.0))
         run = ReplyRun(audio=AudioChunk(b""), last_speech_at=loop.time(), spoken=SpokenReply(), transcript=transcript)
         run.task = asyncio.create_task(self._reply_after(None, run))
         self._reply = run
@@ -356,9 +356,9 @@ class Session:
 # in `_decide` instead, so that Parley has stopped before the next event is decided).
 CARRY_OUT: dict[type, str] = {
     Started: "_started",
-    BargeIn: "_cut_in",
-    Duck: "_duck",
-    Backchannel: "_backchanneled",
+    StopReply: "_cut_in",
+    SetGain: "_duck",
+    LetReplyRun: "_backchanneled",
     Transcribe: "_speculate",
     Respond: "_respond",
     PauseHeard: "_pause_heard",

@@ -24,7 +24,7 @@ class Dropped(Exception):
 
 
 @dataclass(frozen=True)
-class Transcript:
+class SttResult:
     text: str
     compute_seconds: float  # the engine's time on it
     wait_seconds: float = 0.0  # time in the queue before the engine took it
@@ -42,7 +42,7 @@ class SttQueue:
     _waiting: deque[asyncio.Future] = field(default_factory=deque)
 
     async def transcribe(self, audio: AudioChunk, expect: Expect | None = None, speculative: bool = False,
-                         stale: Callable[[], bool] = lambda: False) -> Transcript:
+                         stale: Callable[[], bool] = lambda: False) -> SttResult:
         """The transcript of `audio`. A speculation is shed (Shed) when anything is running or waiting,
         and dropped (Dropped) if `stale()` by the time the engine is free for it."""
         if speculative and (self._running >= self.workers or self._waiting):
@@ -58,7 +58,7 @@ class SttQueue:
         work = asyncio.ensure_future(asyncio.to_thread(_timed, self.stt, audio, expect))
         work.add_done_callback(lambda _: self._release())  # the slot is the thread's: a cancelled caller does not free it
         text, seconds = await asyncio.shield(work)
-        return Transcript(text, seconds, waited)
+        return SttResult(text, seconds, waited)
 
     async def _slot(self) -> None:
         if self._running < self.workers and not self._waiting:

@@ -33,7 +33,7 @@ class Transcribed:
 
 
 @dataclass(frozen=True)
-class Heard:
+class HeardUpTo:
     """The input has been heard up to sample `end` (every chunk: how long speech over Parley lasts)."""
 
     end: int
@@ -72,19 +72,19 @@ class Respond:
 
 
 @dataclass(frozen=True)
-class BargeIn:
+class StopReply:
     """The user started talking while Parley talks: stop the reply (and play the next at full volume)."""
 
 
 @dataclass(frozen=True)
-class Duck:
+class SetGain:
     """Play Parley's voice at `gain` from now on (1.0: full volume again)."""
 
     gain: float
 
 
 @dataclass(frozen=True)
-class Backchannel:
+class LetReplyRun:
     """What the user said over Parley was a backchannel: keep talking, and forget it as a turn."""
 
     text: str
@@ -104,8 +104,8 @@ class Partial:
     text: str
 
 
-Event = SpeechStarted | SpeechPaused | SpeechResumed | SpeechEnded | Transcribed | Heard
-Action = Started | Transcribe | Wait | Respond | BargeIn | Duck | Backchannel | PauseHeard | Partial
+TurnInput = SpeechStarted | SpeechPaused | SpeechResumed | SpeechEnded | Transcribed | HeardUpTo
+TurnAction = Started | Transcribe | Wait | Respond | StopReply | SetGain | LetReplyRun | PauseHeard | Partial
 
 
 class TurnTaker:
@@ -137,27 +137,27 @@ class TurnTaker:
         self._speculated: tuple[int, int] | None = None  # the span of the latest speculation in this turn
         self._overlap: int | None = None  # where speech over Parley began, while it is undecided
 
-    def listen(self, chunk: AudioChunk, end: int) -> list[Event]:
+    def listen(self, chunk: AudioChunk, end: int) -> list[TurnInput]:
         """The events a chunk of input brings (echo already made quiet), heard up to sample `end`."""
-        return [*self.endpointer.feed(chunk), Heard(end)]
+        return [*self.endpointer.feed(chunk), HeardUpTo(end)]
 
-    def take(self, event: Event, agent_talking: bool = False) -> list[Action]:
+    def take(self, event: TurnInput, agent_talking: bool = False) -> list[TurnAction]:
         """What `event` calls for, with what concerns the endpointer already done: the session carries out the rest."""
         return self._carried(self.handle(event, agent_talking))
 
-    def handle(self, event: Event, agent_talking: bool = False) -> list[Action]:
+    def handle(self, event: TurnInput, agent_talking: bool = False) -> list[TurnAction]:
         """The decision alone (the endpointer's new wait a `Wait`): for tests and for `take`."""
         return TURN_EVENTS[type(event)](self, event, agent_talking)
 
-    def _carried(self, actions: list[Action]) -> list[Action]:
+    def _carried(self, actions: list[TurnAction]) -> list[TurnAction]:
         """A new wait given to the endpointer (which may end the turn now), a backchannel's turn forgotten."""
-        done: list[Action] = []
+        done: list[TurnAction] = []
         for action in actions:
             if isinstance(action, Wait):
                 ended = self.endpointer.wait(action.ms)
                 done += self._carried(self.handle(ended)) if ended is not None else []
                 continue
-            if isinstance(action, Backchannel):
+            if isinstance(action, LetReplyRun):
                 self.endpointer.forget_turn()
             done.append(action)
         return done
@@ -182,46 +182,46 @@ class TurnTaker:
 
     # --- speech over Parley: a backchannel or a barge-in ----------------------------------------
 
-    def _started(self, event: SpeechStarted, agent_talking: bool) -> list[Action]:
+    def _started(self, event: SpeechStarted, agent_talking: bool) -> list[TurnAction]:
         return [Started(event.sample), *self._overlap_started(event, agent_talking)]
 
-    def _overlap_started(self, event: SpeechStarted, agent_talking: bool) -> list[Action]:
+    def _overlap_started(self, event: SpeechStarted, agent_talking: bool) -> list[TurnAction]:
         if not (self.barge_in and agent_talking):
             return []
         if not self.speculate:
-            return [BargeIn()]
+            return [StopReply()]
         self._overlap = event.sample
-        return [Duck(DUCKED_GAIN)]
+        return [SetGain(DUCKED_GAIN)]
 
-    def _overlap_heard(self, event: Heard, agent_talking: bool) -> list[Action]:
+    def _overlap_heard(self, event: HeardUpTo, agent_talking: bool) -> list[TurnAction]:
         """Still talking over Parley past a backchannel's length (a pause stops the count: "okay" then
         quiet waits for its transcript)."""
         talking = self._overlap is not None and self._quiet_at is None
         too_long = talking and (event.end - (self._overlap or 0)) * 1000 > BACKCHANNEL_MAX_MS * self._rate
         return self._settled(agent_talking) if too_long else []
 
-    def _settled(self, agent_talking: bool) -> list[Action]:
+    def _settled(self, agent_talking: bool) -> list[TurnAction]:
         return self._decided() if agent_talking else self._overlap_over()
 
-    def _decided(self) -> list[Action]:
+    def _decided(self) -> list[TurnAction]:
         """The speech over Parley takes the turn (if any was undecided)."""
         if self._overlap is None:
             return []
         self._overlap = None
-        return [BargeIn()]
+        return [StopReply()]
 
-    def _backchannel(self, text: str) -> list[Action]:
+    def _backchannel(self, text: str) -> list[TurnAction]:
         self._forget()
-        return [Duck(1.0), Backchannel(text)]
+        return [SetGain(1.0), LetReplyRun(text)]
 
-    def _resumed(self, event: SpeechResumed, agent_talking: bool) -> list[Action]:
+    def _resumed(self, event: SpeechResumed, agent_talking: bool) -> list[TurnAction]:
         self._quiet_at = self._queued = None
         return [PauseHeard(event.pause_ms)]
 
-    def _speech_ended(self, event: SpeechEnded, agent_talking: bool) -> list[Action]:
+    def _speech_ended(self, event: SpeechEnded, agent_talking: bool) -> list[TurnAction]:
         return [*self._settled(agent_talking), self._ended(event)]
 
-    def _paused(self, event: SpeechPaused, agent_talking: bool) -> list[Action]:
+    def _paused(self, event: SpeechPaused, agent_talking: bool) -> list[TurnAction]:
         self._quiet_at = event.end
         if not self.speculate:
             return []
@@ -235,11 +235,11 @@ class TurnTaker:
         user has paused again later (a newer one waits to run)."""
         return self._running is not None and self._running.end == end and self._queued is None
 
-    def _start(self, pause: SpeechPaused) -> list[Action]:
+    def _start(self, pause: SpeechPaused) -> list[TurnAction]:
         self._running, self._speculated = pause, (pause.start, pause.end)
         return [Transcribe(pause.start, pause.end)]
 
-    def _transcribed(self, event: Transcribed, agent_talking: bool) -> list[Action]:
+    def _transcribed(self, event: Transcribed, agent_talking: bool) -> list[TurnAction]:
         if self._running is None or event.end != self._running.end:
             return []  # from a turn that is over, or input that is
         queued, self._running, self._queued = self._queued, None, None
@@ -260,10 +260,10 @@ class TurnTaker:
         wait = Wait(self._wait_ms(finished, event.listening))
         return [*decided, Partial(event.text), wait] if event.text else [*decided, wait]
 
-    def _overlap_over(self) -> list[Action]:
+    def _overlap_over(self) -> list[TurnAction]:
         """Parley finished while the user spoke over its end: that speech is an ordinary turn."""
         was, self._overlap = self._overlap, None
-        return [Duck(1.0)] if was is not None else []
+        return [SetGain(1.0)] if was is not None else []
 
     def _wait_ms(self, finished: bool, listening: Listening) -> int:
         if not finished:
@@ -283,11 +283,11 @@ class TurnTaker:
 
 
 # Every event the turn-taker takes, and what reads it; one with no entry raises KeyError.
-TURN_EVENTS: dict[type, Callable[[TurnTaker, Any, bool], list[Action]]] = {
+TURN_EVENTS: dict[type, Callable[[TurnTaker, Any, bool], list[TurnAction]]] = {
     SpeechStarted: TurnTaker._started,
     SpeechPaused: TurnTaker._paused,
     SpeechResumed: TurnTaker._resumed,
     SpeechEnded: TurnTaker._speech_ended,
     Transcribed: TurnTaker._transcribed,
-    Heard: TurnTaker._overlap_heard,
+    HeardUpTo: TurnTaker._overlap_heard,
 }

@@ -25,7 +25,7 @@ from parley.voice.app.ops.drain import CALLS
 from parley.voice.app.ops.logs import in_call
 from parley.voice.app.ops.watch import CallWatch
 from parley.voice.app.settings import Config, LlmConfig
-from parley.voice.events import Event
+from parley.voice.events import SessionEvent
 from parley.voice.moonshine import MoonshineSTT
 from parley.voice.reply import Engines
 from parley.voice.session import Session
@@ -109,7 +109,7 @@ async def closing_brain(brain: Brain) -> AsyncIterator[Brain]:
 
 @asynccontextmanager
 async def voice_call(config: Config, engines: Engines, source: AudioSource, speaker: AudioSink,
-                     on_event: Callable[[Event], None] = lambda event: None, *, brain: Brain | None = None,
+                     on_event: Callable[[SessionEvent], None] = lambda event: None, *, brain: Brain | None = None,
                      db: Path | None = None, transport: Transport = Transport.VOICE, who: tuple[str, str] | None = None,
                      clock: Callable[[], datetime] | None = None, streaming: bool = True,
                      hang_up: bool = True, call_id: str = "") -> AsyncIterator[Session]:

@@ -29,7 +29,7 @@ from parley.voice.audio import AudioFormat
 from parley.voice.events import (
     AgentTextEvent,
     BargeInEvent,
-    Event,
+    SessionEvent,
     TranscriptEvent,
     TurnLatencyEvent,
 )
@@ -67,7 +67,7 @@ class Call(Observer):
     def _turn(said: str, line: int, repair: bool, audio: np.ndarray) -> dict:
         return {"said": said, "line": line, "repair": repair, "heard": [], "reply": [], "trace": None, "audio": audio}
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: SessionEvent) -> None:
         if self.caller and self.caller.line_index >= 0:  # not the greeting
             super().__call__(event)
 

@@ -22,7 +22,7 @@ LOUD = 300  # RMS of a packet that carries speech, not the silence or comfort no
 
 
 @dataclass
-class Heard:
+class Received:
     at: float  # time.monotonic() of arrival
     pcm: bytes
 
@@ -43,7 +43,7 @@ class SipCaller:
 
     number: str = "5551234"
     host: str = "127.0.0.1"
-    heard: list[Heard] = field(default_factory=list)
+    heard: list[Received] = field(default_factory=list)
     refer_to: str | None = None
     hung_up_on: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -69,7 +69,7 @@ class SipCaller:
         # times here are up to 20 ms late, never more, as no packets are held back for jitter on loopback.
         self.media = await RTPSession.create((self.host, rtp_port), self.call.sdp_answer.rtp_address, PCMU,
                                              jitter_prefetch=1)
-        self.media.on_audio = lambda pcm, timestamp: self.heard.append(Heard(time.monotonic(), pcm))
+        self.media.on_audio = lambda pcm, timestamp: self.heard.append(Received(time.monotonic(), pcm))
         self.mouth = PacketSpeaker(RATE, ahead_seconds=0.1)
         self._clock = asyncio.create_task(packet_clock(self.mouth, self.media.send_audio_pcm_auto))
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from parley.dialogue.brain import Brain
 from parley.voice.app.ops.logs import CONTENT, CallContext
 from parley.voice.app.ops.metrics import CallMetrics
-from parley.voice.events import EndpointEvent, Event, TranscriptEvent, TurnLatencyEvent
+from parley.voice.events import EndpointEvent, SessionEvent, TranscriptEvent, TurnLatencyEvent
 from parley.voice.observer import Observer
 from parley.voice.session import Session
 
@@ -26,14 +26,14 @@ class CallWatch(Observer):
         self.metrics = CallMetrics(transport, brain)
         self._heard = ""
 
-    def observing(self, on_event: Callable[[Event], None]) -> Callable[[Event], None]:
+    def observing(self, on_event: Callable[[SessionEvent], None]) -> Callable[[SessionEvent], None]:
         """`on_event`, with this watch seeing every event first."""
-        def both(event: Event) -> None:
+        def both(event: SessionEvent) -> None:
             self(event)
             on_event(event)
         return both
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: SessionEvent) -> None:
         self.metrics(event)
         super().__call__(event)
 

@@ -41,7 +41,7 @@ from parley.voice.app.server.websocket_io import (
 from parley.voice.app.settings import Config
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioFormat
-from parley.voice.events import Event
+from parley.voice.events import SessionEvent
 from parley.voice.heap import give_back_freed, limit_arenas
 from parley.voice.protocol import Bye, Hello, Played, ProtocolError
 from parley.voice.reply import Engines
@@ -265,7 +265,7 @@ class ParleyServer:
         source = PushedSource(audio, config.audio.sample_rate)
         speaker = WebSocketSpeaker(outbox, self.engines.tts.format, config.session.playback_ahead_ms / 1000)
 
-        def on_event(event: Event) -> None:
+        def on_event(event: SessionEvent) -> None:
             message = protocol.event_message(event)
             if message is not None:
                 outbox.event(message)
