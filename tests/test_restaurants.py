@@ -15,6 +15,7 @@ from parley.voice.app.measure.client import call
 from parley.voice.app.measure.sip_caller import SipCaller
 from parley.voice.app.phone.line import PhoneLine
 from parley.voice.app.restaurants import by_number, load_restaurants
+from parley.voice.app.wiring import build_brain
 from tests.test_phone import free_port, said
 from tests.test_server import close_code, running
 
@@ -38,6 +39,14 @@ def test_a_folder_of_restaurant_files_gives_each_its_id_name_number_and_database
     assert by_number(restaurants, "02079460002").id == "luna" and by_number(restaurants, "442079460001").id == "sole"
     assert by_number(restaurants, "999") is None
     assert list(load_restaurants(config, None)) == [""] and by_number(load_restaurants(config, None), "1") is not None
+
+
+def test_a_call_uses_the_restaurant_as_read_at_start_not_its_file_again(config, tmp_path):
+    restaurants = load_restaurants(with_restaurants(config, two_restaurants(tmp_path / "r")), tmp_path / "p.db")
+    luna = restaurants["luna"]
+    (tmp_path / "r" / "luna.toml").write_text("not = [valid")  # edited while serving: read at the next start
+    brain = build_brain(luna.config, luna.db, "chat", domain=luna.domain)
+    assert "Osteria Luna" in brain.greeting()
 
 
 def test_a_folder_without_restaurants_or_with_a_bad_name_is_a_clear_error(config, tmp_path):

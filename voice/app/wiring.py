@@ -56,11 +56,13 @@ def load_stt(config: Config, domain: Domain) -> SpeechToText:
 
 
 def build_brain(config: Config, db: Path | None, transport: Transport, who: tuple[str, str] | None = None,
-                clock: Callable[[], datetime] | None = None, records_turns: bool = True) -> ReservationBrain | LlmBrain:
+                clock: Callable[[], datetime] | None = None, records_turns: bool = True,
+                domain: Domain | None = None) -> ReservationBrain | LlmBrain:
     """The brain for one call over `transport`; `who` is how the caller identifies up front, if at all:
-    ("user", NAME) from --user, ("client", ID) from a browser or a satellite. Opens the database:
+    ("user", NAME) from --user, ("client", ID) from a browser or a satellite. `domain` is the
+    restaurant as a server read it once; without it, the config's file is read. Opens the database:
     blocking, so a running event loop calls it through `open_brain`."""
-    domain = load_domain(config.dialogue.domain or None)
+    domain = domain or load_domain(config.dialogue.domain or None)
     path = db or default_db_path()
     # Two connections (WAL allows it): the brain's writer thread writes on one, in transactions;
     # the event loop reads on the other, so its reads never share the writer's connection.
@@ -91,10 +93,10 @@ def llm_brain(brain: ReservationBrain, llm: LlmConfig) -> LlmBrain:
 @asynccontextmanager
 async def open_brain(config: Config, db: Path | None, transport: Transport, who: tuple[str, str] | None = None,
                      clock: Callable[[], datetime] | None = None,
-                     records_turns: bool = True) -> AsyncIterator[ReservationBrain | LlmBrain]:
+                     records_turns: bool = True, domain: Domain | None = None) -> AsyncIterator[ReservationBrain | LlmBrain]:
     """A call's brain, its database opened off the event loop; closed on the way out, whatever
     ended the call (goodbye, Ctrl-C, a lost device or client), so what was said is saved."""
-    brain = await asyncio.to_thread(build_brain, config, db, transport, who, clock, records_turns)
+    brain = await asyncio.to_thread(build_brain, config, db, transport, who, clock, records_turns, domain)
     async with closing_brain(brain):
         yield brain
 
@@ -112,12 +114,12 @@ async def voice_call(config: Config, engines: Engines, source: AudioSource, spea
                      on_event: Callable[[SessionEvent], None] = lambda event: None, *, brain: Brain | None = None,
                      db: Path | None = None, transport: Transport = Transport.VOICE, who: tuple[str, str] | None = None,
                      clock: Callable[[], datetime] | None = None, streaming: bool = True,
-                     hang_up: bool = True, call_id: str = "") -> AsyncIterator[Session]:
+                     hang_up: bool = True, call_id: str = "", domain: Domain | None = None) -> AsyncIterator[Session]:
     """One voice call: a session between `source` and `speaker` on `brain`, or on a brain opened
     on `db` for `transport`. The brain is closed when the block ends, whatever ended it. The call is
     counted in the metrics, named on its log lines, and known to a draining server."""
     with in_call(call_id or secrets.token_hex(8)) as context:
-        opened = closing_brain(brain) if brain is not None else open_brain(config, db, transport, who, clock)
+        opened = closing_brain(brain) if brain is not None else open_brain(config, db, transport, who, clock, domain=domain)
         async with opened as used:
             watch = CallWatch(str(transport), used, context)
             session = Session(config.pipeline, engines, used, source, speaker, watch.observing(on_event), streaming, hang_up)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from parley.dialogue.domain import Domain
 from parley.dialogue.turn_end import Expect
 from parley.dialogue.types import Transport
 from parley.voice.app.phone.keypad import Keypad, ToneDetector
@@ -66,12 +67,12 @@ class PhoneCall:
         return self.session is not None and self.session.brain.listening().expect == Expect.DIGITS
 
     async def converse(self, engines: Engines, db: Path | None, who: tuple[str, str] | None,
-                       send: Callable[[bytes], object], timeout: float) -> str:
+                       send: Callable[[bytes], object], timeout: float, domain: Domain | None = None) -> str:
         """The call as a session until either side ends it; memory is saved as the brain closes.
         Returns where the caller asked to be put through to, or ""."""
         try:
             async with voice_call(self.config, engines, self.source, self.speaker, db=db, transport=Transport.PHONE,
-                                  who=who, call_id=self.label) as session, asyncio.TaskGroup() as group:
+                                  who=who, call_id=self.label, domain=domain) as session, asyncio.TaskGroup() as group:
                 self.session = session
                 group.create_task(packet_clock(self.speaker, send))
                 group.create_task(self._watch(timeout))

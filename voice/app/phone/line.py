@@ -195,7 +195,7 @@ class PhoneLine:
         who = ("phone", number) if (number := caller_number(sip.incoming.invite)) else None
         try:
             send = sip.media.rtp_session.send_audio_pcm_auto
-            hand_over_to = await sip.call.converse(self.engines, restaurant.db, who, send, self.config.phone.rtp_timeout)
+            hand_over_to = await sip.call.converse(self.engines, restaurant.db, who, send, self.config.phone.rtp_timeout, restaurant.domain)
         finally:
             await sip.media.close()
         if not sip.call.hung_up.is_set():

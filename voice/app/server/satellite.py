@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import aclosing
-from pathlib import Path
 from typing import Protocol
 
 from websockets.asyncio.server import ServerConnection
@@ -12,8 +11,8 @@ from websockets.exceptions import ConnectionClosed
 from parley.dialogue.brain import Brain
 from parley.dialogue.types import Transport
 from parley.voice import protocol
+from parley.voice.app.restaurants import Restaurant
 from parley.voice.app.server.limits import gated
-from parley.voice.app.settings import Config
 from parley.voice.app.wiring import open_brain
 from parley.voice.protocol import Bye, Hello, ProtocolError, Record, UserTurn
 
@@ -24,10 +23,11 @@ class RecordingBrain(Brain, Protocol):
     async def record(self, turn: dict, origin: str) -> bool: ...
 
 
-async def serve_satellite(connection: ServerConnection, hello: Hello, config: Config, db: Path | None,
+async def serve_satellite(connection: ServerConnection, hello: Hello, restaurant: Restaurant,
                           session_id: str, rate: int) -> None:
     # The satellite records every turn itself (it may have to, offline), so this brain records none.
-    async with open_brain(config, db, Transport.SATELLITE, ("client", hello.client_id), records_turns=False) as brain:
+    async with open_brain(restaurant.config, restaurant.db, Transport.SATELLITE, ("client", hello.client_id),
+                          records_turns=False, domain=restaurant.domain) as brain:
         await _converse(connection, hello, brain, session_id, rate)
     await connection.close(protocol.NORMAL, "bye")
 

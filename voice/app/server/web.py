@@ -222,7 +222,7 @@ class ParleyServer:
         self.sessions.add(session_id)
         try:
             if hello.audio is None:
-                await serve_satellite(connection, hello, restaurant.config, restaurant.db, session_id,
+                await serve_satellite(connection, hello, restaurant, session_id,
                                       self.config.server.max_messages_per_second)
             else:
                 await self._converse(connection, hello, hello.audio, session_id, restaurant)
@@ -274,7 +274,7 @@ class ParleyServer:
         try:
             # The brain is closed as the call ends: what was said and heard is in memory before the socket goes.
             async with voice_call(config, self.engines, source, speaker, on_event, db=restaurant.db, transport=Transport.WEBSOCKET,
-                                  who=("client", hello.client_id), call_id=session_id) as session, asyncio.TaskGroup() as group:
+                                  who=("client", hello.client_id), call_id=session_id, domain=restaurant.domain) as session, asyncio.TaskGroup() as group:
                 outbox.event(protocol.Ready(session_id, speaker.format))
                 group.create_task(outbox.send_all(connection))
                 group.create_task(_read(connection, source, speaker, outbox, config.server.max_messages_per_second))
