@@ -19,7 +19,7 @@ from parley.memory.people import Memory
 from parley.memory.reservations import ReservationStore
 from parley.memory.staff_view import day_sheet
 from parley.voice.app.cli import main as parley
-from parley.voice.app.server.staff import StaffDesk, _answer
+from parley.voice.app.server.staff import StaffDesk
 
 DOMAIN = load_domain()
 
@@ -35,7 +35,7 @@ def closed_day() -> date:
 
 
 def request(desk: StaffDesk, **fields) -> dict:
-    return _answer(desk, json.dumps(fields))
+    return json.loads(desk.answer(json.dumps(fields)).encode())
 
 
 def form(day: date, at: str = "19:00", name: str = "Ada Lovelace", party: int = 2) -> dict:
@@ -85,9 +85,12 @@ def test_a_full_slot_refuses_staff_too_and_the_sheet_shows_it(tmp_path):
 
 def test_broken_staff_requests_get_a_reason(tmp_path):
     desk = StaffDesk(DOMAIN, tmp_path / "staff.db")
-    assert _answer(desk, "{not json")["type"] == "refused"
+    assert json.loads(desk.answer("{not json").encode())["type"] == "refused"
     assert "unknown request" in request(desk, type="delete everything")["reason"]
     assert "no booking 99" in request(desk, type="cancel", id=99)["reason"]
+    assert "no call 'x'" in request(desk, type="transcript", call="x")["reason"]
+    assert "no booking 99" in request(desk, type="change", id=99, booking=form(open_day()))["reason"]
+    assert "JSON object" in json.loads(desk.answer("[1]").encode())["reason"]
 
 
 def a_call_that_asked_for_a_person(db_path, day: date) -> int:
@@ -183,9 +186,8 @@ def test_a_call_that_is_not_understood_or_asks_for_a_person_is_flagged(tmp_path)
 
 def test_the_staff_sheet_is_json_for_a_day_with_nothing(tmp_path):
     desk = StaffDesk(DOMAIN, tmp_path / "staff.db")
-    sheet = desk.sheet()
-    assert sheet["bookings"] == [] and sheet["day"] == DOMAIN.now().date().isoformat()
-    assert json.loads(json.dumps(sheet)) == sheet
+    sheet = json.loads(desk.sheet().encode())
+    assert sheet["type"] == "day" and sheet["bookings"] == [] and sheet["day"] == DOMAIN.now().date().isoformat()
     assert datetime.fromisoformat(sheet["day"])
 
 
