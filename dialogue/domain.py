@@ -28,6 +28,7 @@ class Domain:
     last_seating_minutes: int
     staff_line: str = ""  # where "can I speak to someone?" is put through on a phone line; "": nowhere
     phone_number: str = ""  # the number callers dial: picks this restaurant when one server answers for several
+    date_order: str = "DMY"  # how "3/12" reads: DMY (3 December, as in Britain) or MDY (March 12th, as in the US)
     fixed_now: datetime | None = None  # PARLEY_NOW: a calendar that stands still (tests, demos), else the wall clock
 
     def now(self) -> datetime:
@@ -51,6 +52,12 @@ class Domain:
             times.append(start.time())
             start += timedelta(minutes=self.slot_minutes)
         return times
+
+
+def _date_order(order: str, where: str) -> str:
+    if order not in ("DMY", "MDY"):
+        raise ConfigError(f"{where}: restaurant.date_order is DMY (3/12 is 3 December) or MDY (3/12 is March 12th), not {order!r}")
+    return order
 
 
 def _zone(name: str, where: str) -> str:
@@ -81,6 +88,7 @@ def load_domain(path: Path | str | None = None) -> Domain:
         last_seating_minutes=booking["last_seating_minutes"],
         staff_line=table["phone"]["staff"].strip(),
         phone_number=table["phone"]["number"].strip(),
+        date_order=_date_order(table["restaurant"]["date_order"], source),
         fixed_now=fixed_now(os.environ.get(NOW_VARIABLE, "")),
     )
 

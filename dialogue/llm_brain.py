@@ -161,7 +161,7 @@ class LlmBrain:
     async def reply(self, transcript: str) -> AsyncGenerator[str, None]:
         deadline = asyncio.get_running_loop().time() + self.deadline_s
         today = self.reservation.clock().date()
-        rules = understand(transcript, today, self.reservation.manager.state.expecting)
+        rules = understand(transcript, today, self.reservation.manager.state.expecting, self.reservation.domain.date_order)
         reading = await self._guarded(self._read(transcript, today), deadline)
         if reading is not None and reading.intent == "other" and not _found_anything(rules):
             said = []

@@ -103,7 +103,7 @@ class DialogueManager:
     def _said(self, event: UserSaid) -> list[Move]:
         state = self.state
         state.turn += 1
-        u = event.meaning or understand(event.text, state.now.date(), self.asked_as())
+        u = event.meaning or understand(event.text, state.now.date(), self.asked_as(), self.domain.date_order)
         state.heard = u
         state.follows_on, state.topic = state.topic, None
         self.recognition.recognize(u)
@@ -266,7 +266,7 @@ class DialogueManager:
         if self.slots.apply(u):
             return self.slots.next()
         if u.act == "affirm" and state.expecting in SLOTS:
-            return self.say("Good.", self.repair.question_again())  # "Yes, 8 is fine" to "Can I take a name?"
+            return self.repair.ask_again("Good.")  # "Yes, 8 is fine" to "Can I take a name?"
         return None
 
 

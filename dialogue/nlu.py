@@ -40,7 +40,9 @@ INTENT_PATTERNS = (
     ("goodbye", r"\b(bye|goodbye|that's all|that is all|nothing else|that's everything|that's it)\b"),
     ("thanks", r"\b(thanks|thank you|cheers)\b"),
     ("yes", r"^(yes|yeah|yep|yup|aye|sure|correct|right|ok|okay|perfect|great|lovely|brilliant|fine|please do|"
-            r"go ahead|go for it|book it|sounds (good|great|perfect)|that works|that's fine|that is fine|"
+            r"go ahead|go for it|go on then|book it|sounds (good|great|perfect|right)|that works|that's fine|that is fine|"
+            r"that's (perfect|great|lovely|brilliant|grand|spot on|all correct|all right|it)|spot on|grand|smashing|"
+            r"that sounds (good|great|perfect|right)|do it|yes please|"
             r"that'd be great|that would be great|all good|uh huh|mm hmm|that's right|that's correct|exactly|"
             r"absolutely|of course)\b"),
     ("no", r"^(no|nope|nah|not quite|not really|wrong|that's wrong|that's not right|actually|never ?mind|"
@@ -53,10 +55,10 @@ NOTE_PATTERNS = (
     r"\b(high ?chair|wheelchair( access)?|birthday|anniversary|vegan|vegetarian|gluten[- ]free|"
     r"window (seat|table)|table by the window|outside|terrace|quiet table|pram|dog)\b",
 )
-NAME_STOP = {"with", "and", "my", "phone", "number", "please", "i", "for", "at", "on", "the", "is", "it", "but", "thanks",
+NAME_STOP = {"with", "and", "my", "phone", "number", "please", "i", "for", "at", "on", "the", "is", "it", "but", "thanks", "under",
              "thank", "tonight", "today", "tomorrow"}
 NAME_TRIGGERS = (r"(?:my name is|my name's|name is|name's|this is|it's under|under the name of|under the name|under|"
-                 r"call me|call it|put it down as|i am|i'm|(?:booking|reservation|table) is for|reservation for)")
+                 r"call me|call it|put it down as|i am|i'm|(?:booking|reservation|table) is for|reservation for|, name(?! is\b))")
 # Words that open an answer without being part of it ("Yeah, it's Grace", "Oh, Mr Brown").
 ANSWER_OPENERS = re.compile(r"^(?:(?:yes|yeah|yep|sure|ok|okay|oh|um|uh|er|erm|ah|hmm|mm|so|well|right|hi|hello|it's|its|it is|"
                             r"it'll be|that's|that is|the name is|name is|mr|mrs|ms|miss|dr|of|a|an)\b[\s,.]*)+",
@@ -67,7 +69,7 @@ NOT_NAMES = {"yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "fine", "
              "dinner", "noon", "midday", "half", "quarter", "around", "about", "o'clock", "pm", "am", "afraid",
              "calling", "ringing", "looking", "hoping", "wondering", "trying", "after", "here", "not", "just",
              "probably", "maybe", "perhaps", "roughly", "only", "number", "mobile", "phone", "time", "date",
-             "day", "name", "size", "digits", "last", "first"}
+             "day", "name", "size", "digits", "last", "first", "good", "morning", "afternoon", "evening"}
 ASK = re.compile(r"^(?:\w+ )?(?:do you|have you|is there|are there|any chance|got any|what|where|when|how|"
                  r"could you tell)\b|\bdo you (?:have|do)\b")
 CORRECTION = re.compile(r"^(?:no|nope|not|actually|sorry|wait|hmm|change it|can we|could we|make it)\b|\binstead\b|"
@@ -102,9 +104,10 @@ class Understanding:
         return any(v is not None for v in (self.party_size, self.day, self.clock, self.name, self.phone))
 
 
-def understand(text: str, today: date, asked: str | None = None) -> Understanding:
+def understand(text: str, today: date, asked: str | None = None, date_order: str = "DMY") -> Understanding:
     """What `text` says; `asked` is the detail just asked for (party_size, day, at, name, phone), so
-    that a bare answer ("Six.", "Eight.", "Grace.") is read as the answer to it."""
+    that a bare answer ("Six.", "Eight.", "Grace.") is read as the answer to it; `date_order` is how
+    the restaurant's callers write a date in figures (DMY: 3/12 is the 3rd of December; MDY: March 12th)."""
     words = normalize(text)
     part = phone_part(words)
     said = "" if part else without_negated(words)  # the digits of a number's part are no other detail
@@ -112,7 +115,7 @@ def understand(text: str, today: date, asked: str | None = None) -> Understandin
         text=text,
         intents=[name for name, pattern in INTENT_PATTERNS if re.search(pattern, words)],
         party_size=party_size(said),
-        day=parse_day(said, today),
+        day=parse_day(said, today, date_order),
         clock=parse_clock(said),
         name=spelled_as_said(parse_name(text), words),
         phone=parse_phone(said),
@@ -259,11 +262,21 @@ HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "christmas": (
             "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1), "valentine's day": (2, 14)}
 
 
-def parse_day(words: str, today: date) -> date | None:
-    day = _day(words, today)
+def parse_day(words: str, today: date, date_order: str = "DMY") -> date | None:
+    day = _figures_date(words, today, date_order) or _day(words, today)
     if day and re.search(r"\b(?:week|a week) (?:on|from) \w+|\b\w+day week\b|\ba week (?:tomorrow|today)\b", words):
         return day + timedelta(days=7)  # "Friday week", "a week tomorrow", "a week on Friday"
     return day
+
+
+def _figures_date(words: str, today: date, date_order: str) -> date | None:
+    """A date in figures, "3/12" or "3/12/2026", read in the restaurant's order."""
+    match = re.search(r"(?<![\d/-])(\d{1,2})/(\d{1,2})(?:/(?:20)?\d{2})?(?![\d/-])", words)
+    if not match:
+        return None
+    first, second = int(match.group(1)), int(match.group(2))
+    day, month = (first, second) if date_order == "DMY" else (second, first)
+    return _month_date(today, month, day) if 1 <= month <= 12 else None
 
 
 def _day(words: str, today: date) -> date | None:
@@ -323,9 +336,15 @@ def _next_date(today: date, month: int, day: int) -> date | None:
 
 
 def parse_clock(words: str) -> Clock | None:
-    if re.search(r"\b(noon|midday|lunchtime)\b", words) or (re.search(r"\blunch\b", words) and not re.search(
-            r"\b(?:at|around|about) \d", words)):
+    if re.search(r"\b(noon|midday|lunchtime)\b", words):
         return Clock(12, 0, "pm")
+    said = _said_clock(words)
+    if said is None and re.search(r"\blunch\b", words):
+        return Clock(12, 0, "pm")  # "lunch for three": noon; "lunch at half one": half one
+    return said
+
+
+def _said_clock(words: str) -> Clock | None:
     meridiem = r"(?: ?(am|pm|in the evening|in the morning|tonight))?"
     patterns: tuple[tuple[str, Callable[..., tuple[int, int]] | None], ...] = (
         (rf"\bhalf past (\d{{1,2}}){meridiem}", lambda h, m=None: (int(h), 30)),
@@ -387,7 +406,7 @@ def name_from_words(text: str) -> str | None:
         if lower in NAME_STOP or numeric or len(words) == 3:
             break
         words.append(word[0].upper() + word[1:])
-    if not words or any(w.lower() in NOT_NAMES or w.lower() in WEEKDAYS or w.lower() in MONTHS for w in words):
+    if not words or words[0].lower() in MONTHS or any(w.lower() in NOT_NAMES or w.lower() in WEEKDAYS for w in words):
         return None
     if words[0].lower() == "allergic":
         return None

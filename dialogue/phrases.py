@@ -138,7 +138,8 @@ def either(times: list[time]) -> str:
 
 def describe(booking: Booking, today: date) -> str:
     people = "1 person" if booking.party_size == 1 else f"{booking.party_size} people"
-    text = f"a table for {people} {day(booking.day, today)} at {clock(booking.at)}, under {booking.name}"
+    under = "your phone number" if booking.flag.startswith(NAME_UNCLEAR) else booking.name
+    text = f"a table for {people} {day(booking.day, today)} at {clock(booking.at)}, under {under}"
     if booking.notes:
         text += ", noting " + " and ".join(booking.notes)
     return text
@@ -147,13 +148,16 @@ def describe(booking: Booking, today: date) -> str:
 # Replies that take a moment to synthesize open with a short fixed sentence, synthesized at start-up,
 # so the caller hears something at once while the rest is made.
 READ_BACK = "Let me read that back."
+NAME_UNCLEAR = "name unclear"  # a booking's flag: under the phone number, the name as heard
+NO_NUMBER = "call back: no phone number was heard"  # a booking's flag
 DONE = "All done."
 
 
 def confirm(task: str | None, booking: Booking, today: date) -> str:
     lead = "That's" if task != "change" else "The booking becomes"
     digits = " ".join(booking.phone)  # read out one by one, so a misheard digit can be caught
-    return f"{READ_BACK} {lead} {describe(booking, today)}, on {digits}. Shall I go ahead?"
+    number = f"on {digits}" if digits else "without a phone number"
+    return f"{READ_BACK} {lead} {describe(booking, today)}, {number}. Shall I go ahead?"
 
 
 def booked(booking: Booking, today: date) -> str:

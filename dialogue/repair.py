@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     from parley.dialogue.manager import DialogueManager
 
 MAX_MISUNDERSTANDINGS = 3  # then start over with the options; twice that ends the call
+RUNGS = 3  # a detail is asked plainly, with an example, another way; then the call goes on without it
+WHAT = {"party_size": "number of people", "day": "day", "at": "time"}
 
 QUESTIONS = {
     Expecting.CONFIRM: "Shall I go ahead?",
@@ -41,12 +44,51 @@ class Repair:
             return [*self.m.say("I'm sorry I couldn't help this time. Please call again later. Goodbye."),
                     Attention("ended without being understood"), EndCall()]
         if state.expecting in SLOTS:
-            return self.m.say(phrases.sorry(state.turn), self.question_again())
+            if state.expecting == Expecting.NAME and state.heard and not state.name_heard:
+                state.name_heard = state.heard.text  # what a name that cannot be made out sounded like
+            return self.ask_again(phrases.sorry(state.turn))
         if state.misunderstood % MAX_MISUNDERSTANDINGS == 0:
             return self.m.say("Sorry, I'm not getting this.", phrases.HELP)
         if state.misunderstood % MAX_MISUNDERSTANDINGS == 2:
             return self.m.say("Sorry, I still didn't get that.", phrases.ask_again(state.expecting))
         return self.m.say(phrases.sorry(state.turn), self.question() or "How can I help?")
+
+    def ask_again(self, *opener: str) -> list[Move]:
+        """The expected detail's question, one rung down its ladder; past the last rung, on without it."""
+        state = self.m.state
+        slot, (last, times) = state.expecting, state.asked
+        if slot in SLOTS and last == slot and times >= RUNGS:
+            state.asked = (None, 0)
+            return self.without(str(slot))
+        return self.m.say(*opener, self.question_again())
+
+    def without(self, slot: str) -> list[Move]:
+        """Every ladder ends: a name or a number is booked without and flagged for the staff; a booking
+        cannot stand without its party, day or time, so those go to a person."""
+        state = self.m.state
+        draft = state.draft
+        if slot == "name":
+            heard = re.sub(r"[^\w' -]", "", state.name_heard or "").strip()[:40]
+            draft.name, state.name_doubted = heard or "Unknown", True
+            draft.flags.append(f"{phrases.NAME_UNCLEAR}: heard as {heard!r}" if heard else phrases.NAME_UNCLEAR)
+            return self.m.slots.next()
+        if slot == "phone":
+            draft.phone = ""
+            draft.flags.append(phrases.NO_NUMBER)
+            return self.m.slots.next()
+        return self.give_up(WHAT.get(slot, slot))
+
+    def give_up(self, what: str) -> list[Move]:
+        """A detail a booking needs, not heard after every way of asking: a person takes it from here."""
+        state = self.m.state
+        state.end_task()
+        sorry = f"I'm sorry, I couldn't catch the {what}."
+        if self.m.phone_line and self.m.domain.staff_line:
+            return [*self.m.say(sorry), *self.hand_over()]
+        state.expecting = Expecting.ANYTHING_ELSE
+        return [Attention(f"a booking stopped: could not get the {what}"),
+                *self.m.say(sorry, "I've left a note for our team to help you with the booking.",
+                            "Is there anything else I can do for you?")]
 
     def question_again(self) -> str:
         """The question for the detail expected: asked plainly, then with an example, then with a way

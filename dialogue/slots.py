@@ -102,7 +102,7 @@ class SlotFilling:
             return self.m.say(f"Are you the {candidate.name} who has booked with us before?")
         if slot:
             state.expecting = Expecting(slot)
-            return self.m.say(self.m.repair.question_again())
+            return self.m.repair.ask_again()
         state.expecting = Expecting.CONFIRM
         return self.m.say(phrases.confirm(state.task, state.draft.booking(), state.now.date()))
 
@@ -117,7 +117,7 @@ class SlotFilling:
         if draft.name and doubtful_name(draft.name) and state.spelling is None and not state.name_doubted:
             state.name_doubted = True  # asked once a call: a name that is still doubtful after it is read back
             return self.ask_spelling()
-        if draft.phone is not None and not plausible_phone(draft.phone):
+        if draft.phone and not plausible_phone(draft.phone):  # "": not heard at all, and flagged
             heard, draft.phone = draft.phone, None  # a digit misheard or lost: confirm it alone, never book it
             state.expecting = Expecting.PHONE
             return self.m.say(f"I heard {' '.join(heard)}, which is {len(heard)} digits.",
@@ -181,6 +181,10 @@ class SlotFilling:
             return offered[0]
         if re.search(r"\b(second|later|latter|last)\b", words):
             return offered[-1]
+        minute = 30 if re.search(r"\bhalf past\b(?! \w*\d)", words) else 0 if re.search(r"\bon the hour\b", words) else None
+        on_minute = [at for at in offered if at.minute == minute]
+        if len(on_minute) == 1:
+            return on_minute[0]  # "half past is fine" to 7 or 7:30
         return offered[0] if u.act == "affirm" and len(offered) == 1 else None
 
     def prefill(self) -> None:

@@ -52,14 +52,15 @@ class Draft:
     name: str | None = None
     phone: str | None = None
     notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # for the staff: a detail booked without being heard
 
     def missing(self) -> str | None:
         return next((slot for slot in SLOTS if getattr(self, slot) is None), None)
 
     def booking(self, booking_id: int | None = None) -> Booking:
         size, day, at, name, phone = self.party_size, self.day, self.at, self.name, self.phone
-        assert size is not None and day and at and name and phone, "a booking is made only once every slot is filled"
-        return Booking(size, day, at, name, phone, tuple(self.notes), booking_id)
+        assert size is not None and day and at and name and phone is not None, "a booking is made once every slot is filled"
+        return Booking(size, day, at, name, phone, tuple(self.notes), booking_id, "; ".join(self.flags))
 
     @classmethod
     def of(cls, booking: Booking) -> Draft:
@@ -79,6 +80,7 @@ class CallState:
     offered: list[time] = field(default_factory=list)  # the times just offered, so "yes" or "the later one" picks one
     spelling: str | None = None  # the name in doubt while the caller spells it
     name_doubted: bool = False  # asked once a call to spell a doubtful name
+    name_heard: str | None = None  # the first answer to "what name?" that was no name, for the staff
     failed_lookups: int = 0
     asked: tuple[str | None, int] = (None, 0)  # the detail asked for, and how many times in a row
     suggested: int | None = None  # the party size offered from memory ("four again?")
@@ -98,5 +100,5 @@ class CallState:
         """The task is over (done, abandoned, or refused): its details go; who is calling stays."""
         self.task, self.draft, self.expecting, self.existing = None, Draft(), None, None
         self.suggested, self.offered, self.asked = None, [], (None, 0)
-        self.spelling, self.failed_lookups = None, 0
+        self.spelling, self.failed_lookups, self.name_heard = None, 0, None
         self.identity.second = None

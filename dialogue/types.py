@@ -38,6 +38,7 @@ class Booking:
     phone: str
     notes: tuple[str, ...] = ()
     id: int | None = None
+    flag: str = ""  # why the staff should look at it ("name unclear: heard as ..."); "": nothing to see
 
 
 class Calendar(Protocol):

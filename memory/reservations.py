@@ -90,13 +90,14 @@ def _row(booking: Booking) -> dict:
     return {
         "party_size": booking.party_size, "day": booking.day.isoformat(), "at": booking.at.strftime("%H:%M"),
         "name": booking.name, "phone": booking.phone, "notes": json.dumps(list(booking.notes)),
-        "status": "booked", "updated": _now(),
+        "status": "booked", "updated": _now(), "flag": booking.flag or None,
     }
 
 
 def _booking(row: dict) -> Booking:
     return Booking(row["party_size"], date.fromisoformat(row["day"]), time.fromisoformat(row["at"]),
-                   row["name"], row["phone"], tuple(json.loads(row["notes"])), row["id"])
+                   row["name"], row["phone"], tuple(json.loads(row["notes"])), row["id"],
+                   row.get("flag") or "")
 
 
 def _now() -> str:
