@@ -94,7 +94,7 @@ class DialogueManager:
     def say(self, *sentences: str) -> list[Move]:
         """The reply, after what the turn owes first ("Welcome back, Sam.")."""
         preface, self.state.preface = self.state.preface, []
-        text = " ".join(s for s in (*preface, *sentences) if s)
+        text = self.repair.never_thrice(" ".join(s for s in (*preface, *sentences) if s))
         self.state.last_said = text
         return [Say(text)]
 
@@ -208,7 +208,7 @@ class DialogueManager:
         if "yes" in u.intents:
             return self.slots.go_ahead()
         if "no" in u.intents and not _gives_details(u):
-            self.state.expecting = Expecting.CORRECTION
+            self.state.expecting, self.state.read_again = Expecting.CORRECTION, 0
             return self.say("No problem. What should I change?")
         return self._unchanged(u)
 
@@ -225,7 +225,8 @@ class DialogueManager:
         if u.name and disputed and corrected_name(self.state.draft.name, u.name) == self.state.draft.name:
             return self.slots.ask_spelling()
         if _gives_details(u) or u.act == "affirm" and self.state.expecting == Expecting.CORRECTION:
-            return self.slots.next()
+            self.state.read_again += 1  # a third time, nothing new: it is not understood (and that ends)
+            return self.slots.next() if self.state.read_again <= 2 else None
         return None
 
     def _lookup_answer(self, u: Understanding) -> list[Move] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -82,6 +83,18 @@ def goodbye() -> str:
 
 def still_there(question: str) -> str:
     return f"Are you still there? {question}".strip()
+
+
+def last_sentence(text: str) -> str:
+    return re.split(r"(?<=[.?!])\s+", text.strip())[-1]
+
+
+def request(reply: str) -> str:
+    """What a reply asks: its last sentence without the words that open it ("Sure, ...", "Let's try
+    ...:"); a read-back is asked about as a whole (with other details, it is another request)."""
+    if READ_BACK in reply:
+        return reply[reply.index(READ_BACK):].lower()
+    return re.sub(r"^(?:sure|good|ok|okay|no problem|let's try it another way)[,:.]\s*", "", last_sentence(reply).lower())
 
 
 def sorry(turn: int) -> str:

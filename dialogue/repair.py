@@ -29,6 +29,18 @@ QUESTIONS = {
 }
 
 
+# A request made twice in a row, asked a third time: these words instead.
+OTHER_WORDS = {
+    Expecting.CONFIRM: "Shall I book it as I read it? Just say yes or no.",
+    Expecting.ANYTHING_ELSE: "Can I help with anything else, or is that all?",
+    Expecting.CORRECTION: "Which detail should I change: the day, the time, the number of people, or the name?",
+    Expecting.PHONE_LOOKUP: "Please read out the phone number the booking was made with.",
+    Expecting.IDENTIFY: "Please read out the phone number you book with.",
+    Expecting.IDENTITY: "Have you booked a table with us before? Yes or no.",
+    Expecting.CONFIRM_FORGET: "Should I delete everything I know about you? Yes or no.",
+}
+
+
 class Repair:
     """Asking again, never the same words a fourth time, and ending a call that cannot go on."""
 
@@ -82,9 +94,13 @@ class Repair:
         """A detail a booking needs, not heard after every way of asking: a person takes it from here."""
         state = self.m.state
         state.end_task()
+        state.given_up += 1
         sorry = f"I'm sorry, I couldn't catch the {what}."
         if self.m.phone_line and self.m.domain.staff_line:
             return [*self.m.say(sorry), *self.hand_over()]
+        if state.given_up > 1:  # a second booking stopped the same way: a person is the way on
+            return [Attention(f"a call ended: could not get the {what}, twice"),
+                    *self.m.say(sorry, "I've left a note for our team. Please call again. Goodbye."), EndCall()]
         state.expecting = Expecting.ANYTHING_ELSE
         return [Attention(f"a booking stopped: could not get the {what}"),
                 *self.m.say(sorry, "I've left a note for our team to help you with the booking.",
@@ -116,6 +132,23 @@ class Repair:
         if slot == "phone" and self.m.phone_line:
             return phrases.KEYPAD
         return phrases.WAY_OUT.get(slot, phrases.ask_again(slot))
+
+    def never_thrice(self, text: str) -> str:
+        """`text`, unless its request (its last sentence, without an opener) was just made twice in a
+        row: then that request in other words, so no one hears the same thing a third time."""
+        state = self.m.state
+        last_sentence = phrases.last_sentence(text)
+        request = phrases.request(text)
+        times = state.requested[1] + 1 if request == state.requested[0] else 1
+        if times > 2:
+            other = next(o for o in self._other_words(state.expecting) if phrases.request(o) != phrases.request(last_sentence))
+            text, request, times = text[: len(text) - len(last_sentence)] + other, phrases.request(other), 1
+        state.requested = (request, times)
+        return text
+
+    def _other_words(self, expecting: Expecting | None) -> list[str]:
+        first = OTHER_WORDS.get(expecting, "") if expecting else ""
+        return [first, phrases.ask_again(expecting), phrases.HELP, "How can I help?"]
 
     def question(self) -> str:
         """The question in hand, to come back to after an aside."""

@@ -69,6 +69,8 @@ class SlotFilling:
         draft.notes += [note for note in u.notes if note not in draft.notes]
         if draft.clock and draft.day:
             draft.at, draft.clock = self._resolve(draft.clock, draft.day), None
+        if draft != before:
+            state.read_again = 0
         return draft != before
 
     def _resolve(self, clock: Clock, day: date) -> time:

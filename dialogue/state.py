@@ -82,7 +82,10 @@ class CallState:
     name_doubted: bool = False  # asked once a call to spell a doubtful name
     name_heard: str | None = None  # the first answer to "what name?" that was no name, for the staff
     failed_lookups: int = 0
+    given_up: int = 0  # bookings stopped for a detail never heard, this call
+    read_again: int = 0  # read-backs asked for by saying a detail again unchanged, since the last change
     asked: tuple[str | None, int] = (None, 0)  # the detail asked for, and how many times in a row
+    requested: tuple[str, int] = ("", 0)  # the last request made (a reply's last sentence), and how many times in a row
     suggested: int | None = None  # the party size offered from memory ("four again?")
     heard: Understanding | None = None  # the last utterance, as understood
     last_said: str = ""
@@ -100,5 +103,5 @@ class CallState:
         """The task is over (done, abandoned, or refused): its details go; who is calling stays."""
         self.task, self.draft, self.expecting, self.existing = None, Draft(), None, None
         self.suggested, self.offered, self.asked = None, [], (None, 0)
-        self.spelling, self.failed_lookups, self.name_heard = None, 0, None
+        self.spelling, self.failed_lookups, self.name_heard, self.read_again = None, 0, None, 0
         self.identity.second = None

@@ -105,7 +105,10 @@ async def _converse(brain: ReservationBrain, script: Script) -> tuple[list[str],
 
 
 def question(reply: str) -> str:
-    """A reply's last sentence without what opens it ("Sorry, I missed that."): the request itself."""
+    """A reply's last sentence without what opens it ("Sorry, I missed that."): the request itself;
+    a read-back is the whole of it (read back with another detail, it is another request)."""
+    if phrases.READ_BACK in reply:
+        return reply[reply.index(phrases.READ_BACK):].lower()
     last = re.split(r"(?<=[.?!])\s+", reply.strip())[-1]
     for opener in OPENERS:
         last = last.removeprefix(opener).strip()

@@ -1,0 +1,75 @@
+"""Never a dead end: callers who answer at random (noise, the wrong detail, silence, a correction) still
+reach an end, and no request is made three times in a row (issue 34)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from parley.dialogue.domain import load_domain
+from parley.dialogue.reservation_brain import ReservationBrain
+from parley.memory.db import open_db
+from parley.memory.reservations import ReservationStore
+from parley.voice.app.measure.repair import asked_for
+from tests.callers import NOW, SPLITS, load, longest_repeat, run, verdict
+
+RIGHT = {"party_size": "Four of us.", "day": "Friday.", "at": "Eight pm.", "name": "Ada Park.", "phone": "555 0101"}
+NOISE = ["On the low pass.", "Hmm.", "", "Banana bread.", "Sorry, what?", "Yes.", "No.", "Okay."]
+WRONG = ["Friday.", "Eight pm.", "Four of us.", "Ada Park.", "555 0101", "07700 900123"]
+CORRECTIONS = ["No, make it six people.", "Actually, Saturday.", "Could we make it half seven instead?"]
+OPENINGS = ["I'd like to book a table.", "Table for two please.", "Hello?", "Can I book for Friday at 8?"]
+RANDOM_TURNS = 20  # then one line over and over (a caller stuck on "Okay."): the call must end by itself
+BOUND = RANDOM_TURNS + 25  # caller turns by which every call has ended
+
+
+def answer(kind: str, choice: int, reply: str) -> str:
+    if kind == "right":
+        return RIGHT.get(asked_for(reply) or "", "Yes.")
+    lines = {"noise": NOISE, "wrong": WRONG, "correction": CORRECTIONS}[kind]
+    return lines[choice % len(lines)]
+
+
+async def random_call(opening: str, moves: list[tuple[str, int]], stuck_on: str) -> list[str]:
+    domain = load_domain()
+    with tempfile.TemporaryDirectory() as scratch:
+        store = ReservationStore(open_db(Path(scratch) / "p.db"), domain.tables_per_slot)
+        brain = ReservationBrain(domain, store, clock=lambda: NOW)
+        replies, line = [], opening
+        while not brain.ended and len(replies) < BOUND:
+            replies.append("".join([part async for part in brain.reply(line)]).strip())
+            line = answer(*moves[len(replies)], replies[-1]) if len(replies) < len(moves) else stuck_on
+        await brain.close()
+        return replies if brain.ended else replies + ["(still going)"]
+
+
+MOVES = st.lists(st.tuples(st.sampled_from(["right", "noise", "wrong", "correction"]), st.integers(0, 6)),
+                 max_size=RANDOM_TURNS)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(OPENINGS), MOVES, st.sampled_from(NOISE + WRONG))
+def test_every_call_ends_and_no_request_is_made_three_times_in_a_row(opening, moves, stuck_on):
+    replies = asyncio.run(random_call(opening, moves, stuck_on))
+    transcript = "\n".join(replies)
+    assert replies[-1] != "(still going)", transcript
+    assert longest_repeat(replies) <= 2, transcript
+
+
+@pytest.mark.parametrize("script", load(SPLITS["development"]), ids=lambda s: f"{s.kind}: {s.opening[:30]}")
+def test_development_callers_book_what_they_said(script, tmp_path):
+    outcome = run(script, tmp_path / "p.db")
+    assert verdict(script, outcome) == "right", outcome.transcript()
+    assert longest_repeat(outcome.replies) <= 2, outcome.transcript()
+
+
+@pytest.mark.parametrize("script", load(SPLITS["held out"]), ids=lambda s: f"{s.kind}: {s.opening[:30]}")
+def test_held_out_callers_never_meet_a_dead_end(script, tmp_path):
+    """Held out: scored, not developed on (python -m tests.callers); here only: every call ends."""
+    outcome = run(script, tmp_path / "p.db")
+    assert verdict(script, outcome) != "dead end", outcome.transcript()
+    assert longest_repeat(outcome.replies) <= 2, outcome.transcript()
