@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parley.dialogue.domain import load_domain
+from parley.dialogue.manager import DialogueManager
+from parley.dialogue.moves import UserSaid
+from parley.dialogue.state import Expecting
 from parley.dialogue.reservation_brain import ReservationBrain
 from parley.memory.db import open_db
 from parley.memory.reservations import ReservationStore
 from parley.voice.app.measure.repair import asked_for
 from tests.callers import NOW, SPLITS, load, longest_repeat, run, verdict
+from tests.test_fuzz import OneBooking
 
 RIGHT = {"party_size": "Four of us.", "day": "Friday.", "at": "Eight pm.", "name": "Ada Park.", "phone": "555 0101"}
 NOISE = ["On the low pass.", "Hmm.", "", "Banana bread.", "Sorry, what?", "Yes.", "No.", "Okay."]
@@ -73,3 +78,32 @@ def test_held_out_callers_never_meet_a_dead_end(script, tmp_path):
     outcome = run(script, tmp_path / "p.db")
     assert verdict(script, outcome) != "dead end", outcome.transcript()
     assert longest_repeat(outcome.replies) <= 2, outcome.transcript()
+
+
+READ_BACK_LINES = ["Table for four on Friday at eight pm.", "Ada Park.", "555 0101"]
+CORRECTIONS_OF = {  # a correction at the read-back, and the one detail it names
+    "at": ["Could we make it half {h} instead?", "Actually, {h} pm would be better.", "Can we do half past {h}?",
+           "Make it {h} o'clock instead."],
+    "party_size": ["Actually, make it {n} people.", "Sorry, we're {n} now.", "Could we make it a table for {n}?"],
+    "day": ["Could we do {d} instead?", "Actually, {d} would be better.", "Sorry, I meant {d}."],
+    "phone": ["Actually, my number is 555 {p}.", "The number should be 07700 900{p3}."],
+}
+HOURS = ["five", "six", "seven", "eight"]
+DAYS = ["Thursday", "Saturday", "Sunday", "Wednesday"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(sorted(CORRECTIONS_OF)), st.integers(0, 3), st.integers(0, 3), st.integers(2, 7),
+       st.integers(1000, 9999))
+def test_a_correction_at_the_read_back_changes_only_the_detail_it_names(field, which, pick, people, digits):
+    template = CORRECTIONS_OF[field][which % len(CORRECTIONS_OF[field])]
+    line = template.format(h=HOURS[pick], n=people, d=DAYS[pick], p=digits, p3=str(digits)[:3])
+    manager = DialogueManager(load_domain(), OneBooking(), None)
+    for said in READ_BACK_LINES:
+        manager.handle(UserSaid(said), NOW)
+    assert manager.state.expecting == Expecting.CONFIRM
+    before = replace(manager.state.draft)
+    manager.handle(UserSaid(line), NOW)
+    after = manager.state.draft
+    changed = {name for name in ("party_size", "day", "at", "name", "phone") if getattr(after, name) != getattr(before, name)}
+    assert changed <= {field}, (line, before, after)
