@@ -19,3 +19,4 @@ class Identity:
     asked_by_name: bool = False  # asked once per call whether the caller is someone we know
     second: SecondDetail | None = None  # the detail asked for before going on
     pending: str | None = None  # a memory request waiting for the caller to be identified
+    said_name: str | None = None  # the name the caller last gave, asked or not

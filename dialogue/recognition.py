@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from parley.dialogue import phrases
-from parley.dialogue.disclosure import NOT_MATCHED, SecondDetail
+from parley.dialogue.disclosure import NOT_MATCHED, SecondDetail, same_name
 from parley.dialogue.moves import Forget, Move, Recognized
 from parley.dialogue.nlu import Understanding
 from parley.dialogue.state import Expecting, Task
@@ -36,12 +36,15 @@ class Recognition:
 
     def recognize(self, u: Understanding) -> None:
         identity, directory = self.m.state.identity, self.m.directory
+        identity.said_name = u.name or identity.said_name
         if identity.caller or not directory or not u.phone:
             return
         identity.candidate = None
         known = directory.caller(phone=u.phone)
         if known:
             identity.claimed_by = "phone"
+            # A name said with the number, before anything was asked, is the second detail already.
+            identity.trusted = bool(identity.said_name and known.name and same_name(identity.said_name, known.name))
             self._welcome(known)
 
     def known_by_name(self) -> bool:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from parley.dialogue.nlu import normalize
 from parley.dialogue.types import Transport
 from parley.memory.db import immediate, insert_row
 
@@ -167,16 +168,25 @@ class Memory:
             "sessions": [{**s, "turns": self.turns(s["id"])} for s in sessions],
         }
 
+    def _mentioning(self, phones: list[str]) -> set[int]:
+        """The sessions in which any of `phones` was said or heard."""
+        turns = self.db.execute("select session_id, text, heard from turns")
+        return {session for session, text, heard in turns
+                if any(phone and phone in _said_digits(said) for phone in phones for said in (text, heard))}
+
     def forget(self, person_id: int) -> int:
         """Delete every row about the person, in every table and the full-text indexes; rows deleted."""
         phones = self.person(person_id).identities.get("phone", [])
         deleted = 0
         with immediate(self.db):
-            sessions = "select id from sessions where person_id = ?"
+            # Their own calls, and any other call in which their number was said (another device, a friend's phone).
+            ids = [row[0] for row in self.db.execute("select id from sessions where person_id = ?", [person_id])]
+            ids = sorted(set(ids) | self._mentioning(phones))
+            sessions = ",".join("?" * len(ids))
             deleted += self.db.execute(
                 f"delete from facts where person_id = ? or turn_id in (select id from turns where session_id in ({sessions}))",
-                [person_id, person_id]).rowcount
-            deleted += self.db.execute(f"delete from turns where session_id in ({sessions})", [person_id]).rowcount
+                [person_id, *ids]).rowcount
+            deleted += self.db.execute(f"delete from turns where session_id in ({sessions})", ids).rowcount
             deleted += self.db.execute("delete from sessions where person_id = ?", [person_id]).rowcount
             marks = ",".join("?" * len(phones))
             deleted += self.db.execute(
@@ -187,6 +197,11 @@ class Memory:
             self.db.execute(f"insert into {table}({table}) values ('optimize')")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted
+
+
+def _said_digits(text: str | None) -> str:
+    """The digits in what was said, however they were said ("five five five, one two", "555-12")."""
+    return re.sub(r"\D", "", normalize(text or ""))
 
 
 def _now() -> str:

@@ -62,3 +62,21 @@ def test_forgetting_needs_the_second_detail_too(tmp_path):
     said = call(db, ["Hello, my number is 555 1234.", "Forget me.", "Sam.", "Yes."])
     assert "I've forgotten everything about you" in said[4]
     assert_forgotten(db)
+
+
+@pytest.mark.parametrize("opening", ["Hi, this is Sam Lee, my number is 555 1234.",
+                                     "Hello, my name is Sam Lee and my number is five five five, one two three four."])
+def test_a_name_and_number_said_up_front_are_two_details(opening, tmp_path):
+    """On a new device: the name and the number together verify the caller, so the booking is told at once."""
+    db = tmp_path / "parley.db"
+    call(db, BOOKING)
+    said = call(db, [opening, "When is my booking?"])
+    assert "Yes, I have a table for 4 people" in said[2], said
+
+
+def test_a_name_up_front_that_does_not_match_the_number_verifies_nothing(tmp_path):
+    db = tmp_path / "parley.db"
+    call(db, BOOKING)
+    said = call(db, ["Hi, this is Kim Wu, my number is 555 1234.", "When is my booking?"])
+    assert said[2].startswith("Before I go into that"), said
+    assert not any(secret in said[2] for secret in SECRETS), said[2]

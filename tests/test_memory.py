@@ -169,6 +169,22 @@ def test_forget_me_said_on_a_call_asks_first_then_forgets(tmp_path):
     assert_forgotten(db)
 
 
+
+def test_forget_removes_every_call_that_said_the_number_linked_or_not(tmp_path):
+    """A call from another device (its own client id, never linked to Sam) that said Sam's name and
+    number in words: forgetting Sam removes its turns and their full-text entries too."""
+    db = tmp_path / "parley.db"
+    call(db, BOOKING)
+    call(db, ["Hi, it's Sam Lee, five five five, one two three four. What time do you open on Sunday?"],
+         who=("client", "kitchen-tablet"))
+    call(db, ["What's your address?"], who=("client", "kitchen-tablet"))  # said nothing of Sam: kept
+    said = call(db, ["Forget me.", "555 1234", "Sam Lee", "Yes."])
+    assert "I've forgotten everything about you" in said[4]
+    assert_forgotten(db)
+    connection = open_db(db)
+    assert connection.execute("select count(*) from turns_fts where turns_fts match 'lee'").fetchone()[0] == 0
+    assert connection.execute("select count(*) from turns where text like '%address%'").fetchone()[0] == 1
+
 WRITER = """
 import sys
 from parley.memory.db import open_db

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from parley.dialogue.domain import load_domain
 from parley.dialogue.manager import DialogueManager
 from parley.dialogue.moves import UserSaid
-from parley.dialogue.state import Expecting
 from parley.dialogue.reservation_brain import ReservationBrain
+from parley.dialogue.state import Expecting
 from parley.memory.db import open_db
 from parley.memory.reservations import ReservationStore
 from parley.voice.app.measure.repair import asked_for
