@@ -67,3 +67,18 @@ def test_the_html_report_renders_its_charts_in_chromium(report, tmp_path):
     colours = {tuple(p) for p in pixels[::7]}
     for chart, rgb in (("success bar", (0x59, 0xA1, 0x4F)), ("latency stage", (0x4E, 0x79, 0xA7))):
         assert any(max(abs(a - b) for a, b in zip(rgb, c)) < 8 for c in colours), chart
+
+
+def test_a_call_right_but_for_its_name_is_counted_failed_or_flagged():
+    from parley.voice.app.measure.eval import score
+
+    wanted = {"party_size": 2, "day": "2026-12-04", "at": "19:00", "name": "Ada Park", "phone": "5551234"}
+    scenario = {"name": "n", "bookings": [wanted]}
+    calls = [{"turns": [{"final": True, "passed": True, "said": "Ada Park.", "heard": "A dark.", "repair": False}],
+              "barge_ins": 0}]
+    misheard = {**wanted, "name": "A Dark", "flag": None}
+    flagged = {**wanted, "name": "On the low pass", "flag": "name unclear: heard as 'On the low pass'"}
+    assert score(scenario, calls, [misheard])["name_alone"] == "failed"
+    assert score(scenario, calls, [flagged])["name_alone"] == "flagged"
+    assert score(scenario, calls, [{**misheard, "at": "20:00"}])["name_alone"] == ""  # not the name alone
+    assert score(scenario, calls, [wanted])["name_alone"] == ""

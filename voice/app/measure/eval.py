@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from parley.configs.files import ConfigError
+from parley.dialogue.phrases import NAME_UNCLEAR
 from parley.dialogue.types import Transport
 from parley.memory.db import delete_db, open_db
 from parley.voice.app.measure.caller import ScriptedCaller
@@ -178,12 +179,23 @@ def score(scenario: dict, calls: list[dict], booked: list[dict]) -> dict:
         "repair_turns": sum(t["repair"] for t in turns),
         "details": _by_detail(fields),
         "detail_accuracy": round(right / len(fields), 3) if fields else None,
+        "name_alone": _name_alone(wanted, made),
         "memory_recall": round(len(recalled) / len(recall), 3) if recall else None,
         "wer": round(word_error_rate([(t["said"], t["heard"]) for t in turns]), 4),
         "barge_ins": sum(call["barge_ins"] for call in calls),
         "bookings": booked,
         "calls": calls,
     }
+
+
+def _name_alone(wanted: list[dict], made: list[dict]) -> str:
+    """A booking right but for its name: "flagged" when it is marked for the staff (booked under the
+    number, the name unclear), else "failed"; "" for any other call."""
+    for want, got in zip(wanted, made):
+        others = all(got.get(key) == value for key, value in want.items() if key != "name")
+        if got and others and "name" in want and got.get("name") != want["name"]:
+            return "flagged" if (got.get("flag") or "").startswith(NAME_UNCLEAR) else "failed"
+    return ""
 
 
 def _by_detail(fields: list[tuple[str, object, object]]) -> dict[str, list[int]]:
@@ -221,6 +233,7 @@ async def run_eval(config: Config, scenarios: list[dict], workdir: Path, home: P
         "wer": round(word_error_rate(pairs), 4),
         "barge_ins": sum(r["barge_ins"] for r in results),
         "repair_turns": sum(r["repair_turns"] for r in results),
+        "names": {outcome: sum(r["name_alone"] == outcome for r in results) for outcome in ("failed", "flagged")},
         "detail_accuracy_by_type": _detail_accuracy(results),
         "latency_ms": {stage: stats([t[f"{stage}_ms"] for t in traces])
                        for stage in ("total", "endpoint_wait", "stt", "dialogue", "tts")},
@@ -246,7 +259,8 @@ def main(config: Config, scenarios_path: Path | None, against: Path | None, out:
     for label, run in runs.items():
         print(f"{label}: success {run['success_rate']:.0%} of {run['scenarios']} scenarios, "
               f"detail accuracy {run['detail_accuracy']}, memory recall {run['memory_recall']}, "
-              f"WER {run['wer']}, repair turns {run['repair_turns']}, turn latency p50 {run['latency_ms']['total']['p50']} ms")
+              f"WER {run['wer']}, repair turns {run['repair_turns']}, turn latency p50 {run['latency_ms']['total']['p50']} ms, "
+              f"calls failed on the name alone {run['names']['failed']} (booked with the name flagged: {run['names']['flagged']})")
         for result in run["results"]:
             print(f"  {'pass' if result['success'] else 'FAIL'}  {result['name']}")
     print(f"report: {path}")
