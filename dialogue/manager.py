@@ -45,6 +45,10 @@ LISTENING = {
 }
 
 
+HOTWORD_NAMES = 40  # regulars' names read from memory
+HOTWORD_CHARACTERS = 300  # about 80 tokens: the prompt and these share Whisper's 224
+
+
 def _gives_details(u: Understanding) -> bool:
     return bool(u.details()) or u.phone_part is not None
 
@@ -61,6 +65,8 @@ class DialogueManager:
         self.state = CallState(Identity(caller=caller, trusted=caller is not None))
         self.slots, self.lookups = SlotFilling(self), Lookups(self)
         self.recognition, self.repair = Recognition(self), Repair(self)
+        self.prompt = phrases.what_callers_say(domain)  # each restaurant primes with its own name
+        self._regulars: list[str] | None = None  # read from memory once a call, when a name is first awaited
 
     def handle(self, event: DialogueEvent, now: datetime) -> list[Move]:
         self.state.now = now
@@ -83,8 +89,20 @@ class DialogueManager:
         if state.expecting == Expecting.VERIFY and second:
             return Listening(Expect.DIGITS if second.kind == "phone" else Expect.NAME, None)
         caller = state.identity.caller
-        return Listening(LISTENING.get(state.expecting) if state.expecting else None,
-                         caller.pause_ms if caller else None)
+        expect = LISTENING.get(state.expecting) if state.expecting else None
+        names = self._names_to_listen_for() if expect == Expect.NAME or state.turn == 0 else []
+        return Listening(expect, caller.pause_ms if caller else None, self.prompt, ", ".join(names))
+
+    def _names_to_listen_for(self) -> list[str]:
+        """This caller's name if memory has it, then the restaurant's regulars', within Whisper's prompt budget."""
+        if self._regulars is None:
+            self._regulars = self.directory.known_names(HOTWORD_NAMES) if self.directory else []
+        identity = self.state.identity
+        own = [who.name for who in (identity.caller, identity.candidate) if who and who.name]
+        names = list(dict.fromkeys(own + self._regulars))
+        while len(", ".join(names)) > HOTWORD_CHARACTERS:
+            names.pop()
+        return names
 
     def asked_as(self) -> str | None:
         """What the last question asked for, as the understanding reads answers (a second detail is a name or a number)."""

@@ -485,18 +485,70 @@ def without_negated(words: str) -> str:
 
 
 def spelled_name(text: str) -> str | None:
-    """A name spelled letter by letter ("S, H, A, H." or "L-O-P-E-Z"): its letters, a word per
-    sentence or hyphenated run, each capitalized; None unless three or more letters were spelled."""
-    words = []
-    for part in re.split(r"[.;!?]|(?<=[a-z])\s+(?=[a-z]{2})", text, flags=re.IGNORECASE):
-        letters = re.findall(r"\b[A-Za-z]\b", part)
-        if letters and len(letters) == len(re.findall(r"[A-Za-z]+", part)):
-            words.append("".join(letters).capitalize())
-    return " ".join(words) if sum(map(len, words)) >= 3 else None
+    """A name spelled letter by letter ("S, H, A, H.", "L-O-P-E-Z", "bravo romeo uniform", "double L",
+    "B as in Bravo", Whisper's "See. Okay. Why?" for C, K, Y): its letters, a word per sentence of two
+    or more letters, each capitalized; None unless three or more letters were spelled."""
+    parts = [letters for part in re.split(r"[.;!?]", text) if (letters := _spelled(part))]
+    tokens = re.findall(r"[a-z']+", text.lower())
+    if sum(token in SOUNDS_LIKE_A_LETTER for token in tokens) * 2 > len(tokens):
+        return None  # "Okay, see you": words that sound like letters, and mostly nothing else
+    words: list[str] = []
+    for letters in parts:  # Whisper puts a full stop after many a single letter: it ends no word
+        if words and (len(letters) == 1 or len(words[-1]) == 1):
+            words[-1] += letters
+        else:
+            words.append(letters)
+    if sum(len(word.strip("'-")) for word in words) < 3:
+        return None
+    return " ".join(re.sub(r"(^|['-])([a-z])", lambda m: m.group(1) + m.group(2).upper(), word) for word in words)
+
+
+def spelled_letter(text: str) -> str:
+    """The letter a turn says when it says one letter alone ("See." is C, "Double you." W), else ""."""
+    said = " ".join(re.findall(r"[a-z']+", text.lower().replace("-", " ")))
+    return SPELLED_LETTERS.get(said, "") or (_letter(said) if " " not in said else "")
+
+
+def _spelled(part: str) -> str:
+    """The letters of one stretch of spelling; "" when a word in it is no letter."""
+    tokens, letters, i = re.findall(r"[a-z']+", part.lower().replace("x-ray", "xray").replace("-", " ")), "", 0
+    while i < len(tokens):
+        token, following = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token == "as" and following == "in" and i + 2 < len(tokens):
+            i += 3  # "B as in Bravo": the letter was said already
+            continue
+        if token in ("double", "triple") and _letter(following):
+            letters += _letter(following) * (2 if token == "double" else 3)
+            i += 2
+            continue
+        letter = _letter(token)
+        if not letter:
+            return ""
+        letters, i = letters + letter, i + 1
+    return letters
+
+
+def _letter(token: str) -> str:
+    if len(token) == 1 and token.isalpha():
+        return token
+    return SPELLED_LETTERS.get(token, "")
 
 
 LETTER_NAMES = {"zed": "z", "zee": "z", "ess": "s", "kay": "k", "cee": "c", "see": "c", "why": "y", "eye": "i",
                 "double u": "w", "aitch": "h", "jay": "j", "vee": "v", "ef": "f", "tee": "t", "dee": "d"}
+# A letter as Whisper writes it when it is said alone (a real recorded A-Z: "See", "Okay", "End",
+# "Oh", "You", "Why"), as people name it, and in the NATO alphabet; and the marks inside a name.
+SOUNDS_LIKE_A_LETTER = {"see": "c", "sea": "c", "okay": "k", "ok": "k", "end": "n", "oh": "o", "owe": "o", "you": "u",
+                        "double you": "w",
+                        "are": "r", "be": "b", "why": "y", "eye": "i", "tea": "t", "eh": "a", "pea": "p", "queue": "q"}
+SPELLED_LETTERS = {
+    **LETTER_NAMES, **SOUNDS_LIKE_A_LETTER, "en": "n", "bee": "b", "pee": "p", "cue": "q", "em": "m",
+    "el": "l", "ell": "l", "ex": "x", "gee": "g", "ay": "a", "hyphen": "-", "dash": "-", "apostrophe": "'",
+    **{word: word[0] for word in ("alpha", "alfa", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+                                  "india", "juliet", "juliett", "kilo", "lima", "mike", "november", "oscar", "papa",
+                                  "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "whisky",
+                                  "x-ray", "x ray", "xray", "yankee", "zulu")},
+}
 # Letters that sound alike in names: "Lopes" said "with a zed" is Lopez.
 SOUND_ALIKE = {"z": "s", "s": "z", "k": "c", "c": "k", "y": "i", "i": "y", "v": "f", "f": "v", "t": "d", "d": "t"}
 

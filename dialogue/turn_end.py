@@ -46,6 +46,8 @@ class Listening:
 
     expect: Expect | None = None
     pause_ms: int | None = None  # the longest pause this caller habitually makes inside a turn
+    prompt: str = ""  # this restaurant's words to prime speech-to-text with; "": the engine's own
+    hotwords: str = ""  # names to listen for (this restaurant's callers), when a name may come
 
 
 def sounds_finished(transcript: str, expect: Expect | None = None) -> bool:

@@ -69,6 +69,8 @@ class Directory(Protocol):
 
     def recall(self, person_id: int, query: str) -> list[str]: ...
 
+    def known_names(self, limit: int) -> list[str]: ...
+
 
 class BookingStore(Calendar, Protocol):
     """The bookings store as a call uses it: the calendar's reads, and the writes the manager asks for."""

@@ -35,6 +35,9 @@ class Callers:
     def recall(self, person_id: int, query: str) -> list[str]:
         return self.memory.recall(person_id, query)
 
+    def known_names(self, limit: int) -> list[str]:
+        return self.memory.known_names(limit)
+
 
 class CallLog:
     """One call in memory: its session row, its turns, who the caller is, and what they told us."""

@@ -44,6 +44,13 @@ class Memory:
         row = self.db.execute("select person_id from identities where kind = ? and value = ?", [kind, value]).fetchone()
         return self.person(row[0]) if row else None
 
+    def known_names(self, limit: int) -> list[str]:
+        """The names of the people who call most, then most recently: what speech-to-text should expect."""
+        rows = self.db.execute(
+            "select name from people where coalesce(name, '') != '' order by "
+            "(select count(*) from sessions where sessions.person_id = people.id) desc, last_seen desc limit ?", [limit])
+        return [name for (name,) in rows]
+
     def find_by_name(self, name: str) -> list[Person]:
         rows = self.db.execute("select id from people where lower(name) = lower(?)", [name]).fetchall()
         return [self.person(person_id) for (person_id,) in rows]

@@ -181,6 +181,9 @@ class OneCaller:
     def recall(self, person_id: int, query: str) -> list[str]:
         return ["high chair"]
 
+    def known_names(self, limit: int) -> list[str]:
+        return [ANA.name]
+
 
 @FUZZ
 @given(LINES, st.sampled_from([None, *[e.value for e in Expecting]]))

@@ -305,3 +305,26 @@ def test_the_event_loop_reads_on_a_connection_of_its_own(tmp_path):
         assert brain.store.free_tables(booking.day, booking.at) == brain.domain.tables_per_slot - 1
     assert brain.manager.calendar.free_tables(booking.day, booking.at) == brain.domain.tables_per_slot - 1
     asyncio.run(brain.close())
+
+
+def test_a_name_is_listened_for_among_the_restaurants_callers_and_each_restaurant_primes_its_own(tmp_path):
+    from dataclasses import replace
+
+    from parley.dialogue.domain import load_domain
+    from parley.dialogue.turn_end import Expect
+
+    db = tmp_path / "parley.db"
+    call(db, BOOKING)  # Sam Lee has called
+
+    async def listening_at_the_name():
+        brain = build_brain(load_config(), db, "chat", clock=lambda: NOW, domain=replace(load_domain(), name="Osteria Luna"))
+        first = brain.listening()
+        [_ async for _ in brain.reply("A table for two tomorrow at seven, please.")]
+        asked = brain.listening()
+        await brain.close()
+        return first, asked
+
+    first, asked = asyncio.run(listening_at_the_name())
+    assert asked.expect == Expect.NAME and "Sam Lee" in asked.hotwords
+    assert "Sam Lee" in first.hotwords  # the first turn may carry a name too ("Hi, it's Sam")
+    assert "Osteria Luna" in asked.prompt and "Trattoria Sole" not in asked.prompt

@@ -88,3 +88,16 @@ def test_the_detail_asked_for_wins_over_one_mentioned():
 def test_a_question_about_last_time_is_recall_however_book_was_heard():
     for heard in ("What did I book last time?", "What did I do last time?", "What did I put last time?"):
         assert "recall" in understand(heard, TODAY).intents, heard
+
+
+def test_spelled_letters_as_whisper_writes_them_and_as_people_spell():
+    from parley.dialogue.nlu import spelled_name
+
+    assert spelled_name("S. H. A. H.") == "Shah"  # a full stop after each letter ends no word
+    assert spelled_name("K, A, T, Why.") == "Katy" and spelled_name("See, A, R, O, L.") == "Carol"
+    assert spelled_name("Bravo, romeo, uniform, charlie, echo.") == "Bruce"
+    assert spelled_name("B as in Bravo, E, N") == "Ben" and spelled_name("D, O, double L.") == "Doll"
+    assert spelled_name("O apostrophe B R I E N") == "O'Brien"
+    assert spelled_name("S M I T H hyphen J O N E S") == "Smith-Jones"
+    assert spelled_name("Okay, see you.") is None and spelled_name("Oh, are you?") is None  # words, not letters
+    assert understand("Bravo, oscar, bravo.", TODAY, "name").name == "Bob"

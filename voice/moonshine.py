@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from parley.dialogue.turn_end import Expect
+from parley.dialogue.turn_end import Listening
 from parley.voice.audio import AudioChunk, AudioFormatError, int16_to_float
 from parley.voice.config import SttConfig
 from parley.voice.models import moonshine_model_dir
@@ -40,7 +40,7 @@ class MoonshineSTT:
         self.output_names = [o.name for o in self.decoder.get_outputs()]
         self.transcribe(AudioChunk(np.zeros(RATE // 2, dtype=np.int16).tobytes()))  # warm-up
 
-    def transcribe(self, audio: AudioChunk, expect: Expect | None = None) -> str:
+    def transcribe(self, audio: AudioChunk, listening: Listening | None = None) -> str:
         if audio.format.rate != RATE:
             raise AudioFormatError(f"Moonshine needs {RATE} Hz audio, got {audio.format.rate} Hz")
         samples = int16_to_float(audio.to_array())

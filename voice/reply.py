@@ -8,7 +8,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from parley.dialogue.brain import Brain
-from parley.dialogue.turn_end import Expect
+from parley.dialogue.turn_end import Listening
 from parley.voice.audio import AudioChunk
 from parley.voice.events import (
     AgentTextEvent,
@@ -73,7 +73,7 @@ async def speak_reply(
 ) -> None:
     loop = asyncio.get_running_loop()
     run.marks["endpoint"] = loop.time()
-    text = await _transcript(run, engines, brain.listening().expect)
+    text = await _transcript(run, engines, brain.listening())
     run.marks["stt"] = loop.time()
     if not text:
         return
@@ -86,7 +86,7 @@ async def speak_reply(
         _record(run, history)
 
 
-async def _transcript(run: ReplyRun, engines: Engines, expect: Expect | None) -> str:
+async def _transcript(run: ReplyRun, engines: Engines, listening: Listening) -> str:
     """The speculative transcript when one was taken of this very turn (often done already)."""
     if run.transcript is not None:
         try:
@@ -95,7 +95,7 @@ async def _transcript(run: ReplyRun, engines: Engines, expect: Expect | None) ->
             return heard.text
         except Exception:  # noqa: BLE001 - a failed or shed speculation is done the ordinary way
             pass
-    heard = await engines.stt_queue.transcribe(run.audio, expect)
+    heard = await engines.stt_queue.transcribe(run.audio, listening)
     run.marks["stt_compute"], run.marks["stt_wait"] = heard.compute_seconds, heard.wait_seconds
     return heard.text
 

@@ -219,9 +219,9 @@ class Session:
 
     def _speculate(self, span: Transcribe) -> None:
         audio = self._turn_audio(span.start, span.end)
-        expect = self.brain.listening().expect
+        listening = self.brain.listening()
         stale = lambda: not self.turns.wants(span.end)  # noqa: E731 - the caller spoke on and paused again
-        task = asyncio.create_task(self.engines.stt_queue.transcribe(audio, expect, speculative=True, stale=stale))
+        task = asyncio.create_task(self.engines.stt_queue.transcribe(audio, listening, speculative=True, stale=stale))
         speculation = Speculation(span.end, task)
         self._speculation = speculation
         task.add_done_callback(lambda _: self._transcribed(speculation))

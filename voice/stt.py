@@ -6,7 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
-from parley.dialogue.turn_end import Expect
+from parley.dialogue.turn_end import Expect, Listening
 from parley.voice.audio import AudioChunk, AudioFormatError, int16_to_float
 from parley.voice.config import SttConfig
 from parley.voice.models import ModelNotFoundError, whisper_model_dir
@@ -20,9 +20,9 @@ PHANTOM_LOGPROB = -1.0
 
 
 class SpeechToText(Protocol):
-    def transcribe(self, audio: AudioChunk, expect: Expect | None = None) -> str:
-        """The words in one turn of 16 kHz mono speech, `expect` being the kind of answer the
-        dialogue waits for. Blocking: run it off the event loop."""
+    def transcribe(self, audio: AudioChunk, listening: Listening | None = None) -> str:
+        """The words in one turn of 16 kHz mono speech; `listening` is what the dialogue waits for (the
+        kind of answer, the restaurant's prompt, names to listen for). Blocking: run it off the event loop."""
 
 
 def require_cuda() -> None:
@@ -52,7 +52,10 @@ class FasterWhisperSTT:
         )
         self.transcribe(AudioChunk(np.zeros(WHISPER_RATE // 2, dtype=np.int16).tobytes()))  # warm-up
 
-    def transcribe(self, audio: AudioChunk, expect: Expect | None = None) -> str:
+    def _prompt(self, listening: Listening | None) -> str | None:
+        return (listening.prompt if listening else "") or self.prompt
+
+    def transcribe(self, audio: AudioChunk, listening: Listening | None = None) -> str:
         if audio.format.rate != WHISPER_RATE:
             raise AudioFormatError(f"Whisper needs {WHISPER_RATE} Hz audio, got {audio.format.rate} Hz")
         segments, _info = self.model.transcribe(
@@ -65,7 +68,8 @@ class FasterWhisperSTT:
             vad_filter=False,
             # A number read out is heard best unprimed: primed with the prompt's digit words, Whisper
             # may write one more ("five five five five"); the README's levers table measures both.
-            initial_prompt=None if expect == Expect.DIGITS else self.prompt,
+            initial_prompt=None if listening and listening.expect == Expect.DIGITS else self._prompt(listening),
+            hotwords=listening.hotwords or None if listening else None,
         )
         heard = [s for s in segments if not (s.no_speech_prob > PHANTOM_NO_SPEECH and s.avg_logprob < PHANTOM_LOGPROB)]
         return " ".join(segment.text.strip() for segment in heard).strip()

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from parley.dialogue.turn_end import Expect
+from parley.dialogue.turn_end import Listening
 from parley.voice.audio import AudioChunk
 from parley.voice.stt import SpeechToText
 
@@ -41,7 +41,7 @@ class SttQueue:
     _running: int = 0
     _waiting: deque[asyncio.Future] = field(default_factory=deque)
 
-    async def transcribe(self, audio: AudioChunk, expect: Expect | None = None, speculative: bool = False,
+    async def transcribe(self, audio: AudioChunk, listening: Listening | None = None, speculative: bool = False,
                          stale: Callable[[], bool] = lambda: False) -> SttResult:
         """The transcript of `audio`. A speculation is shed (Shed) when anything is running or waiting,
         and dropped (Dropped) if `stale()` by the time the engine is free for it."""
@@ -55,7 +55,7 @@ class SttQueue:
             self._release()
             self.dropped += 1
             raise Dropped("the caller spoke on before speech-to-text was free")
-        work = asyncio.ensure_future(asyncio.to_thread(_timed, self.stt, audio, expect))
+        work = asyncio.ensure_future(asyncio.to_thread(_timed, self.stt, audio, listening))
         work.add_done_callback(lambda _: self._release())  # the slot is the thread's: a cancelled caller does not free it
         text, seconds = await asyncio.shield(work)
         return SttResult(text, seconds, waited)
@@ -82,7 +82,7 @@ class SttQueue:
         self._running -= 1
 
 
-def _timed(stt: SpeechToText, audio: AudioChunk, expect: Expect | None) -> tuple[str, float]:
+def _timed(stt: SpeechToText, audio: AudioChunk, listening: Listening | None) -> tuple[str, float]:
     started = time.perf_counter()
-    text = stt.transcribe(audio, expect)
+    text = stt.transcribe(audio, listening)
     return text, time.perf_counter() - started
