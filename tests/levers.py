@@ -17,7 +17,7 @@ from datetime import date
 
 from parley.dialogue.domain import load_domain
 from parley.dialogue.nlu import Understanding, understand
-from parley.dialogue.turn_end import Expect
+from parley.dialogue.turn_end import Expect, Listening
 from parley.voice.app.measure.eval import load_scenarios
 from parley.voice.app.measure.scores import word_error_rate
 from parley.voice.app.measure.voices import CallerVoice
@@ -63,7 +63,7 @@ def measure(stt, lines: list[str], audio: list[AudioChunk], expecting: bool) -> 
     for text, chunk in zip(lines, audio):
         started = time.perf_counter()
         number_only = set(details(understand(text, TODAY))) == {"phone"}
-        heard = stt.transcribe(chunk, Expect.DIGITS if expecting and number_only else None)
+        heard = stt.transcribe(chunk, Listening(Expect.DIGITS) if expecting and number_only else None)
         times.append(time.perf_counter() - started)
         want, got = details(understand(text, TODAY)), details(understand(heard, TODAY))
         right += sum(got.get(key) == value for key, value in want.items())

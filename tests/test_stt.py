@@ -54,10 +54,10 @@ def test_espeak_callers_are_heard_better_with_the_prompt(engines):
     assert primed < without, (primed, without)
 
 
-def test_a_number_expected_is_heard_unprimed(engines, monkeypatch):
+def test_a_number_expected_is_heard_unprimed_and_a_restaurant_primes_its_own(engines, monkeypatch):
     """The prompt's digit words make tiny.en write a digit twice; when the dialogue waits for a
     number, Whisper is not primed (README: each lever alone)."""
-    from parley.dialogue.turn_end import Expect
+    from parley.dialogue.turn_end import Expect, Listening
     prompts = []
     transcribe = engines.stt.model.transcribe
 
@@ -67,7 +67,9 @@ def test_a_number_expected_is_heard_unprimed(engines, monkeypatch):
 
     monkeypatch.setattr(engines.stt.model, "transcribe", spy)
     silence = AudioChunk(bytes(16000))
-    engines.stt.transcribe(silence, Expect.DIGITS)
-    engines.stt.transcribe(silence, Expect.NAME)
+    engines.stt.transcribe(silence, Listening(Expect.DIGITS))
+    engines.stt.transcribe(silence, Listening(Expect.NAME))
     engines.stt.transcribe(silence)
-    assert prompts == [None, engines.stt.prompt, engines.stt.prompt] and engines.stt.prompt
+    engines.stt.transcribe(silence, Listening(Expect.NAME, prompt="Osteria Luna: a table for two."))
+    assert prompts == [None, engines.stt.prompt, engines.stt.prompt, "Osteria Luna: a table for two."]
+    assert engines.stt.prompt
