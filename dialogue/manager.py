@@ -258,6 +258,9 @@ class DialogueManager:
         doubted, state.spelling = state.spelling, None
         letters = spelled_name(u.text)
         state.draft.name = corrected_name(doubted, letters, alike=0.0) if letters else doubted
+        if not letters:
+            # In doubt, and the spelling did not come through: booked as we have it, for the staff to check.
+            self.repair.name_unclear(f"{phrases.NAME_UNCLEAR}: spelling not heard, check {doubted!r}")
         self.slots.apply(replace(u, name=None))  # a number or a time said with it still counts; the name is done
         return self.slots.next()
 

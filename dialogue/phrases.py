@@ -151,7 +151,7 @@ def either(times: list[time]) -> str:
 
 def describe(booking: Booking, today: date) -> str:
     people = "1 person" if booking.party_size == 1 else f"{booking.party_size} people"
-    under = "your phone number" if booking.flag.startswith(NAME_UNCLEAR) else booking.name
+    under = "your phone number" if booking.flag.startswith(NAME_HEARD_AS) else booking.name
     text = f"a table for {people} {day(booking.day, today)} at {clock(booking.at)}, under {under}"
     if booking.notes:
         text += ", noting " + " and ".join(booking.notes)
@@ -161,7 +161,8 @@ def describe(booking: Booking, today: date) -> str:
 # Replies that take a moment to synthesize open with a short fixed sentence, synthesized at start-up,
 # so the caller hears something at once while the rest is made.
 READ_BACK = "Let me read that back."
-NAME_UNCLEAR = "name unclear"  # a booking's flag: under the phone number, the name as heard
+NAME_UNCLEAR = "name unclear"  # a booking's flag: the staff check the name with the caller
+NAME_HEARD_AS = f"{NAME_UNCLEAR}: heard as"  # no name made out: booked under the number, the words as heard
 NO_NUMBER = "call back: no phone number was heard"  # a booking's flag
 DONE = "All done."
 

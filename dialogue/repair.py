@@ -81,14 +81,21 @@ class Repair:
         draft = state.draft
         if slot == "name":
             heard = re.sub(r"[^\w' -]", "", state.name_heard or "").strip()[:40]
-            draft.name, state.name_doubted = heard or "Unknown", True
-            draft.flags.append(f"{phrases.NAME_UNCLEAR}: heard as {heard!r}" if heard else phrases.NAME_UNCLEAR)
+            draft.name = heard or "Unknown"
+            self.name_unclear(f"{phrases.NAME_HEARD_AS} {heard!r}" if heard else phrases.NAME_UNCLEAR)
             return self.m.slots.next()
         if slot == "phone":
             draft.phone = ""
             draft.flags.append(phrases.NO_NUMBER)
             return self.m.slots.next()
         return self.give_up(WHAT.get(slot, slot))
+
+    def name_unclear(self, flag: str) -> None:
+        """The name is booked as it stands, flagged for the staff to check; it is not asked again."""
+        state = self.m.state
+        state.name_doubted = True
+        if not any(f.startswith(phrases.NAME_UNCLEAR) for f in state.draft.flags):
+            state.draft.flags.append(flag)
 
     def give_up(self, what: str) -> list[Move]:
         """A detail a booking needs, not heard after every way of asking: a person takes it from here."""

@@ -107,3 +107,23 @@ def test_a_correction_at_the_read_back_changes_only_the_detail_it_names(field, w
     after = manager.state.draft
     changed = {name for name in ("party_size", "day", "at", "name", "phone") if getattr(after, name) != getattr(before, name)}
     assert changed <= {field}, (line, before, after)
+
+
+def test_a_name_whose_spelling_never_comes_through_is_booked_flagged_for_the_staff(tmp_path):
+    domain = load_domain()
+    store = ReservationStore(open_db(tmp_path / "p.db"), domain.tables_per_slot)
+    brain = ReservationBrain(domain, store, clock=lambda: NOW)
+    lines = ["A table for two on Tuesday at nine.", "Lucas Merlow.", "617 208 1554", "No, the name is Lucas Merlow.",
+             "Hey, NA, hello, Peeresie.", "Yes."]
+
+    async def converse():
+        return [await _said(brain, line) for line in lines]
+
+    replies = asyncio.run(converse())
+    assert "under Lucas Merlow" in replies[4], replies
+    [row] = store.table.rows_where("status = 'booked'")
+    assert row["name"] == "Lucas Merlow" and row["flag"] == "name unclear: spelling not heard, check 'Lucas Merlow'"
+
+
+async def _said(brain: ReservationBrain, line: str) -> str:
+    return "".join([part async for part in brain.reply(line)]).strip()
