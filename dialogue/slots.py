@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING
 from parley.dialogue import booking_rules, phrases
 from parley.dialogue.moves import Cancel, Commit, Move
 from parley.dialogue.nlu import Clock, Understanding, doubtful_name, plausible_phone
+from parley.dialogue.repair import RUNGS
 from parley.dialogue.state import Expecting, Task
+
+NUMBER_UNCLEAR = "number unclear"  # a booking's flag: the number as heard has no phone's length
 
 if TYPE_CHECKING:
     from parley.dialogue.manager import DialogueManager
@@ -29,6 +32,12 @@ def corrected_name(old: str | None, new: str, alike: float = 0.6) -> str:
     if likeness[best] < alike:
         return new
     return " ".join(new if i == best else word for i, word in enumerate(words))
+
+
+def _about_a_number(u: Understanding, expecting: Expecting | None) -> bool:
+    """The caller is giving a phone number: one was asked for, or they say so."""
+    asked = expecting in (Expecting.PHONE, Expecting.PHONE_LOOKUP, Expecting.IDENTIFY, Expecting.CONFIRM, Expecting.CORRECTION)
+    return asked or bool(re.search(r"\b(number|phone|mobile|cell)\b", u.text, re.IGNORECASE))
 
 
 def _with_part(phone: str, which: str, digits: str) -> str:
@@ -62,8 +71,8 @@ class SlotFilling:
             draft.clock, draft.at = u.clock, None
         if u.name:
             draft.name = corrected_name(draft.name, u.name)
-        if u.phone:
-            draft.phone = u.phone
+        if u.phone and (plausible_phone(u.phone) or _about_a_number(u, expecting)):
+            draft.phone = u.phone  # digits of no phone's length, while a day was asked ("30, 30, 30"), are no number
         elif u.phone_part and draft.phone:
             draft.phone = _with_part(draft.phone, *u.phone_part)
         draft.notes += [note for note in u.notes if note not in draft.notes]
@@ -119,11 +128,8 @@ class SlotFilling:
         if draft.name and doubtful_name(draft.name) and state.spelling is None and not state.name_doubted:
             state.name_doubted = True  # asked once a call: a name that is still doubtful after it is read back
             return self.ask_spelling()
-        if draft.phone and not plausible_phone(draft.phone):  # "": not heard at all, and flagged
-            heard, draft.phone = draft.phone, None  # a digit misheard or lost: confirm it alone, never book it
-            state.expecting = Expecting.PHONE
-            return self.m.say(f"I heard {' '.join(heard)}, which is {len(heard)} digits.",
-                              "Could you say the number again, one digit at a time?")
+        if draft.phone and not plausible_phone(draft.phone) and not self._number_flagged():
+            return self._odd_number(draft.phone)
         if draft.party_size is not None and not 1 <= draft.party_size <= domain.seats_per_table:
             draft.party_size = None
             state.expecting = Expecting.PARTY_SIZE
@@ -137,6 +143,23 @@ class SlotFilling:
         if draft.day is not None and draft.at is not None:
             return self._time_problem(draft.day, draft.at)
         return None
+
+    def _odd_number(self, heard: str) -> list[Move]:
+        """A number of no phone's length: a digit misheard or lost. Asked again digit by digit, on the
+        number's ladder; at its end booked as heard, flagged for the staff to check."""
+        state = self.m.state
+        last, times = state.asked
+        times = times + 1 if last == "phone" else 1
+        if times > RUNGS:
+            state.asked = (None, 0)
+            state.draft.flags.append(f"{NUMBER_UNCLEAR}: heard as {heard}, {len(heard)} digits")
+            return self.next()
+        state.draft.phone, state.expecting, state.asked = None, Expecting.PHONE, ("phone", times)
+        return self.m.say(f"I heard {' '.join(heard)}, which is {len(heard)} digits.",
+                          "Could you say the number again, one digit at a time?")
+
+    def _number_flagged(self) -> bool:
+        return any(flag.startswith(NUMBER_UNCLEAR) for flag in self.m.state.draft.flags)
 
     def _time_problem(self, day: date, at: time) -> list[Move] | None:
         state = self.m.state

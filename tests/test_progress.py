@@ -127,3 +127,25 @@ def test_a_name_whose_spelling_never_comes_through_is_booked_flagged_for_the_sta
 
 async def _said(brain: ReservationBrain, line: str) -> str:
     return "".join([part async for part in brain.reply(line)]).strip()
+
+
+def test_a_number_never_heard_whole_is_booked_as_heard_and_flagged(tmp_path):
+    domain = load_domain()
+    store = ReservationStore(open_db(tmp_path / "p.db"), domain.tables_per_slot)
+    brain = ReservationBrain(domain, store, clock=lambda: NOW)
+    lines = ["A table for two on Tuesday at nine.", "Lucas Merlow.", *["My number is 078 to 0461830."] * 4, "Yes."]
+    replies = asyncio.run(_converse(brain, lines))
+    assert longest_repeat(replies) <= 2, replies
+    [row] = store.table.rows_where("status = 'booked'")
+    assert row["phone"] == "0461830" and row["flag"] == "number unclear: heard as 0461830, 7 digits", replies
+
+
+def test_digits_said_for_a_day_are_not_taken_for_a_phone_number():
+    manager = DialogueManager(load_domain(), OneBooking(), None)
+    manager.handle(UserSaid("A table for three, please."), NOW)
+    manager.handle(UserSaid("30, 30, 30."), NOW)  # "Thursday the 3rd", as Whisper heard it over a phone line
+    assert manager.state.draft.phone is None and manager.state.expecting == Expecting.DAY
+
+
+async def _converse(brain: ReservationBrain, lines: list[str]) -> list[str]:
+    return [await _said(brain, line) for line in lines]
