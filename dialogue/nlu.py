@@ -539,7 +539,8 @@ LETTER_NAMES = {"zed": "z", "zee": "z", "ess": "s", "kay": "k", "cee": "c", "see
 # A letter as Whisper writes it when it is said alone (a real recorded A-Z: "See", "Okay", "End",
 # "Oh", "You", "Why"), as people name it, and in the NATO alphabet; and the marks inside a name.
 SOUNDS_LIKE_A_LETTER = {"see": "c", "sea": "c", "okay": "k", "ok": "k", "end": "n", "oh": "o", "owe": "o", "you": "u",
-                        "double you": "w",
+                        "double you": "w", "elle": "l", "ar": "r", "ah": "r", "eff": "f", "if": "f", "in": "n",
+                        "and": "n", "kai": "k", "said": "z",
                         "are": "r", "be": "b", "why": "y", "eye": "i", "tea": "t", "eh": "a", "pea": "p", "queue": "q"}
 SPELLED_LETTERS = {
     **LETTER_NAMES, **SOUNDS_LIKE_A_LETTER, "en": "n", "bee": "b", "pee": "p", "cue": "q", "em": "m",
