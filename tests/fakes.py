@@ -22,8 +22,8 @@ class ScriptedSTT:
         self._turn_text = ""
         self.expected: list[object] = []  # what the dialogue expected at each transcription
 
-    def transcribe(self, audio: AudioChunk, expect: object = None) -> str:
-        self.expected.append(expect)
+    def transcribe(self, audio: AudioChunk, listening: Listening | None = None) -> str:
+        self.expected.append(listening.expect if listening else None)
         key = audio.audio[:6400]  # its first 200 ms
         if key == self._turn_key:
             self.heard_seconds[-1] = max(self.heard_seconds[-1], audio.seconds)
