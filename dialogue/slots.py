@@ -73,6 +73,8 @@ class SlotFilling:
             draft.name = corrected_name(draft.name, u.name)
         if u.phone and (plausible_phone(u.phone) or _about_a_number(u, expecting)):
             draft.phone = u.phone  # digits of no phone's length, while a day was asked ("30, 30, 30"), are no number
+            gone = (phrases.NO_NUMBER, NUMBER_UNCLEAR) if plausible_phone(u.phone) else (phrases.NO_NUMBER,)
+            draft.flags = [flag for flag in draft.flags if not flag.startswith(gone)]  # a number now heard
         elif u.phone_part and draft.phone:
             draft.phone = _with_part(draft.phone, *u.phone_part)
         draft.notes += [note for note in u.notes if note not in draft.notes]

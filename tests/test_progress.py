@@ -149,3 +149,15 @@ def test_digits_said_for_a_day_are_not_taken_for_a_phone_number():
 
 async def _converse(brain: ReservationBrain, lines: list[str]) -> list[str]:
     return [await _said(brain, line) for line in lines]
+
+
+def test_a_number_given_after_its_ladder_ended_takes_the_flag_away(tmp_path):
+    domain = load_domain()
+    store = ReservationStore(open_db(tmp_path / "p.db"), domain.tables_per_slot)
+    brain = ReservationBrain(domain, store, clock=lambda: NOW)
+    lines = ["A table for two on Tuesday at nine.", "Lucas Merlow.", "Hmm.", "Er.", "Not sure.", "Oh wait, it's 555 0199.",
+             "Yes."]
+    replies = asyncio.run(_converse(brain, lines))
+    assert "without a phone number" in replies[4] and "5 5 5 0 1 9 9" in replies[5], replies
+    [row] = store.table.rows_where("status = 'booked'")
+    assert row["phone"] == "5550199" and row["flag"] is None, replies
