@@ -164,6 +164,7 @@ READ_BACK = "Let me read that back."
 NAME_UNCLEAR = "name unclear"  # a booking's flag: the staff check the name with the caller
 NAME_HEARD_AS = f"{NAME_UNCLEAR}: heard as"  # no name made out: booked under the number, the words as heard
 NO_NUMBER = "call back: no phone number was heard"  # a booking's flag
+NUMBER_UNCLEAR = "number unclear"  # a booking's flag: the number as heard has no phone's length
 DONE = "All done."
 
 

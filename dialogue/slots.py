@@ -14,8 +14,6 @@ from parley.dialogue.nlu import Clock, Understanding, doubtful_name, plausible_p
 from parley.dialogue.repair import RUNGS
 from parley.dialogue.state import Expecting, Task
 
-NUMBER_UNCLEAR = "number unclear"  # a booking's flag: the number as heard has no phone's length
-
 if TYPE_CHECKING:
     from parley.dialogue.manager import DialogueManager
 
@@ -73,7 +71,7 @@ class SlotFilling:
             draft.name = corrected_name(draft.name, u.name)
         if u.phone and (plausible_phone(u.phone) or _about_a_number(u, expecting)):
             draft.phone = u.phone  # digits of no phone's length, while a day was asked ("30, 30, 30"), are no number
-            gone = (phrases.NO_NUMBER, NUMBER_UNCLEAR) if plausible_phone(u.phone) else (phrases.NO_NUMBER,)
+            gone = (phrases.NO_NUMBER, phrases.NUMBER_UNCLEAR) if plausible_phone(u.phone) else (phrases.NO_NUMBER,)
             draft.flags = [flag for flag in draft.flags if not flag.startswith(gone)]  # a number now heard
         elif u.phone_part and draft.phone:
             draft.phone = _with_part(draft.phone, *u.phone_part)
@@ -154,14 +152,14 @@ class SlotFilling:
         times = times + 1 if last == "phone" else 1
         if times > RUNGS:
             state.asked = (None, 0)
-            state.draft.flags.append(f"{NUMBER_UNCLEAR}: heard as {heard}, {len(heard)} digits")
+            state.draft.flags.append(f"{phrases.NUMBER_UNCLEAR}: heard as {heard}, {len(heard)} digits")
             return self.next()
         state.draft.phone, state.expecting, state.asked = None, Expecting.PHONE, ("phone", times)
         return self.m.say(f"I heard {' '.join(heard)}, which is {len(heard)} digits.",
                           "Could you say the number again, one digit at a time?")
 
     def _number_flagged(self) -> bool:
-        return any(flag.startswith(NUMBER_UNCLEAR) for flag in self.m.state.draft.flags)
+        return any(flag.startswith(phrases.NUMBER_UNCLEAR) for flag in self.m.state.draft.flags)
 
     def _time_problem(self, day: date, at: time) -> list[Move] | None:
         state = self.m.state
