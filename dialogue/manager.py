@@ -28,6 +28,7 @@ from parley.dialogue.moves import (
     Say,
     UserSaid,
 )
+from parley.dialogue.name_lexicon import spelled_like
 from parley.dialogue.nlu import TASK_INTENTS, Understanding, spelled_name, understand
 from parley.dialogue.recognition import Recognition, first_name
 from parley.dialogue.repair import Repair
@@ -57,11 +58,12 @@ class DialogueManager:
     """One call to the reservation line. `handle` is the only way in; `state` the whole of what it knows."""
 
     def __init__(self, domain: Domain, calendar: Calendar, directory: Directory | None = None,
-                 caller: Caller | None = None, phone_line: bool = False):
+                 caller: Caller | None = None, phone_line: bool = False, spoken: bool = False):
         self.domain = domain
         self.calendar = calendar
         self.directory = directory
         self.phone_line = phone_line  # a telephone: it has a keypad, and a call can be put through
+        self.spoken = spoken  # the caller's words come through speech-to-text, so a name may be misheard
         self.state = CallState(Identity(caller=caller, trusted=caller is not None))
         self.slots, self.lookups = SlotFilling(self), Lookups(self)
         self.recognition, self.repair = Recognition(self), Repair(self)
@@ -93,13 +95,17 @@ class DialogueManager:
         names = self._names_to_listen_for() if expect == Expect.NAME or state.turn == 0 else []
         return Listening(expect, caller.pause_ms if caller else None, self.prompt, ", ".join(names))
 
-    def _names_to_listen_for(self) -> list[str]:
-        """This caller's name if memory has it, then the restaurant's regulars', within Whisper's prompt budget."""
+    def known_names(self) -> list[str]:
+        """This caller's name if memory has it, then the restaurant's regulars' (most calls first)."""
         if self._regulars is None:
             self._regulars = self.directory.known_names(HOTWORD_NAMES) if self.directory else []
         identity = self.state.identity
         own = [who.name for who in (identity.caller, identity.candidate) if who and who.name]
-        names = list(dict.fromkeys(own + self._regulars))
+        return list(dict.fromkeys(own + self._regulars))
+
+    def _names_to_listen_for(self) -> list[str]:
+        """The names known, within Whisper's prompt budget."""
+        names = self.known_names()
         while len(", ".join(names)) > HOTWORD_CHARACTERS:
             names.pop()
         return names
@@ -261,6 +267,8 @@ class DialogueManager:
         if not letters:
             # In doubt, and the spelling did not come through: booked as we have it, for the staff to check.
             self.repair.name_unclear(f"{phrases.NAME_UNCLEAR}: spelling not heard, check {doubted!r}")
+        elif not spelled_like(letters, doubted):  # letters misheard as often as the name was
+            self.repair.name_unclear(f"{phrases.NAME_UNCLEAR}: spelled {letters!r}, heard {doubted!r}")
         self.slots.apply(replace(u, name=None))  # a number or a time said with it still counts; the name is done
         return self.slots.next()
 

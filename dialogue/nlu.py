@@ -413,20 +413,6 @@ def name_from_words(text: str) -> str | None:
     return " ".join(words)
 
 
-# Words people say but names are not made of: a "name" with one of them is speech-to-text's guess at
-# a name it did not know ("You All Met" for Rahul Mehta, "Even Though Back" for Eva Novak).
-NOT_IN_NAMES = {"you", "all", "even", "though", "back", "over", "hey", "we", "they", "he", "she", "to", "do", "did",
-                "was", "were", "are", "be", "been", "have", "has", "had", "this", "that", "what", "who", "met", "got",
-                "get", "go", "can", "will", "would", "could", "shall", "if", "or", "so", "as", "by", "from", "up",
-                "out", "off", "in", "into", "than", "then", "there", "now", "very", "much", "more", "some", "any",
-                "our", "your", "their", "his", "her", "us", "them", "him", "level", "customer", "shout", "shot"}
-
-
-def doubtful_name(name: str) -> bool:
-    """Whether a name heard is more likely words misheard than a name."""
-    return any(word.lower() in NOT_IN_NAMES for word in name.split())
-
-
 # Phone numbers have 7 (local), 10 or 11 (national) or 12-13 (with a country code) digits; any other
 # count means speech-to-text lost or doubled a digit ("555-444-44" for "five five five, four four four four").
 PHONE_LENGTHS = {7, 10, 11, 12, 13}

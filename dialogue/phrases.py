@@ -149,9 +149,10 @@ def either(times: list[time]) -> str:
     return " or ".join(spoken)
 
 
-def describe(booking: Booking, today: date) -> str:
+def describe(booking: Booking, today: date, spell_name: bool = False) -> str:
     people = "1 person" if booking.party_size == 1 else f"{booking.party_size} people"
     under = "your phone number" if booking.flag.startswith(NAME_HEARD_AS) else booking.name
+    under += f", {spelled_out(booking.name)}" if spell_name else ""
     text = f"a table for {people} {day(booking.day, today)} at {clock(booking.at)}, under {under}"
     if booking.notes:
         text += ", noting " + " and ".join(booking.notes)
@@ -168,11 +169,16 @@ NUMBER_UNCLEAR = "number unclear"  # a booking's flag: the number as heard has n
 DONE = "All done."
 
 
-def confirm(task: str | None, booking: Booking, today: date) -> str:
+def confirm(task: str | None, booking: Booking, today: date, spell_name: bool = False) -> str:
     lead = "That's" if task != "change" else "The booking becomes"
     digits = " ".join(booking.phone)  # read out one by one, so a misheard digit can be caught
     number = f"on {digits}" if digits else "without a phone number"
-    return f"{READ_BACK} {lead} {describe(booking, today)}, {number}. Shall I go ahead?"
+    return f"{READ_BACK} {lead} {describe(booking, today, spell_name)}, {number}. Shall I go ahead?"
+
+
+def spelled_out(name: str) -> str:
+    """A name letter by letter, word by word: "Mei Tanaka" is "M, E, I; T, A, N, A, K, A"."""
+    return "; ".join(", ".join(word.upper()) for word in name.split())
 
 
 def booked(booking: Booking, today: date) -> str:

@@ -49,14 +49,14 @@ class ReservationBrain:
 
     def __init__(self, domain: Domain, store: BookingStore, clock: Callable[[], datetime] | None = None,
                  call: CallRecord | None = None, caller: Caller | None = None, directory: Directory | None = None,
-                 calendar: Calendar | None = None, phone_line: bool = False):
+                 calendar: Calendar | None = None, phone_line: bool = False, spoken: bool = False):
         self.domain = domain
         self.store = store
         self.clock = clock or domain.now
         self.call = call
         # The manager reads on the event loop while the writer thread writes: given a calendar on a
         # connection of its own, a read never lands inside the writer's open transaction.
-        self.manager = DialogueManager(domain, calendar or store, directory, caller, phone_line)
+        self.manager = DialogueManager(domain, calendar or store, directory, caller, phone_line, spoken)
         self.ended = False
         self.hand_over_to = ""
         self.made: list[Booking] = []  # new bookings made in this call, in order

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from parley.dialogue import booking_rules, phrases
 from parley.dialogue.moves import Cancel, Commit, Move
-from parley.dialogue.nlu import Clock, Understanding, doubtful_name, plausible_phone
+from parley.dialogue.name_lexicon import judge
+from parley.dialogue.nlu import Clock, Understanding, plausible_phone
 from parley.dialogue.repair import RUNGS
 from parley.dialogue.state import Expecting, Task
 
@@ -115,7 +116,7 @@ class SlotFilling:
             state.expecting = Expecting(slot)
             return self.m.repair.ask_again()
         state.expecting = Expecting.CONFIRM
-        return self.m.say(phrases.confirm(state.task, state.draft.booking(), state.now.date()))
+        return self.m.say(phrases.confirm(state.task, state.draft.booking(), state.now.date(), state.name_by_sound))
 
     def ask_spelling(self) -> list[Move]:
         state = self.m.state
@@ -125,8 +126,7 @@ class SlotFilling:
     def _problem(self) -> list[Move] | None:
         state, domain = self.m.state, self.m.domain
         draft = state.draft
-        if draft.name and doubtful_name(draft.name) and state.spelling is None and not state.name_doubted:
-            state.name_doubted = True  # asked once a call: a name that is still doubtful after it is read back
+        if draft.name and state.spelling is None and not state.name_doubted and self._doubtful_name(draft.name):
             return self.ask_spelling()
         if draft.phone and not plausible_phone(draft.phone) and not self._number_flagged():
             return self._odd_number(draft.phone)
@@ -143,6 +143,16 @@ class SlotFilling:
         if draft.day is not None and draft.at is not None:
             return self._time_problem(draft.day, draft.at)
         return None
+
+    def _doubtful_name(self, name: str) -> bool:
+        """A name heard, checked until it was doubted once: taken for a name the restaurant knows that it
+        sounds like (and read back spelled), or to be spelled if it is words or no name on record."""
+        state = self.m.state
+        verdict, known = judge(name, self.m.known_names(), self.m.spoken)
+        if verdict == "sounds like" and known:
+            state.draft.name, state.name_by_sound, state.name_doubted = known, True, True
+        state.name_doubted = state.name_doubted or verdict == "doubtful"
+        return verdict == "doubtful"
 
     def _odd_number(self, heard: str) -> list[Move]:
         """A number of no phone's length: a digit misheard or lost. Asked again digit by digit, on the

@@ -80,6 +80,7 @@ class CallState:
     offered: list[time] = field(default_factory=list)  # the times just offered, so "yes" or "the later one" picks one
     spelling: str | None = None  # the name in doubt while the caller spells it
     name_doubted: bool = False  # asked once a call to spell a doubtful name
+    name_by_sound: bool = False  # the name heard was taken for a known one it sounds like: read back spelled
     name_heard: str | None = None  # the first answer to "what name?" that was no name, for the staff
     failed_lookups: int = 0
     given_up: int = 0  # bookings stopped for a detail never heard, this call

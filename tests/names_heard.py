@@ -3,7 +3,9 @@
 `python -m tests.names_heard` speaks "My name is NAME." in Flite and espeak-ng voices (on the phone
 line too) for names memory knows (the regulars) and names it does not, transcribes each as an
 answer to "Can I take a name?" with and without the regulars as hotwords, and prints names right,
-names that were right and got worse, and decoding time.
+names that were right and got worse, and decoding time; then, with the hotwords, what the name
+lexicon makes of each name heard: right (as heard, or taken for the regular it sounds like), doubted
+(the caller is asked to spell it), or wrong and believed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 
 from parley.dialogue import phrases
 from parley.dialogue.domain import load_domain
+from parley.dialogue.name_lexicon import judge
 from parley.dialogue.nlu import understand
 from parley.dialogue.turn_end import Expect, Listening
 from parley.voice.app.measure.voices import CallerVoice
@@ -30,6 +33,15 @@ VOICES = ["flite:slt", "flite:awb/phone", "espeak:en-gb/phone"]
 
 def heard_name(text: str) -> str | None:
     return understand(text, load_domain().now().date(), "name").name
+
+
+def judged(name: str, text: str) -> str:
+    """What the dialogue makes of a name heard: "right", "doubted" (to be spelled) or "wrong" (believed)."""
+    said = heard_name(text) or ""
+    verdict, known = judge(said, REGULARS) if said else ("doubtful", None)
+    if verdict == "doubtful":
+        return "doubted"
+    return "right" if (known or said) == name else "wrong"
 
 
 def heard(engines, config, spec: str) -> dict[str, list[tuple[str, bool, str]]]:
@@ -59,6 +71,9 @@ def main(voices: list[str]) -> None:
                      if name in names and ok0 and not ok1]
             print(f"{spec:22} {group:12} right without {right['without']}/{len(names)}, with hotwords "
                   f"{right['with']}/{len(names)}; right before and wrong with them: {len(worse)} {worse}")
+        outcomes = [judged(name, text) for name, _, text in rows["with"]]
+        print(f"{spec:22} with hotwords and the lexicon: " + ", ".join(
+            f"{outcome} {outcomes.count(outcome)}/{len(outcomes)}" for outcome in ("right", "doubted", "wrong")))
         print(f"{spec:22} {time.perf_counter() - started:.1f} s for both")
 
 

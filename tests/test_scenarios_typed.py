@@ -22,7 +22,7 @@ def test_there_are_at_least_40_scenarios():
 
 
 async def typed_call(config, db, lines: list[str], now: datetime) -> list[str]:
-    async with open_brain(config, db, Transport.EVAL, clock=lambda: now) as brain:
+    async with open_brain(config, db, Transport.CHAT, clock=lambda: now) as brain:
         replies = []
         for line in lines:
             reply = "".join([part async for part in brain.reply(line)]).strip()

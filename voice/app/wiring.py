@@ -73,7 +73,7 @@ def build_brain(config: Config, db: Path | None, transport: Transport, who: tupl
     calendar = ReservationStore(reads, domain.tables_per_slot)
     callers = Callers(Memory(reads), calendar)
     brain = ReservationBrain(domain, store, clock, call, callers.as_caller(person) if person else None, callers,
-                             calendar, phone_line=transport == Transport.PHONE)
+                             calendar, phone_line=transport == Transport.PHONE, spoken=transport != Transport.CHAT)
     return llm_brain(brain, config.llm) if config.llm.base_url else brain
 
 
