@@ -1,3 +1,5 @@
+import pytest
+
 from parley.voice.app.measure.scores import word_error_rate
 from parley.voice.audio import AudioChunk
 
@@ -73,3 +75,23 @@ def test_a_number_expected_is_heard_unprimed_and_a_restaurant_primes_its_own(eng
     engines.stt.transcribe(silence, Listening(Expect.NAME, prompt="Osteria Luna: a table for two."))
     assert prompts == [None, engines.stt.prompt, engines.stt.prompt, "Osteria Luna: a table for two."]
     assert engines.stt.prompt
+
+
+@pytest.mark.parametrize(("heard", "said"), [
+    ("Hello, I booked with you before. Thank you.", "Hello, I booked with you before."),  # Flite awb, phone line
+    ("Yes, that's right. you", "Yes, that's right."), ("Hello. So .", "Hello."), ("Four of us. .", "Four of us."),
+    ("Okay. Bye.", "Okay. Bye."),  # a goodbye ends the call: never cut
+    ("That's all, thank you.", "That's all, thank you."), ("Thank you.", "Thank you."), ("Is that you?", "Is that you?"),
+])
+def test_whispers_commonest_inventions_after_a_finished_sentence_are_cut(heard, said):
+    from parley.voice.stt import without_phantom_tail
+    assert without_phantom_tail(heard) == said
+
+
+def test_a_turn_as_parley_decodes_it_ends_with_the_last_word_said(engines):
+    """Flite's awb over a phone line, where tiny.en with word timestamps writes "Thank you." after the
+    last word of 4 lines in 8 (tests/phantom_tails.py): decoded as Parley decodes, with and without the
+    prompt, no line runs on."""
+    from tests.phantom_tails import count
+    runs = count(engines, "flite:awb/phone")
+    assert all(after == 0 for _, after in runs.values()), runs

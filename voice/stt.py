@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 import numpy as np
@@ -17,6 +18,11 @@ WHISPER_RATE = 16000
 # measured 0.03-0.13 and -0.08 to -0.18).
 PHANTOM_NO_SPEECH = 0.5
 PHANTOM_LOGPROB = -1.0
+# Whisper may end a turn with words no one said, after a finished sentence: its commonest inventions
+# ("... before. Thank you.", "... right. you", "Hello. So .") are cut. Found by their words, not their
+# timing: word timestamps doubled decoding time, and it was in their mode that tiny.en wrote them
+# (`python -m tests.phantom_tails` counts them as Parley decodes).
+PHANTOM_TAIL = re.compile(r"(?<=[.?!])\s+(?:(?:thank you|you|so)\s*)?[.?!]?\s*$", re.IGNORECASE)
 
 
 class SpeechToText(Protocol):
@@ -56,6 +62,10 @@ class FasterWhisperSTT:
         return (listening.prompt if listening else "") or self.prompt
 
     def transcribe(self, audio: AudioChunk, listening: Listening | None = None) -> str:
+        return without_phantom_tail(self.transcribe_uncut(audio, listening))
+
+    def transcribe_uncut(self, audio: AudioChunk, listening: Listening | None = None) -> str:
+        """The words as Whisper wrote them, its inventions after the speech too."""
         if audio.format.rate != WHISPER_RATE:
             raise AudioFormatError(f"Whisper needs {WHISPER_RATE} Hz audio, got {audio.format.rate} Hz")
         segments, _info = self.model.transcribe(
@@ -73,3 +83,7 @@ class FasterWhisperSTT:
         )
         heard = [s for s in segments if not (s.no_speech_prob > PHANTOM_NO_SPEECH and s.avg_logprob < PHANTOM_LOGPROB)]
         return " ".join(segment.text.strip() for segment in heard).strip()
+
+
+def without_phantom_tail(text: str) -> str:
+    return PHANTOM_TAIL.sub("", text)
