@@ -112,4 +112,11 @@ def spelled_like(spelled: str, heard: str) -> bool:
     if words and all(is_name(word) for word in words):
         return True
     ours = jellyfish.metaphone(spelled.replace("-", ""))
-    return any(jellyfish.jaro_winkler_similarity(ours, key) >= EACH_ALIKE for key in _keys(heard))
+    return any(_alike(ours, key) for key in _keys(heard))
+
+
+def _alike(ours: str, theirs: str) -> bool:
+    """Keys about as long and alike: letters run together or doubled ("Hadhdhd" for Hatted) are not."""
+    if not ours or not theirs or min(len(ours), len(theirs)) < SAME_LENGTH * max(len(ours), len(theirs)):
+        return False
+    return jellyfish.jaro_winkler_similarity(ours, theirs) >= EACH_ALIKE

@@ -67,6 +67,8 @@ def test_a_typed_name_is_what_the_caller_wrote():
 def test_a_spelling_is_believed_when_it_is_a_name_or_sounds_like_what_was_heard():
     assert spelled_like("Haddad", "Sheldon Haddard") and spelled_like("Farouk", "Omar Faruk")
     assert not spelled_like("Xqzt", "Sheldon Haddard")
+    # letters heard doubled, or two words' letters run together (the eval, Flite slt): not believed
+    assert not spelled_like("Hadhdhd", "Hatted") and not spelled_like("Lucasmlrau", "Lucas Merlow")
 
 
 def brain(tmp_path) -> tuple[ReservationBrain, ReservationStore]:

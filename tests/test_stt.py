@@ -95,3 +95,4 @@ def test_a_turn_as_parley_decodes_it_ends_with_the_last_word_said(engines):
     from tests.phantom_tails import count
     runs = count(engines, "flite:awb/phone")
     assert all(after == 0 for _, after in runs.values()), runs
+
