@@ -30,7 +30,6 @@ DETAILS = ("party_size", "day", "clock", "name", "phone")
 NO_DIGITS = "{name}: a table for six on Saturday at eight. Yes."
 LEVERS: dict[str, Callable[[Config], Config]] = {
     "tiny.en, restaurant prompt, a number expected heard unprimed": lambda c: c,
-    "tiny.en, restaurant prompt, a number expected decoded as digits": lambda c: _stt(c, digits_only=True),
     "tiny.en, restaurant prompt": lambda c: c,
     "tiny.en, prompt without digits": lambda c: _stt(c, prompt=NO_DIGITS.format(name=load_domain(None).name)),
     "tiny.en, no prompt": lambda c: _stt(c, prompt=""),

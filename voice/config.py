@@ -45,7 +45,6 @@ class SttConfig:
     beam_size: int
     prompt: str  # primes Whisper; "auto": the restaurant's name and a booking's words
     device: SttDevice = "cpu"  # "cuda": a server's GPU (whisper only; compute_type "float16" suits it)
-    digits_only: bool = False  # a number expected is decoded as digits, number words and a few words around them
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -40,13 +40,6 @@ def require_cuda() -> None:
                                  'NVIDIA GPU, its driver and the CUDA 12 libraries (cuBLAS, cuDNN 9), or set device = "cpu"')
 
 
-# When a number is expected and `[stt] digits_only` is on, Whisper may write only digits, these words
-# and the tokens they are made of: every other token is suppressed.
-NUMBER_WORDS = ("zero oh o one two three four five six seven eight nine double triple my number is it's it "
-                "the that and sorry yes no plus phone mobile").split()
-DIGITISH = re.compile(r"\s?[\d.,\-+ ]+")
-
-
 class FasterWhisperSTT:
     """Whisper through faster-whisper, set up for short turns: greedy, no timestamps, no own VAD."""
 
@@ -55,7 +48,6 @@ class FasterWhisperSTT:
 
         self.config = config
         self.prompt = prompt or None
-        self._not_digits: list[int] | None = None  # the tokens suppressed when only a number may be written
         if config.device == "cuda":
             require_cuda()
         self.model = WhisperModel(
@@ -65,14 +57,6 @@ class FasterWhisperSTT:
             cpu_threads=config.cpu_threads,
         )
         self.transcribe(AudioChunk(np.zeros(WHISPER_RATE // 2, dtype=np.int16).tobytes()))  # warm-up
-
-    def _suppressed(self, listening: Listening | None) -> list[int]:
-        """Whisper's own list (-1: symbols no one says), or with digits only, every other token."""
-        if not (self.config.digits_only and listening and listening.expect == Expect.DIGITS):
-            return [-1]
-        if self._not_digits is None:
-            self._not_digits = not_number_tokens(self.model.hf_tokenizer)
-        return self._not_digits
 
     def _prompt(self, listening: Listening | None) -> str | None:
         return (listening.prompt if listening else "") or self.prompt
@@ -96,7 +80,6 @@ class FasterWhisperSTT:
             # may write one more ("five five five five"); the README's levers table measures both.
             initial_prompt=None if listening and listening.expect == Expect.DIGITS else self._prompt(listening),
             hotwords=listening.hotwords or None if listening else None,
-            suppress_tokens=self._suppressed(listening),
         )
         heard = [s for s in segments if not (s.no_speech_prob > PHANTOM_NO_SPEECH and s.avg_logprob < PHANTOM_LOGPROB)]
         return " ".join(segment.text.strip() for segment in heard).strip()
@@ -105,12 +88,3 @@ class FasterWhisperSTT:
 def without_phantom_tail(text: str) -> str:
     return PHANTOM_TAIL.sub("", text)
 
-
-def not_number_tokens(tokenizer: Any) -> list[int]:
-    """Every text token but digits, punctuation inside numbers, and the pieces of NUMBER_WORDS."""
-    allowed: set[int] = set()
-    for word in NUMBER_WORDS:
-        for form in (word, " " + word, word.capitalize(), " " + word.capitalize()):
-            allowed.update(tokenizer.encode(form, add_special_tokens=False).ids)
-    text_tokens = tokenizer.token_to_id("<|endoftext|>")  # the special tokens come after the text ones
-    return [i for i in range(text_tokens) if i not in allowed and not DIGITISH.fullmatch(tokenizer.decode([i]))]
