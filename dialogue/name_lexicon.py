@@ -13,7 +13,7 @@ import jellyfish
 COMMON_SURNAME_RANK = 2000  # a surname this common is a name though it is a word too: Young, Baker, Hall, Stone
 ALIKE = 0.85  # how alike by sound, over the whole name, a heard name must be to a known one to become it
 EACH_ALIKE = 0.7  # ... and each of its words to the known name's word in its place
-SAME_LENGTH = 0.6  # keys of words that do not pair up must be about as long
+SAME_LENGTH = 0.6  # keys compared whole (words that do not pair up, a spelling) must be about as long
 AHEAD = 0.05  # ... and by how much ahead of the next most alike known name
 CONTRACTIONS = ("n't", "'s", "'ll", "'re", "'ve", "'m", "'d")
 
@@ -41,18 +41,19 @@ def lexicon() -> Lexicon:
 
 def is_name(word: str) -> bool:
     """A name people have; a common word only if it is a first name or a common surname too."""
-    w, names = word.lower(), lexicon()
-    if w in names.first_names or names.surname_ranks.get(w, COMMON_SURNAME_RANK + 1) <= COMMON_SURNAME_RANK:
-        return True
-    return w in names.surname_ranks and not is_word(w)
+    w = word.lower()
+    return _common_name(w) or w in lexicon().surname_ranks and not is_word(w)
 
 
 def is_word(word: str) -> bool:
     """One of English's commonest words (or a contraction), and not a name too."""
-    w, names = word.lower(), lexicon()
-    if w in names.first_names or names.surname_ranks.get(w, COMMON_SURNAME_RANK + 1) <= COMMON_SURNAME_RANK:
-        return False
-    return w in names.common_words or w.endswith(CONTRACTIONS)
+    w = word.lower()
+    return not _common_name(w) and (w in lexicon().common_words or w.endswith(CONTRACTIONS))
+
+
+def _common_name(w: str) -> bool:
+    names = lexicon()
+    return w in names.first_names or names.surname_ranks.get(w, COMMON_SURNAME_RANK + 1) <= COMMON_SURNAME_RANK
 
 
 def judge(heard: str, known: Sequence[str], by_ear: bool = True) -> tuple[Verdict, str | None]:
@@ -94,10 +95,8 @@ def _likeness(heard: str, name: str) -> float:
     """Metaphone keys compared word by word (each word alike enough), or whole when the words do not pair up."""
     ours, theirs = _keys(heard), _keys(name)
     if len(ours) != len(theirs):
-        whole, other = "".join(ours), "".join(theirs)
-        if min(len(whole), len(other)) < SAME_LENGTH * max(len(whole), len(other)):
-            return 0.0  # a word or two heard of a longer name ("Dan" of Dana Scott) is no evidence
-        return jellyfish.jaro_winkler_similarity(whole, other)
+        whole, other = "".join(ours), "".join(theirs)  # a word or two heard of a longer name is no evidence
+        return jellyfish.jaro_winkler_similarity(whole, other) if _about_as_long(whole, other) else 0.0
     each = [jellyfish.jaro_winkler_similarity(a, b) if a and b else float(a == b) for a, b in zip(ours, theirs)]
     return sum(each) / len(each) if min(each, default=0.0) >= EACH_ALIKE else 0.0
 
@@ -117,6 +116,9 @@ def spelled_like(spelled: str, heard: str) -> bool:
 
 def _alike(ours: str, theirs: str) -> bool:
     """Keys about as long and alike: letters run together or doubled ("Hadhdhd" for Hatted) are not."""
-    if not ours or not theirs or min(len(ours), len(theirs)) < SAME_LENGTH * max(len(ours), len(theirs)):
-        return False
-    return jellyfish.jaro_winkler_similarity(ours, theirs) >= EACH_ALIKE
+    return _about_as_long(ours, theirs) and jellyfish.jaro_winkler_similarity(ours, theirs) >= EACH_ALIKE
+
+
+def _about_as_long(ours: str, theirs: str) -> bool:
+    """Keys about as long ("Dan" is no evidence for Dana Scott)."""
+    return bool(ours and theirs) and min(len(ours), len(theirs)) >= SAME_LENGTH * max(len(ours), len(theirs))
