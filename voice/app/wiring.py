@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from parley.dialogue import phrases
 from parley.dialogue.brain import Brain
 from parley.dialogue.domain import Domain, load_domain
+from parley.dialogue.name_lexicon import lexicon
 from parley.dialogue.reservation_brain import ReservationBrain
 from parley.dialogue.types import Transport
 from parley.memory.callers import Callers, CallLog
@@ -45,6 +46,7 @@ def load_engines(config: Config) -> Engines:
     domain = load_domain(config.dialogue.domain or None)
     tts = PiperTTS(config.tts)
     tts.remember([piece for phrase in phrases.frequent(domain) for piece in speakable_pieces(phrase)])
+    lexicon()  # the census's names, read now rather than on the first call's first name (about 0.1 s)
     return Engines(stt=load_stt(config, domain), tts=tts)
 
 
