@@ -126,7 +126,7 @@ class SlotFilling:
     def _problem(self) -> list[Move] | None:
         state, domain = self.m.state, self.m.domain
         draft = state.draft
-        if draft.name and state.spelling is None and not state.name_doubted and self._doubtful_name(draft.name):
+        if draft.name and state.spelling is None and not state.name_doubted and self._name_in_doubt(draft.name):
             return self.ask_spelling()
         if draft.phone and not plausible_phone(draft.phone) and not self._number_flagged():
             return self._odd_number(draft.phone)
@@ -144,14 +144,15 @@ class SlotFilling:
             return self._time_problem(draft.day, draft.at)
         return None
 
-    def _doubtful_name(self, name: str) -> bool:
-        """A name heard, checked until it was doubted once: taken for a name the restaurant knows that it
-        sounds like (and read back spelled), or to be spelled if it is words or no name on record."""
+    def _name_in_doubt(self, name: str) -> bool:
+        """A name heard, judged until it was doubted once (a call's one doubt): taken for a name the
+        restaurant knows that it sounds like (and read back spelled), or to be spelled if it is words
+        or no name on record."""
         state = self.m.state
         verdict, known = judge(name, self.m.known_names(), self.m.spoken)
         if verdict == "sounds like" and known:
-            state.draft.name, state.name_by_sound, state.name_doubted = known, True, True
-        state.name_doubted = state.name_doubted or verdict == "doubtful"
+            state.draft.name, state.name_by_sound = known, True
+        state.name_doubted = verdict in ("sounds like", "doubtful")
         return verdict == "doubtful"
 
     def _odd_number(self, heard: str) -> list[Move]:
