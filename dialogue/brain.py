@@ -32,6 +32,14 @@ class Brain(Protocol):
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         """What the user actually heard of a reply: all of it, or up to where they cut in."""
 
+    def settle(self) -> None:
+        """The reply to the last turn has played long enough to stand: what the turn held (a booking
+        stored, a caller forgotten) is done now."""
+
+    def withdraw(self) -> bool:
+        """The caller went on just as the reply to the last turn began: take that turn back, as if
+        never heard, with nothing it held done (the whole turn comes next). False when it cannot be."""
+
     def backchannel_heard(self, text: str) -> None:
         """The user said this over a reply only to keep it going ("mhm"): no turn, but part of the call."""
 

@@ -149,6 +149,12 @@ class LlmBrain:
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         self.reservation.reply_heard(text, heard, interrupted, trace)
 
+    def settle(self) -> None:
+        self.reservation.settle()
+
+    def withdraw(self) -> bool:
+        return self.reservation.withdraw()
+
     def backchannel_heard(self, text: str) -> None:
         self.reservation.backchannel_heard(text)
 

@@ -254,6 +254,12 @@ class SatelliteBrain:
                                      "trace": trace})
         self._send_journal()
 
+    def settle(self) -> None:
+        self.local.settle()
+
+    def withdraw(self) -> bool:
+        return False  # the server answered (and journaled) the turn: over the link it is a barge-in
+
     def backchannel_heard(self, text: str) -> None:
         self._backchannels += 1
         self.journal.add(self._seq, {"role": "backchannel", "text": text}, f"backchannel{self._backchannels}")

@@ -57,8 +57,10 @@ class ToneTTS:
 class ScriptedBrain:
     """Replies with the given texts in order, streamed word by word."""
 
-    def __init__(self, replies: list[str]):
+    def __init__(self, replies: list[str], can_withdraw: bool = False):
         self.replies = list(replies)
+        self.can_withdraw = can_withdraw
+        self.withdrawn: list[str] = []  # turns taken back, when it can
         self.heard: list[str] = []
         self.replies_heard: list[tuple[str, str, bool]] = []
         self.backchannels: list[str] = []
@@ -79,6 +81,14 @@ class ScriptedBrain:
 
     def backchannel_heard(self, text: str) -> None:
         self.backchannels.append(text)
+
+    def settle(self) -> None:
+        pass
+
+    def withdraw(self) -> bool:
+        if self.can_withdraw:
+            self.withdrawn.append(self.heard.pop())
+        return self.can_withdraw
 
     async def close(self) -> None:
         pass

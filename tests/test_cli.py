@@ -71,6 +71,10 @@ def test_bench_on_recordings_reports_latency_and_word_error_rate(tmp_path, speak
     assert 0 <= report["false_endpoint_rate"] <= 1 and 0 <= report["baseline_false_endpoint_rate"] <= 1
     assert report["wer"] < 0.2 and report["stt_rtf"]["p50"] > 0
     assert report["speedup_vs_baseline"] > 0
+    # Each line, what was said and what was heard (the files sort by name: booking, then hours).
+    said = [line["said"] for line in report["lines"]]
+    assert said == list(texts.values()) and "friday" in report["lines"][0]["heard"].lower()
+    assert report["withdrawn"] >= 0 and len(report["baseline_lines"]) == 2
 
 
 def test_bench_refuses_unusable_recordings_clearly(tmp_path):

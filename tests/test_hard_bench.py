@@ -30,8 +30,9 @@ def test_a_backchannel_over_a_reply_does_not_stop_it_and_a_barge_in_does(engines
 
 def test_the_report_says_each_figure_the_issue_asks_for():
     report = {"voices": ["flite:slt"], "paused_utterances": 12, "false_endpoint_rate": 0.25, "wer": 0.2,
-              "finished_endpoint_wait_ms": {"p50": 210.0, "p95": 400.0},
+              "answered_in_halves_rate": 0.083, "withdrawn": 2, "finished_endpoint_wait_ms": {"p50": 210.0, "p95": 400.0},
               "overlaps": {"backchannels": 6, "false_barge_ins": 1, "answered": 0, "barge_ins": 3, "caught": 3}}
     text = hard.render(report)
     assert "false endpoints 25.0%" in text and "p50 210.0 ms" in text
+    assert "answered in halves 8.3% (2 replies taken back)" in text
     assert "of which stopped Parley 1" in text and "barge-ins over a reply: 3, of which stopped Parley 3" in text

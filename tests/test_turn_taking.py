@@ -168,14 +168,14 @@ def test_a_new_wait_is_given_to_the_endpointer_and_may_end_the_turn_at_once(turn
 
 def test_a_turn_cut_in_on_before_its_transcript_was_read_is_answered_whole(turns):
     """The endpoint came too early: the caller went on over the reply. The next turn starts where the
-    first did, and a speculation of the second part alone does not answer it."""
+    first did, and its speculation transcribes both parts together."""
     turns.handle(SpeechStarted(0))
     assert turns.handle(SpeechEnded(0, 8000)) == [Respond(0, 8000, speculated=False)]
     turns.reply_cut(0, transcript_read=False)
     turns.handle(SpeechStarted(9600))
-    turns.handle(SpeechPaused(9600, 16000))
-    turns.handle(Transcribed(16000, "at seven, please.", ASKING))
-    assert turns.handle(SpeechEnded(9600, 16000)) == [Respond(0, 16000, speculated=False)]
+    assert turns.handle(SpeechPaused(9600, 16000)) == [Transcribe(0, 16000)]
+    turns.handle(Transcribed(16000, "A table for two tomorrow at seven, please.", ASKING))
+    assert turns.handle(SpeechEnded(9600, 16000)) == [Respond(0, 16000, speculated=True)]
     turns.reply_cut(9600, transcript_read=True)  # heard: the next turn is a turn of its own
     turns.handle(SpeechStarted(20000))
     assert turns.handle(SpeechEnded(20000, 24000)) == [Respond(20000, 24000, speculated=False)]

@@ -59,6 +59,7 @@ class TtsConfig:
 class SessionConfig:
     barge_in: bool
     playback_ahead_ms: int
+    withdraw_ms: int  # a reply the caller speaks over this soon after it began is taken back (0: never)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Turn:
     heard: str = ""
     interrupted: bool = False
     trace: TurnTrace | None = None
+    withdrawn: bool = False  # a reply taken back because the caller went on: the whole turn was answered after it
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class TurnLatencyEvent:
 class BargeInEvent:
     heard: str  # the part of the reply that was played before the user cut in
     dropped_seconds: float
+    withdrawn: bool = False  # it had only just begun: taken back, and the caller's turn answered whole
 
 
 @dataclass(frozen=True)

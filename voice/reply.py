@@ -50,7 +50,9 @@ class ReplyRun:
     transcript: asyncio.Future | None = None  # -> SttResult: speculative STT of exactly this audio, or typed text
     turn_start: int | None = None  # the user turn's first sample; None for a greeting
     task: asyncio.Task = field(init=False)  # set as soon as the run is made: the task needs the run
+    user_turn: Turn | None = None
     agent_turn: Turn | None = None
+    settled: bool = False  # the brain was told the reply stands (or it was taken back)
     heard_told: bool = False  # the brain has been told what the user heard of it (once, when final)
     marks: dict[str, float] = field(default_factory=dict)
 
@@ -77,7 +79,8 @@ async def speak_reply(
     run.marks["stt"] = loop.time()
     if not text:
         return
-    history.append(Turn("user", text, heard=text))
+    run.user_turn = Turn("user", text, heard=text)
+    history.append(run.user_turn)
     on_event(TranscriptEvent(text))
     try:
         say = _say_streaming if streaming else _say_whole

@@ -140,6 +140,7 @@ class Session:
         self._arrivals = Arrivals(rate)
         self._reply: ReplyRun | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._speech_at = 0.0  # loop time the caller last started to speak
 
     async def run(self) -> list[Turn]:
         """Greet, listen until the source ends, then let the last reply finish playing."""
@@ -187,11 +188,12 @@ class Session:
             heard = AudioChunk(bytes(len(chunk.audio)), chunk.format) if chunk.echo else chunk  # echo is quiet
             for event in self.turns.listen(heard, self._audio.end):
                 await self._decide(event)
+            self._settle_if_heard(arrived)
 
     async def _decide(self, event: TurnInput) -> None:
         for action in self.turns.take(event, self._agent_talking()):
             if isinstance(action, StopReply):
-                await self._barge_in(self._reply)  # before the next event is decided: Parley has stopped
+                await self._caller_went_on(self._reply)  # before the next event is decided: Parley has stopped
             else:
                 self._act(action)
 
@@ -200,11 +202,12 @@ class Session:
         getattr(self, CARRY_OUT[type(action)])(action)
 
     def _started(self, action: Started) -> None:
+        self._speech_at = self._arrivals.time_of(action.sample)
         self.on_event(SpeechStartedEvent(action.sample))
         self.on_event(StateEvent("hearing"))
 
     def _cut_in(self, _: StopReply) -> None:
-        self._background(self._barge_in(self._reply))  # the reply being cut is the one playing now
+        self._background(self._caller_went_on(self._reply))  # the reply being cut is the one playing now
 
     def _duck(self, action: SetGain) -> None:
         self.speaker.duck(action.gain)
@@ -317,6 +320,7 @@ class Session:
     def _heard(self, run: ReplyRun) -> None:
         """Tell the brain, once, what of its reply was played (all of it, or up to a barge-in)."""
         turn = run.agent_turn
+        self._settle(run)
         if turn is not None and not run.heard_told:
             run.heard_told = True
             trace = dataclasses.asdict(turn.trace) if turn.trace else None
@@ -335,6 +339,58 @@ class Session:
 
     def _agent_talking(self) -> bool:
         return (self._reply is not None and not self._reply.task.done()) or self.speaker.busy()
+
+    # --- the caller speaks over a reply: taken back, or stopped where heard ----------------------
+
+    def _settle_if_heard(self, now: float) -> None:
+        """A reply that has played `withdraw_ms` with no one speaking over it stands: the brain may do what it held."""
+        run = self._reply
+        began = run.marks.get("first_audio") if run else None
+        if run and began is not None and now - began >= self._withdraw_s and not self.turns.overlapping:
+            self._settle(run)
+
+    def _settle(self, run: ReplyRun) -> None:
+        if not run.settled and run.turn_start is not None:
+            run.settled = True
+            self.brain.settle()
+
+    @property
+    def _withdraw_s(self) -> float:
+        return self.config.session.withdraw_ms / 1000
+
+    def _just_begun(self, run: ReplyRun) -> bool:
+        """The caller spoke over the reply before it had played `withdraw_ms`: they were not done."""
+        began = run.marks.get("first_audio")
+        early = began is None or self._speech_at < began + self._withdraw_s
+        return self.streaming and run.turn_start is not None and not run.settled and not run.task.done() and early
+
+    async def _caller_went_on(self, run: ReplyRun | None) -> None:
+        if run is None or not self._just_begun(run):
+            await self._barge_in(run)
+            return
+        run.task.cancel()
+        await asyncio.wait([run.task])
+        withdrawn = self.brain.withdraw()  # False: not asked yet, or a brain that cannot (then a barge-in)
+        # Withdrawn, or never read: the next turn starts where this one did.
+        self.turns.reply_cut(run.turn_start, transcript_read="stt" in run.marks and not withdrawn)
+        if withdrawn:
+            run.settled = True
+            self._taken_back(run)
+        else:
+            await self._barge_in(run)
+
+    def _taken_back(self, run: ReplyRun) -> None:
+        """Only what was heard of a withdrawn reply is kept; the caller's turn goes, to be answered whole."""
+        dropped = self.speaker.flush()
+        self.speaker.duck(1.0)
+        if run.user_turn in self.history:
+            self.history.remove(run.user_turn)
+        heard = ""
+        if run.agent_turn is not None:
+            heard = run.agent_turn.heard = run.spoken.heard(run.spoken.seconds - dropped)
+            run.agent_turn.interrupted = run.agent_turn.withdrawn = True
+        self.on_event(BargeInEvent(heard, dropped, withdrawn=True))
+        self._heard(run)
 
     async def _barge_in(self, run: ReplyRun | None) -> None:
         """Stop the reply, drop the unplayed audio, and keep only what the user heard."""

@@ -172,6 +172,11 @@ class TurnTaker:
     def in_speech(self) -> bool:
         return self.endpointer.in_speech
 
+    @property
+    def overlapping(self) -> bool:
+        """The caller is speaking over Parley, and it is not yet known whether to stop."""
+        return self._overlap is not None
+
     def input_over(self) -> None:
         """No more audio: a transcript that comes in now ends nothing."""
         self._forget()
@@ -236,8 +241,10 @@ class TurnTaker:
         return self._running is not None and self._running.end == end and self._queued is None
 
     def _start(self, pause: SpeechPaused) -> list[TurnAction]:
-        self._running, self._speculated = pause, (pause.start, pause.end)
-        return [Transcribe(pause.start, pause.end)]
+        """Transcribe the turn so far (from the turn it continues, if its reply was taken back)."""
+        start = pause.start if self._continues_from is None else min(pause.start, self._continues_from)
+        self._running, self._speculated = pause, (start, pause.end)
+        return [Transcribe(start, pause.end)]
 
     def _transcribed(self, event: Transcribed, agent_talking: bool) -> list[TurnAction]:
         if self._running is None or event.end != self._running.end:

@@ -74,8 +74,12 @@ def build_brain(config: Config, db: Path | None, transport: Transport, who: tupl
     call = CallLog(memory, store, transport, person, records_turns)
     calendar = ReservationStore(reads, domain.tables_per_slot)
     callers = Callers(Memory(reads), calendar)
+    # A session on this machine may take a reply back: its effects wait for the reply to stand.
+    # Typed chat never does, and a satellite's session (on the device) cannot over the link.
+    holds = transport not in (Transport.CHAT, Transport.SATELLITE, Transport.SATELLITE_OFFLINE)
     brain = ReservationBrain(domain, store, clock, call, callers.as_caller(person) if person else None, callers,
-                             calendar, phone_line=transport == Transport.PHONE, spoken=transport != Transport.CHAT)
+                             calendar, phone_line=transport == Transport.PHONE, spoken=transport != Transport.CHAT,
+                             holds_effects=holds)
     return llm_brain(brain, config.llm) if config.llm.base_url else brain
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from parley.dialogue.brain import Brain
@@ -19,7 +20,7 @@ from parley.voice.app.measure.utterances import (
 from parley.voice.app.settings import Config
 from parley.voice.app.wiring import load_engines, voice_call
 from parley.voice.audio import AudioFormat
-from parley.voice.events import EndpointEvent, TranscriptEvent, TurnLatencyEvent, TurnTrace
+from parley.voice.events import BargeInEvent, EndpointEvent, TranscriptEvent, TurnLatencyEvent, TurnTrace
 from parley.voice.observer import Observer
 from parley.voice.reply import Engines
 from parley.voice.streams import PacedSpeaker
@@ -42,35 +43,52 @@ async def run_pipeline(config: Config, engines: Engines, utterances: list[Uttera
                               transport=Transport.BENCH, streaming=streaming, hang_up=False) as session:
             history = await session.run()
         brain = session.brain
-    traces = [turn.trace for turn in history if turn.trace is not None]
+    traces = [turn.trace for turn in history if turn.trace is not None and not turn.withdrawn]
     pairs = heard_pairs(utterances, watch.heard)
     return {**summarize(traces, pairs, session.dropped_chunks), "llm_fallbacks": len(getattr(brain, "fallbacks", [])),
             "memory_background_ms": stats(getattr(brain, "memory_ms", []), digits=2),
             "false_endpoint_rate": round(len(watch.cut_off) / len(utterances), 3),
-            "finished_endpoint_wait_ms": stats(watch.finished_waits)}
+            "answered_in_halves_rate": round(len(watch.halves()) / len(utterances), 3),
+            "withdrawn": sum(watch.taken_back.values()),
+            "finished_endpoint_wait_ms": stats(watch.finished_waits),
+            "lines": [{"said": u.text, "heard": " ".join(h)} for u, h in zip(utterances, watch.heard)]}
 
 
 class BenchWatch(Observer):
-    """What the bench keeps of a run: the words heard per line, the turns cut off, the waits of finished turns."""
+    """What the bench keeps of a run: the words heard per line, the turns cut off, the replies taken
+    back, the waits of finished turns."""
 
     def __init__(self, caller: ScriptedCaller, lines: int):
         self.caller = caller
         self.heard: list[list[str]] = [[] for _ in range(lines)]
-        self.cut_off: set[int] = set()  # lines during which Parley took the turn while the user had more to say
+        self.cut_off: Counter[int] = Counter()  # per line, the turns Parley took while the user had more to say
+        self.taken_back: Counter[int] = Counter()  # per line, replies withdrawn: the caller went on, answered whole
         self.finished_waits: list[float] = []  # the endpoint wait of turns the user had finished
         self.turn_start, self.finished = 0, False  # where the turn being answered began: its transcript is that line's
+        self._last_line = 0  # the line the last transcript went to
 
     def transcript(self, event: TranscriptEvent) -> None:
-        self.heard[max(self.caller.line_at(self.turn_start), 0)].append(event.text)
+        self._last_line = max(self.caller.line_at(self.turn_start), 0)
+        self.heard[self._last_line].append(event.text)
+
+    def barge_in(self, event: BargeInEvent) -> None:
+        if event.withdrawn:  # its transcript is heard again, whole, with what followed
+            self.taken_back[self.caller.line_index] += 1
+            if self.heard[self._last_line]:
+                self.heard[self._last_line].pop()
 
     def endpoint(self, event: EndpointEvent) -> None:
         self.turn_start, self.finished = event.start, not self.caller.more_to_say
         if self.caller.more_to_say:
-            self.cut_off.add(self.caller.line_index)
+            self.cut_off[self.caller.line_index] += 1
 
     def turn_latency(self, event: TurnLatencyEvent) -> None:
         if self.finished:
             self.finished_waits.append(event.trace.endpoint_wait_ms)
+
+    def halves(self) -> list[int]:
+        """The lines answered in halves: cut off, and not every early reply taken back."""
+        return [line for line, cuts in self.cut_off.items() if cuts > self.taken_back[line]]
 
 
 def heard_pairs(utterances: list[Utterance], heard: list[list[str]]) -> list[tuple[str, str]]:
@@ -131,7 +149,7 @@ def render(report: dict) -> str:
     lines.append("")
     lines.append(f"STT real-time factor p50: {report['stt_rtf']['p50']}   word error rate: {report['wer']}")
     lines.append(f"false-endpoint rate: {report['false_endpoint_rate']} (tuned), "
-                 f"{report['baseline_false_endpoint_rate']} (baseline)")
+                 f"{report['baseline_false_endpoint_rate']} (baseline); replies taken back: {report['withdrawn']}")
     lines.append(f"speed-up of the median against the baseline: {report['speedup_vs_baseline']}x")
     memory = report["memory_background_ms"]
     lines.append(f"memory writes, off the critical path: p50 {memory['p50']} ms, p95 {memory['p95']} ms each")

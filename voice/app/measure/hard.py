@@ -93,6 +93,13 @@ class ReadingBrain:
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         pass
 
+    def settle(self) -> None:
+        pass
+
+    def withdraw(self) -> bool:
+        self.asked.pop()
+        return True
+
     def backchannel_heard(self, text: str) -> None:
         self.backchannels.append(text)
 
@@ -164,6 +171,7 @@ async def run_hard(config: Config, voice_names: list[str]) -> dict:
         over.add(await overlaps(config, engines, voice))
     return {"voices": voice_names, "paused_utterances": len(PAUSED_SENTENCES) * len(voices),
             "false_endpoint_rate": paused["false_endpoint_rate"],
+            "answered_in_halves_rate": paused["answered_in_halves_rate"], "withdrawn": paused["withdrawn"],
             "finished_endpoint_wait_ms": paused["finished_endpoint_wait_ms"], "wer": paused["wer"],
             "overlaps": vars(over)}
 
@@ -173,7 +181,8 @@ def render(report: dict) -> str:
     return "\n".join([
         f"voices: {', '.join(report['voices'])}",
         f"{report['paused_utterances']} turns with pauses of 500-900 ms inside: false endpoints "
-        f"{report['false_endpoint_rate']:.1%}; endpoint wait of finished turns p50 {wait['p50']} ms, "
+        f"{report['false_endpoint_rate']:.1%}, answered in halves {report['answered_in_halves_rate']:.1%} "
+        f"({report['withdrawn']} replies taken back); endpoint wait of finished turns p50 {wait['p50']} ms, "
         f"p95 {wait['p95']} ms; word error rate {report['wer']}",
         f"backchannels over a reply: {over['backchannels']}, of which stopped Parley {over['false_barge_ins']}, "
         f"answered as a turn {over['answered']}",
