@@ -61,7 +61,7 @@ class ReservationBrain:
     With `holds_effects` (a live voice session, which may take a reply back when the caller goes on)
     what a turn does outside the conversation, a booking stored, changed or cancelled, a caller
     forgotten, the turn's own record, is held until `settle` (the reply was heard long enough) and
-    dropped by `withdraw`; a new turn, `reply_heard` and `close` settle what is still held."""
+    dropped by `withdraw`; a new turn and `close` settle what is still held."""
 
     def __init__(self, domain: Domain, store: BookingStore, clock: Callable[[], datetime] | None = None,
                  call: CallRecord | None = None, caller: Caller | None = None, directory: Directory | None = None,
@@ -84,6 +84,7 @@ class ReservationBrain:
         self._background: set[asyncio.Future] = set()
         self.holds_effects = holds_effects
         self._before: Before | None = None  # set while a turn's effects are held
+        self._withdrawn: Before | None = None  # the last turn taken back (its reply may still be closing)
         self._held: list[tuple[Callable[..., Any], tuple]] = []
 
     def greeting(self) -> str:
@@ -101,8 +102,8 @@ class ReservationBrain:
     async def respond(self, said: UserSaid) -> AsyncGenerator[str, None]:
         """Run the manager's actions for one caller turn, yielding what is to be said."""
         self.settle()  # a new turn: the last reply stands
-        if self.holds_effects:
-            self._before = Before(self.manager.state.snapshot(), self.ended, self.hand_over_to)
+        before = Before(self.manager.state.snapshot(), self.ended, self.hand_over_to) if self.holds_effects else None
+        self._before = before
         actions = self.manager.handle(said, self.clock())
         try:
             while actions:
@@ -111,8 +112,8 @@ class ReservationBrain:
                     yield action.text + " "
                 else:
                     actions = await self._act(action) + actions
-        finally:  # even when cut off: the caller did say it
-            if self.call:
+        finally:  # even when cut off, the caller did say it; not when it was taken back (said again, whole)
+            if self.call and (before is None or self._withdrawn is not before):
                 self._effect(self.call.caller_said, said.text, self.manager.state.heard)
 
     def settle(self) -> None:
@@ -127,6 +128,7 @@ class ReservationBrain:
         if self._before is None:
             return False
         before, self._before, self._held = self._before, None, []
+        self._withdrawn = before
         self.manager.restore(before.state)
         self.ended, self.hand_over_to = before.ended, before.hand_over_to
         return True
@@ -186,7 +188,6 @@ class ReservationBrain:
 
     def reply_heard(self, text: str, heard: str, interrupted: bool = False, trace: dict | None = None) -> None:
         """What the caller actually heard of a reply (less than was said when they cut in)."""
-        self.settle()
         if self.call:
             self._remember(self.call.agent_said, text, heard, interrupted, trace)
 

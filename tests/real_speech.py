@@ -52,8 +52,9 @@ def wheel_files(requirement: str, under: str) -> Path:
 
 
 def phone_call_lines(folder: Path, rate: int = 16000, margin_s: float = 0.15) -> list[str]:
-    """Each line of pyannote's sample phone call (two real people, 30 s) as folder/NN-SPEAKER.wav and
-    its words as .txt; returns the texts."""
+    """Each turn of pyannote's sample phone call (two real people, 30 s: a speaker's lines in a row
+    joined) as folder/NN-SPEAKER.wav, never reaching into the other speaker's words, and its words
+    as .txt; returns the texts."""
     from faster_whisper import decode_audio
 
     from parley.voice.audio import AudioChunk
@@ -61,15 +62,27 @@ def phone_call_lines(folder: Path, rate: int = 16000, margin_s: float = 0.15) ->
 
     sample = wheel_files("pyannote.audio==4.0.7", "pyannote/audio/sample")
     audio = (decode_audio(str(sample / "sample.wav"), sampling_rate=rate) * 32767).astype(np.int16)
+    turns = _speaker_turns((sample / "sample.stm").read_text())
     folder.mkdir(parents=True, exist_ok=True)
-    texts = []
-    for number, line in enumerate((sample / "sample.stm").read_text().splitlines()):
-        _, _, speaker, start, end, text = line.split(maxsplit=5)
-        cut = audio[max(int((float(start) - margin_s) * rate), 0) : int((float(end) + margin_s) * rate)]
-        write_wav(folder / f"{number:02d}-{speaker}.wav", AudioChunk.from_array(cut, rate))
+    for number, (speaker, start, end, text) in enumerate(turns):
+        before = turns[number - 1][2] if number else 0.0
+        after = turns[number + 1][1] if number + 1 < len(turns) else end + margin_s
+        first, last = max(start - margin_s, (before + start) / 2), min(end + margin_s, (end + after) / 2)
+        write_wav(folder / f"{number:02d}-{speaker}.wav", AudioChunk.from_array(audio[int(first * rate) : int(last * rate)], rate))
         (folder / f"{number:02d}-{speaker}.txt").write_text(text + "\n")
-        texts.append(text)
-    return texts
+    return [text for *_, text in turns]
+
+
+def _speaker_turns(stm: str) -> list[tuple[str, float, float, str]]:
+    """An STM transcript's lines as (speaker, start, end, words), a speaker's lines in a row joined."""
+    turns: list[tuple[str, float, float, str]] = []
+    for line in stm.splitlines():
+        _, _, speaker, start, end, text = line.split(maxsplit=5)
+        if turns and turns[-1][0] == speaker:
+            turns[-1] = (speaker, turns[-1][1], float(end), f"{turns[-1][3]} {text}")
+        else:
+            turns.append((speaker, float(start), float(end), text))
+    return turns
 
 
 def letter_audio(letter: str, speaker: str = "en", rate: int = 16000) -> np.ndarray:

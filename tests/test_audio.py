@@ -135,3 +135,15 @@ def test_wav_source_paces_a_recording_like_live_audio():
     assert paced_seconds >= 0.45  # never faster than real time: a lower bound only
     fast, _ = asyncio.run(collect(False))
     assert [c.audio for c in fast] == [c.audio for c in paced]
+
+
+def test_a_long_pause_inside_a_turn_is_squeezed_and_the_edges_are_kept():
+    from parley.voice.audio import KEPT_PAUSE_MS, squeeze_pauses
+
+    rate = 16000
+    voiced = (np.sin(np.arange(rate // 2) * 0.1) * 8000).astype(np.int16)
+    quiet = lambda seconds: np.zeros(int(seconds * rate), np.int16)  # noqa: E731
+    turn = np.concatenate([quiet(0.5), voiced, quiet(1.1), voiced, quiet(0.2), voiced, quiet(0.5)])
+    squeezed = squeeze_pauses(AudioChunk(turn.tobytes())).to_array()
+    assert len(turn) - len(squeezed) == int((1.1 - KEPT_PAUSE_MS / 1000) * rate)  # only the long inner pause
+    assert np.array_equal(squeezed[: rate], turn[: rate]) and np.array_equal(squeezed[-rate:], turn[-rate:])

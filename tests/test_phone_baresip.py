@@ -21,6 +21,9 @@ NUMBER = "5551234"
 BOOKING = [(4.5, "I'd like a table for two on {day} at seven pm."), (6.0, "My name is John Smith."),
            (7.0, "Yes please."), (7.0, "No thank you, goodbye.")]
 AGAIN = [(5.0, "No thank you, goodbye.")]
+# A pause at the comma long enough to be answered, the time said over that answer's first words.
+COMMA = [(4.5, "I'd like a table for two on {day},"), (1.1, "at eight pm, please."), (6.0, "My name is John Smith."),
+         (7.0, "Yes please."), (7.0, "No thank you, goodbye.")]
 
 pytestmark = pytest.mark.skipif(shutil.which("baresip") is None, reason="needs baresip (apt install baresip-core)")
 
@@ -113,3 +116,16 @@ def test_a_caller_books_by_phone_and_is_greeted_by_name_when_calling_again(parle
         greeting = connection.execute("select text from turns where role = 'agent' order by id desc limit 1 offset 1")
         assert greeting.fetchone()[0].startswith("Hello John")
     assert "john" in heard(engines, tmp_path / "again").lower()
+
+
+def test_a_caller_who_pauses_at_a_comma_before_the_time_books_that_time(parley_phone, engines, tmp_path):
+    """The time comes after a pause Parley may answer into ("And at what time?"): that answer is taken
+    back and the whole turn answered, or the time is a turn of its own; either way it is the time booked."""
+    port, db = parley_phone
+    caller_wav(tmp_path / "comma.wav", COMMA)
+    call(phone_config(tmp_path / "comma", tmp_path / "comma.wav", free_port()), port)
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select party_size, at, name from reservations").fetchall() == [
+            (2, "20:00", "John Smith")]
+        said_by_caller = [text for (text,) in connection.execute("select text from turns where role = 'user'")]
+    assert sum("eight" in text.lower() or "8" in text for text in said_by_caller) == 1, said_by_caller  # heard once

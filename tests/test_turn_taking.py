@@ -179,3 +179,53 @@ def test_a_turn_cut_in_on_before_its_transcript_was_read_is_answered_whole(turns
     turns.reply_cut(9600, transcript_read=True)  # heard: the next turn is a turn of its own
     turns.handle(SpeechStarted(20000))
     assert turns.handle(SpeechEnded(20000, 24000)) == [Respond(20000, 24000, speculated=False)]
+
+
+def answered(turns, start=0, end=8000):
+    """A turn from `start` to `end`, ended and answered: its reply has only just begun."""
+    turns.handle(SpeechStarted(start))
+    [respond] = turns.handle(SpeechEnded(start, end))
+    return respond
+
+
+def test_speech_over_a_reply_that_has_just_begun_takes_it_back_and_goes_on_from_its_turn(turns, config):
+    """"A table for two tomorrow," answered, then "at seven, please." over the answer's first words."""
+    answered(turns)
+    turns.handle(SpeechStarted(9600), agent_talking=True)
+    assert turns.handle(SpeechPaused(9600, 16000), agent_talking=True) == [Transcribe(9600, 16000)]
+    # Not a backchannel: the reply is taken back, and the two parts are transcribed together to decide the wait.
+    assert turns.handle(Transcribed(16000, "At seven, please.", ASKING), agent_talking=True) == [
+        StopReply(take_back=True), Transcribe(0, 16000)]
+    whole = "A table for two tomorrow, at seven, please."
+    assert turns.take(Transcribed(16000, whole, ASKING)) == [Partial(whole)]
+    assert turns.handle(SpeechEnded(9600, 16000)) == [Respond(0, 16000, speculated=True)]
+
+
+def test_a_reply_that_stood_is_barged_in_on_and_the_new_turn_is_its_own(turns):
+    answered(turns)
+    turns.reply_stood(0)
+    assert over_parley(turns, "Wait.", end=16000)[0] == StopReply(take_back=False)
+    assert turns.handle(SpeechEnded(0, 16000)) == [Respond(0, 16000, speculated=True)]
+
+
+def test_a_backchannel_over_a_reply_that_has_just_begun_takes_nothing_back(turns):
+    answered(turns)
+    turns.handle(SpeechStarted(9600), agent_talking=True)
+    turns.handle(SpeechPaused(9600, 12800), agent_talking=True)
+    assert turns.handle(Transcribed(12800, "Mhm.", ASKING), agent_talking=True) == [SetGain(1.0), LetReplyRun("Mhm.")]
+
+
+def test_a_turn_begun_over_a_short_reply_that_played_out_takes_that_reply_back(turns, config):
+    """The answer ended while the caller, who began over its first words, was still speaking."""
+    answered(turns)
+    turns.handle(SpeechStarted(9600), agent_talking=True)
+    assert turns.handle(SpeechEnded(9600, 16000), agent_talking=False) == [
+        SetGain(1.0), Respond(0, 16000, speculated=False, takes_back=True)]
+
+
+def test_okay_as_a_short_reply_plays_out_is_an_answer_and_takes_nothing_back(turns, config):
+    answered(turns)
+    turns.handle(SpeechStarted(9600), agent_talking=True)
+    turns.handle(SpeechPaused(9600, 12800), agent_talking=True)
+    turns.handle(Transcribed(12800, "Okay.", ASKING), agent_talking=False)
+    assert turns.handle(SpeechEnded(9600, 12800)) == [Respond(9600, 12800, speculated=True)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parley.dialogue.brain import Brain
-from parley.voice.audio import AudioChunk
+from parley.voice.audio import AudioChunk, squeeze_pauses
 from parley.voice.config import PipelineConfig
 from parley.voice.events import (
     AudioDroppedEvent,
@@ -193,7 +193,8 @@ class Session:
     async def _decide(self, event: TurnInput) -> None:
         for action in self.turns.take(event, self._agent_talking()):
             if isinstance(action, StopReply):
-                await self._caller_went_on(self._reply)  # before the next event is decided: Parley has stopped
+                run = self._reply
+                await self._stop(run, self._took_back(run, action))  # before the next event is decided: Parley has stopped
             else:
                 self._act(action)
 
@@ -206,8 +207,9 @@ class Session:
         self.on_event(SpeechStartedEvent(action.sample))
         self.on_event(StateEvent("hearing"))
 
-    def _cut_in(self, _: StopReply) -> None:
-        self._background(self._caller_went_on(self._reply))  # the reply being cut is the one playing now
+    def _cut_in(self, action: StopReply) -> None:
+        run = self._reply  # the one playing now; taken back (or not) before the actions that follow are carried out
+        self._background(self._stop(run, self._took_back(run, action)))
 
     def _duck(self, action: SetGain) -> None:
         self.speaker.duck(action.gain)
@@ -251,7 +253,7 @@ class Session:
     def _turn_audio(self, start: int, end: int) -> AudioChunk:
         preroll = self.config.vad.preroll_ms * self.config.audio.sample_rate // 1000
         # Padded on both sides: the VAD starts late on a soft onset and ends early on a fading "s".
-        return self._audio.slice(start - preroll, end + preroll)
+        return squeeze_pauses(self._audio.slice(start - preroll, end + preroll))
 
     # --- the reply --------------------------------------------------------------------------
 
@@ -268,11 +270,15 @@ class Session:
     def _respond(self, turn: Respond) -> None:
         if self.farewell_said:
             return
-        start = turn.start
-        self.on_event(EndpointEvent(start, turn.end))
-        self.on_event(StateEvent("thinking"))
         speculation, self._speculation = self._speculation, None
         speculated = turn.speculated and speculation is not None  # the turn-taker knows it covers the turn
+        start, earlier = turn.start, self._reply
+        if earlier is not None and not earlier.settled:
+            self._went_on_from(earlier, turn.takes_back)
+        if not self._withdraw_s:
+            self.turns.reply_stood(start)
+        self.on_event(EndpointEvent(start, turn.end))
+        self.on_event(StateEvent("thinking"))
         audio = self._turn_audio(start, turn.end)
         last_speech = self._arrivals.time_of(turn.end)
         previous = self._reply.task if self._reply else None
@@ -320,7 +326,8 @@ class Session:
     def _heard(self, run: ReplyRun) -> None:
         """Tell the brain, once, what of its reply was played (all of it, or up to a barge-in)."""
         turn = run.agent_turn
-        self._settle(run)
+        if not self.turns.overlapping:  # else the turn that speech becomes decides: taken back, or it stands
+            self._settle(run)
         if turn is not None and not run.heard_told:
             run.heard_told = True
             trace = dataclasses.asdict(turn.trace) if turn.trace else None
@@ -353,31 +360,39 @@ class Session:
         if not run.settled and run.turn_start is not None:
             run.settled = True
             self.brain.settle()
+            self.turns.reply_stood(run.turn_start)
 
     @property
     def _withdraw_s(self) -> float:
         return self.config.session.withdraw_ms / 1000
 
-    def _just_begun(self, run: ReplyRun) -> bool:
-        """The caller spoke over the reply before it had played `withdraw_ms`: they were not done."""
-        began = run.marks.get("first_audio")
-        early = began is None or self._speech_at < began + self._withdraw_s
-        return self.streaming and run.turn_start is not None and not run.settled and not run.task.done() and early
+    def _went_on_from(self, earlier: ReplyRun, takes_back: bool) -> None:
+        """A turn begun over the first moments of a reply that played out meanwhile goes on from the turn
+        that reply answered: the reply is taken back. Any other turn lets the reply before it stand."""
+        if takes_back and self.brain.withdraw():
+            earlier.settled = True
+            self._taken_back(earlier)
+        else:
+            self._settle(earlier)
 
-    async def _caller_went_on(self, run: ReplyRun | None) -> None:
-        if run is None or not self._just_begun(run):
+    def _took_back(self, run: ReplyRun | None, stop: StopReply) -> bool:
+        """A reply the caller spoke over before it had played `withdraw_ms` (the turn-taker's call): the
+        brain takes the turn back, or never had it. Done at once, before the actions that follow."""
+        if run is None or not stop.take_back or run.task.done():
+            return False
+        taken = self.brain.withdraw() or "first_text" not in run.marks  # no text yet: the brain has nothing of it
+        if taken:
+            run.settled = True
+            run.task.cancel()
+        return taken
+
+    async def _stop(self, run: ReplyRun | None, taken_back: bool) -> None:
+        if not taken_back:
             await self._barge_in(run)
             return
-        run.task.cancel()
+        assert run is not None, "only a reply is taken back"
         await asyncio.wait([run.task])
-        withdrawn = self.brain.withdraw()  # False: not asked yet, or a brain that cannot (then a barge-in)
-        # Withdrawn, or never read: the next turn starts where this one did.
-        self.turns.reply_cut(run.turn_start, transcript_read="stt" in run.marks and not withdrawn)
-        if withdrawn:
-            run.settled = True
-            self._taken_back(run)
-        else:
-            await self._barge_in(run)
+        self._taken_back(run)
 
     def _taken_back(self, run: ReplyRun) -> None:
         """Only what was heard of a withdrawn reply is kept; the caller's turn goes, to be answered whole."""

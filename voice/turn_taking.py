@@ -64,16 +64,23 @@ class Wait:
 
 @dataclass(frozen=True)
 class Respond:
-    """The turn is over: answer it; `speculated` says the speculative transcript covers all of it."""
+    """The turn is over: answer it; `speculated` says the speculative transcript covers all of it.
+    `takes_back`: it began over the first moments of the last reply, which has since played out, and
+    goes on from the turn that reply answered: that reply is taken back."""
 
     start: int
     end: int
     speculated: bool
+    takes_back: bool = False
 
 
 @dataclass(frozen=True)
 class StopReply:
-    """The user started talking while Parley talks: stop the reply (and play the next at full volume)."""
+    """The user started talking while Parley talks: stop the reply (and play the next at full volume).
+    `take_back`: the reply had only just begun, so the caller was not done: the turn it answered goes
+    on in the one being spoken, answered whole."""
+
+    take_back: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,8 @@ class TurnTaker:
         self._quiet_at: int | None = None  # the end of the turn's audio while the user is quiet in it
         self._speculated: tuple[int, int] | None = None  # the span of the latest speculation in this turn
         self._overlap: int | None = None  # where speech over Parley began, while it is undecided
+        self._answered_from: int | None = None  # the turn last answered, while its reply can still be taken back
+        self._going_on = False  # the turn being spoken takes back a reply that played out over it
 
     def listen(self, chunk: AudioChunk, end: int) -> list[TurnInput]:
         """The events a chunk of input brings (echo already made quiet), heard up to sample `end`."""
@@ -161,6 +170,11 @@ class TurnTaker:
                 self.endpointer.forget_turn()
             done.append(action)
         return done
+
+    def reply_stood(self, turn_start: int | None) -> None:
+        """The reply to the turn from `turn_start` has played long enough unspoken-over: it is no longer taken back."""
+        if turn_start == self._answered_from:
+            self._answered_from = None
 
     def reply_cut(self, turn_start: int | None, transcript_read: bool) -> None:
         """The reply to the turn from `turn_start` was cut in on. If its transcript never reached the
@@ -205,15 +219,22 @@ class TurnTaker:
         too_long = talking and (event.end - (self._overlap or 0)) * 1000 > BACKCHANNEL_MAX_MS * self._rate
         return self._settled(agent_talking) if too_long else []
 
-    def _settled(self, agent_talking: bool) -> list[TurnAction]:
-        return self._decided() if agent_talking else self._overlap_over()
+    def _settled(self, agent_talking: bool, text: str | None = None) -> list[TurnAction]:
+        return self._decided() if agent_talking else self._overlap_over(text)
 
     def _decided(self) -> list[TurnAction]:
         """The speech over Parley takes the turn (if any was undecided)."""
         if self._overlap is None:
             return []
         self._overlap = None
-        return [StopReply()]
+        return [StopReply(self._take_back())]
+
+    def _take_back(self) -> bool:
+        """Whether the reply being spoken over had only just begun: then the turn it answered goes on in this one."""
+        earlier, self._answered_from = self._answered_from, None
+        if earlier is not None:
+            self._continues_from = earlier if self._continues_from is None else min(earlier, self._continues_from)
+        return earlier is not None
 
     def _backchannel(self, text: str) -> list[TurnAction]:
         self._forget()
@@ -247,7 +268,8 @@ class TurnTaker:
         return [Transcribe(start, pause.end)]
 
     def _transcribed(self, event: Transcribed, agent_talking: bool) -> list[TurnAction]:
-        if self._running is None or event.end != self._running.end:
+        running = self._running
+        if running is None or event.end != running.end:
             return []  # from a turn that is over, or input that is
         queued, self._running, self._queued = self._queued, None, None
         if queued is not None and queued.end > event.end:
@@ -262,15 +284,22 @@ class TurnTaker:
             return []
         if self._overlap is not None and agent_talking and is_backchannel(event.text):
             return self._backchannel(event.text)
-        decided = self._settled(agent_talking)
+        continued_from = self._continues_from
+        decided = self._settled(agent_talking, event.text)
+        if self._continues_from != continued_from:  # it goes on from a turn taken back: read the two together first
+            return [*decided, *self._start(running)]
         finished = sounds_finished(event.text, event.listening.expect)
         wait = Wait(self._wait_ms(finished, event.listening))
         return [*decided, Partial(event.text), wait] if event.text else [*decided, wait]
 
-    def _overlap_over(self) -> list[TurnAction]:
-        """Parley finished while the user spoke over its end: that speech is an ordinary turn."""
+    def _overlap_over(self, text: str | None) -> list[TurnAction]:
+        """Parley finished while the user spoke over its end: that speech is a turn; one begun over the
+        first moments of the reply (and no backchannel) goes on from the turn that reply answered."""
         was, self._overlap = self._overlap, None
-        return [SetGain(1.0)] if was is not None else []
+        if was is None:
+            return []
+        self._going_on = not (text and is_backchannel(text)) and self._take_back()
+        return [SetGain(1.0)]
 
     def _wait_ms(self, finished: bool, listening: Listening) -> int:
         if not finished:
@@ -285,8 +314,10 @@ class TurnTaker:
         earlier, self._continues_from = self._continues_from, None
         start = event.start if earlier is None else min(event.start, earlier)
         speculated = self._speculated == (start, event.end)
+        takes_back, self._going_on = self._going_on, False
         self._forget()
-        return Respond(start, event.end, speculated)
+        self._answered_from = start if self.speculate else None
+        return Respond(start, event.end, speculated, takes_back)
 
 
 # Every event the turn-taker takes, and what reads it; one with no entry raises KeyError.
