@@ -140,7 +140,6 @@ class Session:
         self._arrivals = Arrivals(rate)
         self._reply: ReplyRun | None = None
         self._tasks: set[asyncio.Task] = set()
-        self._speech_at = 0.0  # loop time the caller last started to speak
 
     async def run(self) -> list[Turn]:
         """Greet, listen until the source ends, then let the last reply finish playing."""
@@ -203,7 +202,6 @@ class Session:
         getattr(self, CARRY_OUT[type(action)])(action)
 
     def _started(self, action: Started) -> None:
-        self._speech_at = self._arrivals.time_of(action.sample)
         self.on_event(SpeechStartedEvent(action.sample))
         self.on_event(StateEvent("hearing"))
 
@@ -380,7 +378,9 @@ class Session:
         brain takes the turn back, or never had it. Done at once, before the actions that follow."""
         if run is None or not stop.take_back or run.task.done():
             return False
-        taken = self.brain.withdraw() or "first_text" not in run.marks  # no text yet: the brain has nothing of it
+        # No text yet: the brain has nothing of it. A brain that cannot take its turn back (a satellite's,
+        # over the link) gets a barge-in, and the whole turn, first part again, from the turn-taker.
+        taken = self.brain.withdraw() or "first_text" not in run.marks
         if taken:
             run.settled = True
             run.task.cancel()
