@@ -64,11 +64,13 @@ class BenchWatch(Observer):
         self.cut_off: Counter[int] = Counter()  # per line, the turns Parley took while the user had more to say
         self.taken_back: Counter[int] = Counter()  # per line, replies withdrawn: the caller went on, answered whole
         self.finished_waits: list[float] = []  # the endpoint wait of turns the user had finished
-        self.turn_start, self.finished = 0, False  # where the turn being answered began: its transcript is that line's
+        # The line the turn being answered ended in: its transcript is that line's (where it began can
+        # be a little before its line, when noise starts the line and the VAD dates speech back).
+        self.turn_line, self.finished = 0, False
         self._last_line = 0  # the line the last transcript went to
 
     def transcript(self, event: TranscriptEvent) -> None:
-        self._last_line = max(self.caller.line_at(self.turn_start), 0)
+        self._last_line = self.turn_line
         self.heard[self._last_line].append(event.text)
 
     def barge_in(self, event: BargeInEvent) -> None:
@@ -78,7 +80,7 @@ class BenchWatch(Observer):
                 self.heard[self._last_line].pop()
 
     def endpoint(self, event: EndpointEvent) -> None:
-        self.turn_start, self.finished = event.start, not self.caller.more_to_say
+        self.turn_line, self.finished = max(self.caller.line_at(event.end), 0), not self.caller.more_to_say
         if self.caller.more_to_say:
             self.cut_off[self.caller.line_index] += 1
 
