@@ -30,11 +30,11 @@ PLAYBACK_SPEED = 8.0  # replies play faster than real time: only their first aud
 
 
 async def run_pipeline(config: Config, engines: Engines, utterances: list[Utterance], streaming: bool,
-                       brain: Brain | None = None) -> dict:
+                       brain: Brain | None = None, playback_speed: float = PLAYBACK_SPEED) -> dict:
     """Play every utterance through a live session (by default with the embedded brain on a scratch
     database); returns the summary."""
     rate = config.audio.sample_rate
-    speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000, PLAYBACK_SPEED)
+    speaker = PacedSpeaker(AudioFormat(rate), config.session.playback_ahead_ms / 1000, playback_speed)
     caller = ScriptedCaller([u.audio for u in utterances], speaker, rate, config.audio.chunk_ms,
                             pause=0.5, noise_level=ROOM_NOISE, greeted=True)
     watch = BenchWatch(caller, len(utterances))

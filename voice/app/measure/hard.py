@@ -164,8 +164,10 @@ async def overlaps(config: Config, engines: Engines, voice: CallerVoice) -> Over
 async def run_hard(config: Config, voice_names: list[str]) -> dict:
     engines = load_engines(config)
     voices = [CallerVoice.parse(name) for name in voice_names]
+    # Replies play in real time: a caller who goes on after a pause Parley answered into speaks over
+    # that answer, as on a real line (played faster, it would be over before they went on).
     paused = await run_pipeline(config, engines, paused_utterances(engines, voices, config.audio.sample_rate),
-                                streaming=True)
+                                streaming=True, playback_speed=1.0)
     over = Overlaps()
     for voice in voices:
         over.add(await overlaps(config, engines, voice))
@@ -173,7 +175,7 @@ async def run_hard(config: Config, voice_names: list[str]) -> dict:
             "false_endpoint_rate": paused["false_endpoint_rate"],
             "answered_in_halves_rate": paused["answered_in_halves_rate"], "withdrawn": paused["withdrawn"],
             "finished_endpoint_wait_ms": paused["finished_endpoint_wait_ms"], "wer": paused["wer"],
-            "overlaps": vars(over)}
+            "overlaps": vars(over), "lines": paused["lines"]}
 
 
 def render(report: dict) -> str:
