@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from parley.dialogue.domain import load_domain
+from parley.voice.app.measure.bad_line import BadLine, Impairment
 from parley.voice.app.measure.sip_caller import SipCaller
 from parley.voice.app.measure.voices import flite
 from parley.voice.app.ops.drain import CALLS, drain_calls
@@ -59,7 +60,7 @@ async def line(config, engines, db, max_calls: int | None = None, rtp_timeout: f
 
 async def dialled(port: int, **kwargs) -> SipCaller:
     caller = SipCaller(**{key: value for key, value in kwargs.items() if key == "number"})
-    await caller.dial(port, free_port(), privacy=kwargs.get("privacy", ""))
+    await caller.dial(port, free_port(), privacy=kwargs.get("privacy", ""), line=kwargs.get("line"))
     assert await caller.reply_after(0.0) is not None  # the greeting
     await caller.quiet(1.0)
     return caller
@@ -93,6 +94,25 @@ def test_a_number_typed_on_the_keypad_is_taken_when_one_is_asked_for(config, eng
     asyncio.run(scenario())
     assert rows(db, "select phone, party_size from reservations") == [("5557788", 2)]
     assert any("5 5 5 7 7 8 8" in text for (text,) in rows(db, "select text from turns where role = 'agent'"))
+
+
+def test_a_table_is_booked_over_a_line_that_loses_delays_and_reorders_packets(config, engines, tmp_path):
+    """Each way 3% of packets lost, in runs of two, up to 60 ms of jitter, 2% overtaken."""
+    db, bad = tmp_path / "phone.db", BadLine(Impairment(loss_pct=3, burst=2, jitter_ms=60, reorder_pct=2, seed=7))
+
+    async def scenario():
+        async with line(config, engines, db) as port:
+            caller = await dialled(port, line=bad)
+            await turn(caller, f"I'd like a table for two on {open_day()} at seven pm.")
+            await turn(caller, "My name is John Smith.")
+            await turn(caller, "Yes please.")
+            await caller.hang_up()
+        bad.close()
+
+    asyncio.run(scenario())
+    turns = rows(db, "select role, text from turns")
+    assert rows(db, "select phone, party_size from reservations") == [("5551234", 2)], turns
+    assert bad.counts()["to_parley"]["lost"] > 10 and bad.counts()["to_phone"]["lost"] > 10
 
 
 def test_asking_for_a_person_puts_the_call_through_to_the_staff_line(config, engines, tmp_path):

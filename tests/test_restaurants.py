@@ -10,6 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from parley.configs.files import ConfigError
+from parley.dialogue.types import StoreError
 from parley.voice import protocol
 from parley.voice.app.measure.client import call
 from parley.voice.app.measure.sip_caller import SipCaller
@@ -97,3 +98,71 @@ def test_memory_never_crosses_restaurants_on_one_server(config, engines, speak, 
         assert luna.execute("select count(*) from people where name is not null").fetchone() == (0,)
         assert luna.execute("select transport from sessions order by id").fetchall() == [("websocket",), ("phone",)]
     assert not db.exists()  # the server's --db names the folder; each restaurant keeps its own file
+
+
+def damaged(db, how: str) -> None:
+    """A database spoiled as a power cut or a bad disk leaves one: cut short, or overwritten."""
+    from parley.memory.db import open_db
+
+    connection = open_db(db).conn
+    connection.execute("create table filler(x)")
+    connection.executemany("insert into filler values (?)", [("x" * 500,) for _ in range(200)])
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all in the file itself, as after a clean stop
+    connection.close()
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 3] if how == "truncated" else data[:100] + b"\x07" * (len(data) - 100))
+
+
+@pytest.mark.parametrize("how", ["truncated", "overwritten"])
+def test_a_damaged_database_refuses_its_restaurant_by_name_with_the_way_back(config, tmp_path, how):
+    config = with_restaurants(config, two_restaurants(tmp_path / "r"))
+    damaged(tmp_path / "luna.db", how)
+    restaurants = load_restaurants(config, tmp_path / "parley.db")
+    assert restaurants["sole"].damaged == ""
+    assert str(tmp_path / "luna.db") in restaurants["luna"].damaged
+    assert "parley memory restore" in restaurants["luna"].damaged
+    damaged(tmp_path / "sole.db", how)
+    with pytest.raises(StoreError, match="sole.db|luna.db"):  # none left to answer: the server does not start
+        load_restaurants(config, tmp_path / "parley.db")
+
+
+def test_memory_check_names_the_damaged_file_and_restore_puts_a_backup_back(config, tmp_path, capsys):
+    from parley.memory.backup import backup
+    from parley.voice.app.commands.memory import check
+    from parley.voice.app.commands.memory import main as memory
+
+    db = tmp_path / "parley.db"
+    brain = build_brain(config, db, "chat")
+    asyncio.run(brain.close())
+    backup(db, tmp_path / "good.db")
+    assert check(config, db) == 0 and "whole" in capsys.readouterr().out
+    damaged(db, "overwritten")
+    assert check(config, db) == 1 and f"{db}: " in capsys.readouterr().out
+    assert memory("restore", db, None, tmp_path / "good.db") == 0
+    assert check(config, db) == 0 and (tmp_path / "parley.db.damaged-1").exists()  # kept, for what can be read
+
+
+def test_a_server_refuses_a_damaged_restaurant_and_books_at_the_other(config, engines, speak, tmp_path):
+    """Real WebSocket calls: the damaged restaurant's caller is told to call later (1013); /readyz
+    stays ready and names it; the other restaurant takes a booking."""
+    import urllib.request
+
+    config = with_restaurants(config, two_restaurants(tmp_path / "r"))
+    damaged(tmp_path / "luna.db", "truncated")
+    booking = [speak(line, 1.1) for line in ("I'd like a table for two tomorrow at seven pm.", "My name is John Smith.",
+                                             "My number is five five five, one two three four.", "Yes please.")]
+
+    async def scenario():
+        async with running(config, engines, tmp_path / "parley.db") as url:
+            base = url.removesuffix("/ws")
+            ready = await asyncio.to_thread(lambda: urllib.request.urlopen(base.replace("ws:", "http:") + "/readyz"))
+            async with connect(f"{base}/r/luna/ws") as luna:
+                refused = await close_code(luna)
+            await call(f"{base}/r/sole/ws", booking, "caller-8")
+            return ready.status, ready.read().decode(), refused
+
+    status, body, refused = asyncio.run(scenario())
+    assert status == 200 and "refusing luna: damaged database" in body
+    assert refused == protocol.TRY_AGAIN_LATER
+    with sqlite3.connect(tmp_path / "sole.db") as sole:
+        assert sole.execute("select name from reservations").fetchall() == [("John Smith",)]

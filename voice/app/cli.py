@@ -11,6 +11,7 @@ from pathlib import Path
 
 from parley.configs.files import ConfigError
 from parley.dialogue.types import StoreError
+from parley.voice.app.measure.bad_line import Impairment
 from parley.voice.app.settings import Config, load_config
 from parley.voice.audio import AudioFormatError
 from parley.voice.config import EchoMode
@@ -87,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("--out", type=Path, default=Path("parley-cluster"), help="where haproxy.cfg and worker.toml go")
 
     memory = commands.add_parser("memory", parents=[common], help="show, export or forget what Parley remembers; "
-                                 "back the database up, or restore it")
-    memory.add_argument("action", choices=["show", "export", "forget", "backup", "restore"])
+                                 "back the database up, restore it, or check it is whole")
+    memory.add_argument("action", choices=["show", "export", "forget", "backup", "restore", "check"])
     memory.add_argument("file", nargs="?", type=Path, help="restore: the backup to put back")
     memory.add_argument("--out", type=Path, help="backup: where the copy goes")
 
@@ -108,9 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--voices", help="with --hard: caller voices, comma-separated (default: three Flite, one espeak-ng)")
     bench.add_argument("--phone", action="store_true", help="over a SIP call on loopback: latency from the caller's "
                        "last RTP packet to the reply's first, and the word error rate over G.711")
+    bench.add_argument("--loss", type=float, default=0.0, help="with --phone: also over a bad line losing this "
+                       "percent of packets each way, beside the clean line")
+    bench.add_argument("--burst", type=float, default=1.0, help="with --loss: mean run of packets lost together")
+    bench.add_argument("--jitter", type=float, default=0.0, help="with --phone: the bad line delays each packet by "
+                       "0 to this many ms")
+    bench.add_argument("--reorder", type=float, default=0.0, help="with --phone: percent of packets overtaken")
     bench.add_argument("--minutes", type=float, help="a soak: the clients call back to back this long; the server's "
                        "memory, files, threads, database and latency per sixth of the run")
     return parser
+
+
+def bad_line(args: argparse.Namespace) -> Impairment | None:
+    """`parley bench --phone`'s bad line, when any of its options was given."""
+    line = Impairment(loss_pct=args.loss, burst=args.burst, jitter_ms=args.jitter, reorder_pct=args.reorder)
+    return line if line != Impairment(burst=line.burst) else None
 
 
 def with_talk_options(config: Config, args: argparse.Namespace) -> Config:
@@ -170,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "memory":
             from parley.voice.app.commands.memory import main as memory
 
+            if args.action == "check":
+                from parley.voice.app.commands.memory import check
+
+                return check(config, args.db)
             return memory(args.action, args.db, args.user, args.file or args.out)
         if args.command == "bookings":
             from parley.voice.app.commands.bookings import main as bookings
@@ -180,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.phone:
             from parley.voice.app.measure.phone_bench import main as phone_bench
 
-            return phone_bench(config, args.turns, args.json)
+            return phone_bench(config, args.turns, args.json, bad_line(args))
         if args.hard:
             from parley.voice.app.measure.hard import main as hard
 

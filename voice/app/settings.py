@@ -58,7 +58,7 @@ class PhoneConfig:
     rtp_port_min: int  # the UDP ports RTP media may use
     rtp_port_max: int
     rtp_timeout: float  # no audio from the caller this long ends the call
-    jitter_packets: int  # caller audio held back (20 ms a packet) to reorder late packets
+    jitter_max_ms: int  # the most caller audio held back for late packets; the buffer follows the line's jitter up to it
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""`parley memory show|export|forget --user X`: what Parley remembers about someone, and forgetting it."""
+"""`parley memory show|export|forget --user X`: what Parley remembers about someone, and forgetting it;
+`backup`, `restore` and `check` of the database itself."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import json
 from pathlib import Path
 
 from parley.configs.files import ConfigError
-from parley.memory.backup import backup, restore
+from parley.memory.backup import backup, damage, restore, way_back
 from parley.memory.db import default_db_path, open_db
 from parley.memory.people import Memory
+from parley.voice.app.restaurants import configured_restaurants
+from parley.voice.app.settings import Config
 
 
 class UnknownPerson(LookupError):
@@ -33,6 +36,18 @@ def main(action: str, db: Path | None, user: str | None, file: Path | None = Non
     else:
         print(show(memory.export(person.id)))
     return 0
+
+
+def check(config: Config, db: Path | None) -> int:
+    """`parley memory check`: SQLite's integrity check on the database, or on each restaurant's with
+    `[server] restaurants`; 1 when any is damaged, with the way back."""
+    damaged = 0
+    for restaurant in configured_restaurants(config, db).values():
+        path = restaurant.db or default_db_path()
+        problem = damage(path) if path.exists() else ""
+        damaged += bool(problem)
+        print(way_back(path, problem) if problem else f"{path}: {'whole' if path.exists() else 'not there yet (its first call makes it)'}")
+    return 1 if damaged else 0
 
 
 def copy(action: str, database: Path, file: Path | None) -> int:

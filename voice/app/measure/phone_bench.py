@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from parley.voice.app.measure.bad_line import BadLine, Impairment
 from parley.voice.app.measure.bench import run_pipeline
 from parley.voice.app.measure.scores import stats, word_error_rate
 from parley.voice.app.measure.sip_caller import RATE, SipCaller
@@ -32,8 +33,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def call_through(config: Config, engines: Engines, utterances: list[Utterance], db: Path) -> dict:
-    """Say every utterance down the line, a reply apart; dial again whenever Parley hangs up."""
+async def call_through(config: Config, engines: Engines, utterances: list[Utterance], db: Path,
+                       impairment: Impairment | None = None) -> dict:
+    """Say every utterance down the line (a bad one, given an `impairment`), a reply apart; dial
+    again whenever Parley hangs up."""
     port = free_port()
     line = PhoneLine(config, engines, db, ("127.0.0.1", port))
     await line.start()
@@ -41,10 +44,12 @@ async def call_through(config: Config, engines: Engines, utterances: list[Uttera
     audible_latencies: list[float] = []  # to its first packet loud enough to hear (Piper fades in over ~40 ms)
     early, unanswered, calls = 0, 0, 0
     caller: SipCaller | None = None
+    lines: list[BadLine] = []
     try:
         for utterance in utterances:
             if caller is None or caller.hung_up_on.is_set():
-                caller, calls = await _dial(port, caller), calls + 1
+                lines += [BadLine(impairment)] if impairment else []
+                caller, calls = await _dial(port, caller, lines[-1] if impairment else None), calls + 1
             started = time.monotonic()
             last_packet = await caller.say(resample(trim_end(utterance.audio), config.audio.sample_rate, RATE))
             if caller.heard_loud(started, last_packet):
@@ -61,15 +66,23 @@ async def call_through(config: Config, engines: Engines, utterances: list[Uttera
         if caller is not None:
             await caller.hang_up()
         await line.stop()
-    return {"calls": calls, "turns_answered": len(latencies), "unanswered": unanswered, "answered_early": early,
+        for bad in lines:
+            bad.close()
+    return {"calls": calls, **({"packets": _packets(lines)} if lines else {}), "turns_answered": len(latencies), "unanswered": unanswered, "answered_early": early,
             "rtp_turn_latency_ms": stats(latencies), "rtp_audible_latency_ms": stats(audible_latencies)}
 
 
-async def _dial(port: int, previous: SipCaller | None) -> SipCaller:
+def _packets(lines: list[BadLine]) -> dict:
+    """Packets lost and passed each way, over every call."""
+    return {way: {what: sum(bad.counts()[way][what] for bad in lines) for what in ("lost", "passed")}
+            for way in ("to_parley", "to_phone")}
+
+
+async def _dial(port: int, previous: SipCaller | None, bad: BadLine | None) -> SipCaller:
     if previous is not None:
         await previous.close()
     caller = SipCaller()
-    await caller.dial(port, free_port())
+    await caller.dial(port, free_port(), line=bad)
     await caller.reply_after(0.0)  # the greeting
     await caller.quiet(REPLY_OVER_SECONDS)
     return caller
@@ -89,17 +102,27 @@ def heard_over_the_phone(db: Path) -> str:
     return " ".join(text for (text,) in rows)
 
 
-async def run_phone_bench(config: Config, turns: int) -> dict:
-    engines = load_engines(config)
-    utterances = synthetic_utterances(engines, turns, config.audio.sample_rate)
+async def over_the_phone(config: Config, engines: Engines, utterances: list[Utterance],
+                         impairment: Impairment | None = None) -> dict:
+    """One pass of the utterances down a line, with what was heard and how long each turn took."""
     with tempfile.TemporaryDirectory() as scratch:
         db = Path(scratch) / "phone.db"
-        phone = await call_through(config, engines, utterances, db)
+        phone = await call_through(config, engines, utterances, db, impairment)
         said = " ".join(utterance.text or "" for utterance in utterances)
         phone["telephone_wer"] = round(word_error_rate([(said, heard_over_the_phone(db))]), 4)
         phone["server_turn_latency_ms"] = stats(server_latencies(db))
+    return phone
+
+
+async def run_phone_bench(config: Config, turns: int, impairment: Impairment | None = None) -> dict:
+    """The clean line and the in-process pipeline; and, given an `impairment`, the bad line too, in the same run."""
+    engines = load_engines(config)
+    utterances = synthetic_utterances(engines, turns, config.audio.sample_rate)
+    phone = await over_the_phone(config, engines, utterances)
+    bad = {"bad_line": {"impairment": impairment.__dict__, **await over_the_phone(config, engines, utterances, impairment)}} \
+        if impairment else {}
     in_process = await run_pipeline(config, engines, utterances, streaming=True)
-    return {"utterances": len(utterances), **phone, "in_process_turn_latency_ms": in_process["turn_latency_ms"],
+    return {"utterances": len(utterances), **phone, **bad, "in_process_turn_latency_ms": in_process["turn_latency_ms"],
             "in_process_wer": in_process["wer"]}
 
 
@@ -119,14 +142,25 @@ def render(report: dict) -> str:
         f"{'  in process, 16 kHz':<34}{_fmt(local['p50']):>8}{_fmt(local['p95']):>8}",
         "",
         f"word error rate: {report['telephone_wer']} over the phone, {report['in_process_wer']} in process",
+        *_bad_line(report.get("bad_line")),
     ])
+
+
+def _bad_line(bad: dict | None) -> list[str]:
+    if bad is None:
+        return []
+    rtp, lost = bad["rtp_turn_latency_ms"], bad["packets"]["to_parley"]
+    return ["", f"over a bad line ({Impairment(**bad['impairment'])}; {lost['lost']} of "
+                f"{lost['lost'] + lost['passed']} packets to Parley lost): {bad['turns_answered']} answered, "
+                f"{bad['unanswered']} not; turn latency at the phone p50 {_fmt(rtp['p50'])}, p95 {_fmt(rtp['p95'])} ms; "
+                f"word error rate {bad['telephone_wer']}"]
 
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def main(config: Config, turns: int, as_json: bool) -> int:
-    report = asyncio.run(run_phone_bench(config, turns))
+def main(config: Config, turns: int, as_json: bool, impairment: Impairment | None = None) -> int:
+    report = asyncio.run(run_phone_bench(config, turns, impairment))
     print(json.dumps(report, indent=2) if as_json else render(report))
     return 0

@@ -13,6 +13,7 @@ from aiortp import RTPSession
 from aiosipua import IncomingCall, OutgoingCall, SipRequest, SipUAC, SipUAS, UdpSipTransport, build_sdp
 from aiosipua.refer import notify_refer
 
+from parley.voice.app.measure.bad_line import BadLine
 from parley.voice.app.phone.packets import PacketSpeaker, packet_clock
 from parley.voice.audio import AudioChunk, AudioFormat
 
@@ -47,15 +48,19 @@ class SipCaller:
     refer_to: str | None = None
     hung_up_on: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def dial(self, port: int, rtp_port: int, privacy: str = "", dialled: str = "parley") -> None:
-        """Call Parley at `port`; raises RuntimeError("Call rejected: 486 ...") when it does not answer."""
+    async def dial(self, port: int, rtp_port: int, privacy: str = "", dialled: str = "parley",
+                   line: BadLine | None = None) -> None:
+        """Call Parley at `port`, over `line` when given; raises RuntimeError("Call rejected: 486 ...")
+        when it does not answer."""
         self.transport = UdpSipTransport(local_addr=(self.host, 0))
         self.uac = SipUAC(self.transport)
         self.uas = SipUAS(self.transport, uac=self.uac)
         self.uas.on_bye = self._bye
         self.uas.on_refer = self._refer
         await self.uas.start()
-        offer = build_sdp(self.host, rtp_port, PCMU, "PCMU")
+        if line is not None:
+            await line.open((self.host, rtp_port))
+        offer = build_sdp(self.host, line.parley_side_port if line else rtp_port, PCMU, "PCMU")
         headers = {"Privacy": privacy} if privacy else None
         self.call: OutgoingCall = self.uac.send_invite(f"sip:{self.number}@{self.host}", f"sip:{dialled}@{self.host}:{port}",
                                                        (self.host, port), offer, extra_headers=headers)
@@ -65,10 +70,15 @@ class SipCaller:
             await self.uas.stop()
             raise
         assert self.call.sdp_answer is not None and self.call.sdp_answer.rtp_address is not None
+        remote = self.call.sdp_answer.rtp_address
+        if line is not None:
+            line.reaches(remote)
+            remote = (self.host, line.phone_side_port)
         # A packet is handed on once the next one arrives (aiortp's buffer frames by timestamp): arrival
-        # times here are up to 20 ms late, never more, as no packets are held back for jitter on loopback.
-        self.media = await RTPSession.create((self.host, rtp_port), self.call.sdp_answer.rtp_address, PCMU,
-                                             jitter_prefetch=1)
+        # times here are up to 20 ms late, never more, as no packets are held back for jitter; a gap is
+        # given up as soon as a later packet is there, so on a bad line a loss does not stall the phone.
+        self.media = await RTPSession.create((self.host, rtp_port), remote, PCMU, jitter_prefetch=1,
+                                             skip_audio_gaps=True)
         self.media.on_audio = lambda pcm, timestamp: self.heard.append(Received(time.monotonic(), pcm))
         self.mouth = PacketSpeaker(RATE, ahead_seconds=0.1)
         self._clock = asyncio.create_task(packet_clock(self.mouth, self.media.send_audio_pcm_auto))

@@ -141,6 +141,10 @@ class PhoneLine:
         if restaurant is None:
             incoming.reject(404, "Not Found")  # a number no restaurant here answers
             return
+        if restaurant.damaged:
+            refused("damaged_database")
+            incoming.reject(503, "Service Unavailable")  # its memory must be put right first (logged at start)
+            return
         task = asyncio.create_task(self._answer(incoming, restaurant))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -176,9 +180,12 @@ class PhoneLine:
         host = self.listen[0]
         reached = address_toward(incoming.source_addr) if host in ANY_ADDRESS else host
         incoming.advertised_addr = (reached, self.listen[1])
+        # Clocked playout: a packet not there by its deadline is concealed and the buffer follows the
+        # line's jitter; the arrival-driven buffer instead waits for 16 packets (320 ms) before it gives
+        # a lost one up, stalling the caller's audio at every loss.
         try:
             media = CallSession(host, rtp_port, incoming.sdp_offer, advertised_ip=reached, supported_codecs=CODECS,
-                                jitter_prefetch=self.config.phone.jitter_packets)
+                                playout=True, playout_max_delay_ms=self.config.phone.jitter_max_ms)
         except (SdpNegotiationError, ValueError) as error:
             log.info("call %s refused: %s", incoming.call_id, error)
             incoming.reject(488, "Not Acceptable Here")

@@ -36,7 +36,7 @@ async def probe(connection: ServerConnection, request: Request, probing: Probing
         return connection.respond(200, "ok\n")  # the event loop answers: the process is alive
     if path == "/readyz":
         problem = await asyncio.to_thread(not_ready, probing.restaurants)
-        return connection.respond(503 if problem else 200, f"{problem or 'ready'}\n")
+        return connection.respond(503 if problem else 200, f"{problem or 'ready'}{refusing(probing.restaurants)}\n")
     if probing.token and not _token_given(request, probing.token):
         return connection.respond(401, "a valid access token is required (Authorization: Bearer, or ?token=)\n")
     body, content_type = exposition()
@@ -49,10 +49,19 @@ def not_ready(restaurants: Iterable[Restaurant]) -> str:
     if CALLS.draining:
         return "draining: stopping, no new calls"
     for restaurant in restaurants:
+        if restaurant.damaged:
+            continue  # refused by itself, named by `refusing`
         problem = _unwritable(restaurant.db or default_db_path())
         if problem:
             return f"database {restaurant.id or 'default'} not writable: {problem}"
     return ""
+
+
+def refusing(restaurants: Iterable[Restaurant]) -> str:
+    """The restaurants refused for a damaged database, named after the readiness verdict: the server
+    stays ready for the others (a balancer must keep sending their calls)."""
+    damaged = [restaurant.id or "default" for restaurant in restaurants if restaurant.damaged]
+    return f"; refusing {', '.join(damaged)}: damaged database (`parley memory check`)" if damaged else ""
 
 
 def _unwritable(path: Path) -> str:

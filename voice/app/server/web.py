@@ -169,6 +169,10 @@ class ParleyServer:
         if CALLS.draining:
             refused("draining")
             return ProtocolError("draining", "this server is stopping; connect again shortly", protocol.SERVICE_RESTART)
+        if restaurant.damaged:
+            refused("damaged_database")
+            return ProtocolError("unavailable", "this restaurant's memory is damaged and is being put right; "
+                                 "please call again later", protocol.TRY_AGAIN_LATER)
         if not await self._owned(restaurant):
             return ProtocolError("unavailable", "this restaurant's memory cannot be reached; try again in a minute",
                                  protocol.TRY_AGAIN_LATER)
