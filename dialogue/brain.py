@@ -40,6 +40,9 @@ class Brain(Protocol):
         """The caller went on just as the reply to the last turn began: take that turn back, as if
         never heard, with nothing it held done (the whole turn comes next). False when it cannot be."""
 
+    def line_dropped(self) -> None:
+        """The caller's connection dropped and they did not come back: the call ends, kept as dropped."""
+
     def backchannel_heard(self, text: str) -> None:
         """The user said this over a reply only to keep it going ("mhm"): no turn, but part of the call."""
 

@@ -155,6 +155,9 @@ class LlmBrain:
     def withdraw(self) -> bool:
         return self.reservation.withdraw()
 
+    def line_dropped(self) -> None:
+        self.reservation.line_dropped()
+
     def backchannel_heard(self, text: str) -> None:
         self.reservation.backchannel_heard(text)
 

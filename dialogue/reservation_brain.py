@@ -122,6 +122,11 @@ class ReservationBrain:
         for work, args in held:
             self._remember(work, *args)
 
+    def line_dropped(self) -> None:
+        """Flag the call for staff: a caller cut off may not know whether their booking was made."""
+        if self.call:
+            self._remember(self.call.needs_attention, "the line dropped and the caller did not come back")
+
     def withdraw(self) -> bool:
         """Take the last turn back (the caller went on): the call as before it, and nothing it held
         happens. False when there is nothing to take back (no turn held, or it stands already)."""

@@ -257,6 +257,9 @@ class SatelliteBrain:
     def settle(self) -> None:
         self.local.settle()
 
+    def line_dropped(self) -> None:
+        self.local.line_dropped()
+
     def withdraw(self) -> bool:
         return False  # the server answered (and journaled) the turn: over the link it is a barge-in
 

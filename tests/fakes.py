@@ -65,6 +65,7 @@ class ScriptedBrain:
         self.replies_heard: list[tuple[str, str, bool]] = []
         self.backchannels: list[str] = []
         self.ended = False
+        self.dropped = False
         self.hand_over_to = ""
 
     def greeting(self) -> str:
@@ -84,6 +85,9 @@ class ScriptedBrain:
 
     def settle(self) -> None:
         pass
+
+    def line_dropped(self) -> None:
+        self.dropped = True
 
     def withdraw(self) -> bool:
         if self.can_withdraw:

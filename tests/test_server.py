@@ -129,12 +129,12 @@ class Inbox:
                 await self.changed.wait()
 
 
-def test_a_client_that_vanishes_mid_reply_leaves_what_it_heard_in_memory(config, engines, speak, tmp_path):
+def test_a_client_that_vanishes_mid_reply_and_does_not_come_back_leaves_what_it_heard_in_memory(config, engines, speak, tmp_path):
     db = tmp_path / "parley.db"
     question = speak("What are your opening hours?", 1.1)
 
     async def scenario():
-        async with running(config, engines, db) as url:
+        async with running(config, engines, db, {"resume_seconds": 0.5}) as url:
             async with connect(url) as ws:
                 await ws.send(json.dumps(HELLO))
                 inbox, mic = Inbox(ws), Microphone(ws)
@@ -151,6 +151,7 @@ def test_a_client_that_vanishes_mid_reply_leaves_what_it_heard_in_memory(config,
                 await asyncio.wait(tasks, timeout=1)
                 for task in tasks:
                     task.cancel()
+            await asyncio.sleep(1.0)  # not back within the half second the call was held for
             # The server goes on serving others.
             return await client.call(url, [speak("Goodbye.", 1.1)], "someone-else")
 
@@ -163,6 +164,62 @@ def test_a_client_that_vanishes_mid_reply_leaves_what_it_heard_in_memory(config,
     assert interrupted == 1 and heard and len(heard.split()) < len(text.split()) / 2
     assert text.startswith(heard)
     assert rows(db, "select count(*) from sessions where ended is not null") == [(2,)]
+    assert rows(db, "select attention from sessions where id = 1") == [("the line dropped and the caller did not come back",)]
+
+
+async def on_the_line(url: str, hello: dict):
+    """A connection that has said hello, with its microphone and inbox running."""
+    ws = await connect(url)
+    await ws.send(json.dumps(hello))
+    inbox, mic = Inbox(ws), Microphone(ws)
+    tasks = [asyncio.create_task(inbox.run()), asyncio.create_task(mic.run())]
+    await inbox.until(lambda: any(m["type"] == "ready" for m in inbox.messages))
+    return ws, inbox, mic, tasks
+
+
+async def answered(inbox: Inbox, mic: Microphone, line: np.ndarray) -> None:
+    """Say a line; back once its answer has been said and Parley listens again."""
+    replies = len([m for m in inbox.messages if m["type"] == "turn"])
+    mic.say(line)
+    await inbox.until(lambda: len([m for m in inbox.messages if m["type"] == "turn"]) > replies, 30)
+    await inbox.until(lambda: inbox.states()[-1:] == ["listening"], 30)
+
+
+def test_a_call_whose_connection_drops_is_taken_up_again_and_books(config, engines, speak, tmp_path):
+    """A real WebSocket dropped without a close frame (a phone changing networks) after the first
+    line; a new one says hello with the session id, and the booking goes on where it was."""
+    db = tmp_path / "parley.db"
+    lines = [speak(text, 1.1) for text in ("I'd like a table for two tomorrow at seven pm.", "My name is John Smith.",
+                                            "My number is five five five, one two three four.", "Yes please.")]
+
+    async def scenario():
+        async with running(config, engines, db) as url:
+            ws, inbox, mic, tasks = await on_the_line(url, HELLO)
+            session = next(m["session"] for m in inbox.messages if m["type"] == "ready")
+            await inbox.until(lambda: inbox.states()[-2:] == ["speaking", "listening"])  # the greeting
+            await answered(inbox, mic, lines[0])
+            ws.transport.abort()
+            for task in tasks:
+                task.cancel()
+            ws, inbox, mic, tasks = await on_the_line(url, {**HELLO, "resume": session})
+            resumed = next(m["session"] for m in inbox.messages if m["type"] == "ready")
+            for line in lines[1:]:
+                await answered(inbox, mic, line)
+            await ws.send(json.dumps({"type": "bye"}))
+            await ws.close()
+            for task in tasks:
+                task.cancel()
+            async with connect(url) as late:  # that call is over: it cannot be taken up again
+                await late.send(json.dumps({**HELLO, "resume": session}))
+                over = await recv_json(late, "error")
+            return session, resumed, over
+
+    session, resumed, over = asyncio.run(scenario())
+    assert resumed == session and over["code"] == "call_over"
+    assert rows(db, "select name, party_size from reservations") == [("John Smith", 2)]
+    assert rows(db, "select count(*) from sessions") == [(1,)]
+    said = [text for (text,) in rows(db, "select text from turns where role = 'user' order by id")]
+    assert len(said) == 4 and "seven" in said[0].lower() and "smith" in said[1].lower()
 
 
 @pytest.mark.parametrize("first, error, code", [

@@ -67,6 +67,7 @@ class Hello(Message):
     client_id: str
     audio: AudioFormat | None  # None for a satellite: text only
     token: str = ""
+    resume: str = ""  # the session id of a call whose connection dropped: take it up again
 
     @property
     def satellite(self) -> bool:
@@ -74,12 +75,13 @@ class Hello(Message):
 
     def as_object(self) -> dict:
         mode = {"mode": "text"} if self.audio is None else {"audio": dataclasses.asdict(self.audio)}
-        return {"type": "hello", "version": VERSION, "client_id": self.client_id, "token": self.token, **mode}
+        resume = {"resume": self.resume} if self.resume else {}
+        return {"type": "hello", "version": VERSION, "client_id": self.client_id, "token": self.token, **mode, **resume}
 
 
 @dataclass(frozen=True)
 class Played(Message):
-    seconds: float  # reply audio played since the connection opened, in total
+    seconds: float  # reply audio played since the call began, in total (over every connection it resumed on)
 
 
 @dataclass(frozen=True)
@@ -286,7 +288,14 @@ def _hello(message: dict) -> Hello:
     if (width, channels) != (2, 1):
         raise ProtocolError("bad_audio", f"audio must be 16-bit mono PCM (width 2, channels 1), "
                             f"not width {width!r}, channels {channels!r}", UNSUPPORTED_AUDIO)
-    return Hello(client_id, AudioFormat(rate, 2, 1), _token(message))
+    return Hello(client_id, AudioFormat(rate, 2, 1), _token(message), _resumed(message))
+
+
+def _resumed(message: dict) -> str:
+    resume = message.get("resume", "")
+    if not isinstance(resume, str) or not re.fullmatch(r"(|[0-9a-f]{16})", resume):
+        raise ProtocolError("bad_resume", '"resume": the session id "ready" gave (16 hex digits)', PROTOCOL_ERROR)
+    return resume
 
 
 def _token(message: dict) -> str:

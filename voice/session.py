@@ -265,6 +265,11 @@ class Session:
         if self._capture_task:
             self._capture_task.cancel()
 
+    async def line_dropped(self) -> None:
+        """The caller's connection dropped: the reply stops where they last heard it (kept as heard,
+        not said again); the call waits for them to come back."""
+        await self._barge_in(self._reply)
+
     def _respond(self, turn: Respond) -> None:
         if self.farewell_said:
             return

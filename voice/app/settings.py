@@ -49,6 +49,7 @@ class ServerConfig:
     max_messages_per_second: int
     restaurants: str = ""  # a folder of ID.toml restaurant files, each served at /r/ID/; "": the one restaurant
     drain_seconds: float = 30.0  # on SIGTERM, how long live calls get to finish before a goodbye ends them
+    resume_seconds: float = 30.0  # a browser call whose connection dropped is held this long for it to come back
     replica: str = ""  # a Litestream replica URL: each restaurant's database restored from it and replicated to it
 
 

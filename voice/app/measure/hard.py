@@ -100,6 +100,9 @@ class ReadingBrain:
         self.asked.pop()
         return True
 
+    def line_dropped(self) -> None:
+        pass  # the bench's line never drops
+
     def backchannel_heard(self, text: str) -> None:
         self.backchannels.append(text)
 

@@ -9,7 +9,7 @@ import os
 import re
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,6 +30,7 @@ from parley.voice.app.ops.metrics import refused
 from parley.voice.app.restaurants import Restaurant, load_restaurants
 from parley.voice.app.server.health import PROBES, Probing, probe
 from parley.voice.app.server.limits import Limits, gated
+from parley.voice.app.server.resume import ENDED_ON_PURPOSE, CallLine
 from parley.voice.app.server.satellite import serve_satellite
 from parley.voice.app.server.staff import serve_staff
 from parley.voice.app.server.websocket_io import (
@@ -45,6 +46,7 @@ from parley.voice.events import SessionEvent
 from parley.voice.heap import give_back_freed, limit_arenas
 from parley.voice.protocol import Bye, Hello, Played, ProtocolError
 from parley.voice.reply import Engines
+from parley.voice.session import Session
 from parley.voice.streams import PushedSource
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,7 @@ class ParleyServer:
     limits: Limits = field(init=False)
     restaurants: dict[str, Restaurant] = field(init=False)
     replicas: Replicas | None = field(init=False)  # in a cluster: the restaurants this worker owns
+    held: dict[str, CallLine] = field(default_factory=dict)  # calls whose connection dropped, by session id
 
     def __post_init__(self) -> None:
         self.limits = Limits(self.config.server)
@@ -157,6 +160,9 @@ class ParleyServer:
                 hello = await self._hello_in_time(connection)
                 if hello is None:
                     return
+                if hello.resume:
+                    await self._resume(connection, hello)
+                    return
                 if len(self.sessions) >= self.config.server.max_sessions:
                     await self._busy(connection, hello)
                 with self.limits.client(hello.client_id):
@@ -187,6 +193,13 @@ class ParleyServer:
         except (RuntimeError, OSError) as error:
             log.error("restaurant %s not taken over: %s", restaurant.id, error)
             return False
+
+    async def _resume(self, connection: ServerConnection, hello: Hello) -> None:
+        """Hand a held call this connection, and keep it open until the call is done with it."""
+        line = self.held.get(hello.resume)
+        if line is None or line.client_id != hello.client_id:
+            raise ProtocolError("call_over", "that call has ended (or was never here): start a new one", protocol.NORMAL)
+        await line.rejoin(connection)
 
     async def _busy(self, connection: ServerConnection, hello: Hello) -> None:
         """Beyond capacity: a caller with audio hears the busy message (synthesized once, then cached),
@@ -275,13 +288,13 @@ class ParleyServer:
                 outbox.event(message)
 
         close_code, reason = protocol.NORMAL, "call ended"
+        line = CallLine(hello.client_id, connection)
         try:
             # The brain is closed as the call ends: what was said and heard is in memory before the socket goes.
             async with voice_call(config, self.engines, source, speaker, on_event, db=restaurant.db, transport=Transport.WEBSOCKET,
                                   who=("client", hello.client_id), call_id=session_id, domain=restaurant.domain) as session, asyncio.TaskGroup() as group:
                 outbox.event(protocol.Ready(session_id, speaker.format))
-                group.create_task(outbox.send_all(connection))
-                group.create_task(_read(connection, source, speaker, outbox, config.server.max_messages_per_second))
+                group.create_task(self._over_the_line(line, session_id, session, source, speaker, outbox))
                 group.create_task(outbox.stuck())
                 await session.run()
                 outbox.event(protocol.End())
@@ -293,12 +306,47 @@ class ParleyServer:
             close_code, reason = protocol.POLICY, str(errors.exceptions[0])
         except* ProtocolError as errors:  # a flood
             close_code, reason = protocol.POLICY, str(errors.exceptions[0])
-        await close_draining(connection, close_code, reason)
+        await close_draining(line.connection, close_code, reason)
+        line.release()
+
+    async def _over_the_line(self, line: CallLine, session_id: str, session: Session, source: PushedSource,
+                             speaker: WebSocketSpeaker, outbox: Outbox) -> None:
+        """The call's connection, then each it is resumed on after a drop, until the caller says bye,
+        or does not come back within `[server] resume_seconds`: then the call ends, stored as dropped."""
+        server = self.config.server
+        try:
+            while not await _connected(line.connection, source, speaker, outbox, server.max_messages_per_second):
+                await session.line_dropped()
+                self.held[session_id] = line
+                try:
+                    if not await line.back_within(server.resume_seconds):
+                        log.info("call dropped: the caller did not come back within %.0f s", server.resume_seconds)
+                        session.brain.line_dropped()
+                        break
+                finally:
+                    del self.held[session_id]
+                await line.connection.send(protocol.Ready(session_id, speaker.format).encode())
+        finally:
+            source.close()
+        raise CallEnded  # the caller hung up, or is gone: stop talking now, keeping what they heard
+
+
+async def _connected(connection: ServerConnection, source: PushedSource, speaker: WebSocketSpeaker,
+                     outbox: Outbox, rate: int) -> bool:
+    """Speak and listen over one connection until it ends; True when the caller ended the call."""
+    writer = asyncio.create_task(outbox.send_all(connection))
+    try:
+        return await _read(connection, source, speaker, outbox, rate)
+    finally:
+        writer.cancel()
+        with suppress(asyncio.CancelledError, ConnectionClosed):
+            await writer
 
 
 async def _read(connection: ServerConnection, source: PushedSource, speaker: WebSocketSpeaker,
-                outbox: Outbox, rate: int) -> None:
-    """Client to session until the client leaves: audio to the source, reports to the speaker."""
+                outbox: Outbox, rate: int) -> bool:
+    """Client to session until the client leaves: audio to the source, reports to the speaker. True
+    when it said bye or closed on purpose; False when the connection dropped."""
     try:
         async for message in gated(connection, rate):
             if isinstance(message, bytes):
@@ -312,15 +360,15 @@ async def _read(connection: ServerConnection, source: PushedSource, speaker: Web
             if isinstance(parsed, Played):
                 speaker.report(parsed.seconds)
             elif isinstance(parsed, Bye):
-                break
+                return True
             elif isinstance(parsed, Hello):
                 outbox.event(ProtocolError("second_hello", "hello was already received").as_message())
             else:
                 outbox.event(ProtocolError("satellite_only", "user_turn and record are for satellites "
                                            '(hello with "mode": "text")').as_message())
-    finally:
-        source.close()
-    raise CallEnded  # the caller hung up: stop talking now, keeping what they heard
+    except ConnectionClosed:
+        pass
+    return connection.protocol.close_rcvd is not None and connection.protocol.close_rcvd.code in ENDED_ON_PURPOSE
 
 
 async def _refuse(connection: ServerConnection, error: ProtocolError) -> None:

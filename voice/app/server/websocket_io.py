@@ -43,6 +43,7 @@ class Outbox:
     def __init__(self) -> None:
         self._queue: asyncio.Queue[str | bytes] = asyncio.Queue(OUTBOX_ITEMS)
         self._stuck = asyncio.Event()
+        self._sending: str | bytes | None = None  # taken from the queue, not yet handed to a connection
 
     def event(self, message: Message) -> None:
         try:
@@ -54,9 +55,13 @@ class Outbox:
         await self._queue.put(pcm)
 
     async def send_all(self, connection: ServerConnection) -> None:
-        """The writer task: sends until cancelled; the connection's own buffer limits what is in flight."""
+        """The writer task: sends until cancelled; the connection's own buffer limits what is in flight.
+        A message whose connection dropped as it was sent goes first on the next (a resumed call)."""
         while True:
-            await connection.send(await self._queue.get())
+            if self._sending is None:
+                self._sending = await self._queue.get()
+            await connection.send(self._sending)
+            self._sending = None
             self._queue.task_done()
 
     async def drained(self) -> None:

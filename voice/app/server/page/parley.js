@@ -6,6 +6,9 @@ const CAPTURE_RATE = 16000; // what the pipeline wants; the browser resamples th
 const JITTER_SECONDS = 0.06; // reply audio starts this far ahead, so a late frame does not click
 const REPORT_EVERY_MS = 100; // how often the server hears how much reply audio has played
 const MS_PER_PIXEL = 4; // the latency bar's scale
+const RECONNECT_EVERY_MS = 1000; // a dropped connection is tried again this often ...
+const RECONNECT_FOR_MS = 30000; // ... for as long as the server holds the call (`[server] resume_seconds`)
+const ENDED_ON_PURPOSE = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1011, 1013]; // a close the server meant: no reconnecting
 const STAGES = [["endpoint", "endpoint_wait_ms"], ["stt", "stt_ms"], ["dialogue", "dialogue_ms"], ["tts", "tts_ms"]];
 
 const $ = (id) => document.getElementById(id);
@@ -104,7 +107,9 @@ class Conversation {
 
   agentSaid(text) {
     this.agent ??= this.line("agent");
-    this.agent.textContent = (this.agent.textContent + " " + text).trim();
+    // The words in a span of their own: the latency bar, appended after the first piece, stays.
+    this.agent.words ??= this.agent.appendChild(document.createElement("span"));
+    this.agent.words.textContent = (this.agent.words.textContent + " " + text).trim();
   }
 
   // "mhm" over the reply: shown, but Parley's line goes on.
@@ -138,6 +143,8 @@ class Call {
   constructor() {
     this.conversation = new Conversation($("conversation"));
     this.socket = null;
+    this.session = null; // the call's id, once ready: a dropped connection resumes it
+    this.droppedAt = null; // when the connection dropped, while reconnecting
   }
 
   async start() {
@@ -177,12 +184,26 @@ class Call {
     socket.binaryType = "arraybuffer";
     socket.onopen = () => socket.send(JSON.stringify({
       type: "hello", version: PROTOCOL_VERSION, client_id: clientId(), token: params.get("token") ?? "",
-      audio: { rate: this.capture.sampleRate, width: 2, channels: 1 },
+      audio: { rate: this.capture.sampleRate, width: 2, channels: 1 }, ...(this.session ? { resume: this.session } : {}),
     }));
     socket.onmessage = ({ data }) => (typeof data === "string" ? this.handle(JSON.parse(data)) : this.player?.enqueue(data));
-    socket.onclose = ({ code, reason }) => this.closed(code, reason);
+    socket.onclose = ({ code, reason }) => this.dropped(code, reason);
     this.socket = socket;
+    clearInterval(this.reporter);
     this.reporter = setInterval(() => this.report(), REPORT_EVERY_MS);
+  }
+
+  // A connection lost mid-call (a phone changing networks) is tried again, the call resumed where it was.
+  dropped(code, reason) {
+    const reconnecting = this.session && !this.ended && !ENDED_ON_PURPOSE.includes(code);
+    if (!reconnecting || Date.now() - (this.droppedAt ?? Date.now()) > RECONNECT_FOR_MS) {
+      this.closed(code, reason);
+      return;
+    }
+    this.droppedAt ??= Date.now();
+    this.socket = null;
+    this.setConnection("reconnecting", "connection lost: reconnecting…");
+    this.retry = setTimeout(() => this.connect(), RECONNECT_EVERY_MS);
   }
 
   captured({ pcm, level }) {
@@ -204,8 +225,10 @@ class Call {
   handle(message) {
     switch (message.type) {
       case "ready":
-        this.player = new Player(this.playback, message.audio.rate);
-        this.setConnection("open", "connected");
+        this.player ??= new Player(this.playback, message.audio.rate); // a resumed call plays on where it was
+        this.setConnection("open", this.droppedAt ? "reconnected" : "connected");
+        this.session = message.session;
+        this.droppedAt = null;
         $("talk").textContent = "Hang up";
         break;
       case "state":
@@ -237,18 +260,25 @@ class Call {
         this.showError(`${message.code}: ${message.message}`);
         break;
       case "end":
+        this.ended = true;
         $("state").textContent = "call ended";
         break;
     }
   }
 
   hangUp() {
+    this.ended = true;
+    clearTimeout(this.retry);
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: "bye" }));
     this.socket?.close(1000);
+    if (!this.socket) this.closed(1000, ""); // hung up while reconnecting
   }
 
   closed(code, reason) {
     clearInterval(this.reporter);
+    clearTimeout(this.retry);
+    this.session = this.droppedAt = null;
+    this.ended = false;
     this.stream?.getTracks().forEach((track) => track.stop());
     this.capture?.close();
     this.player?.flush(0);
@@ -272,7 +302,7 @@ class Call {
 
 const call = new Call();
 $("talk").addEventListener("click", () => {
-  if (call.socket) {
+  if (call.socket || call.session) {
     call.hangUp();
   } else {
     call.start().catch((error) => {
