@@ -22,8 +22,9 @@ BOOKING = [(4.5, "I'd like a table for two on {day} at seven pm."), (6.0, "My na
            (7.0, "Yes please."), (7.0, "No thank you, goodbye.")]
 AGAIN = [(5.0, "No thank you, goodbye.")]
 # A pause at the comma long enough to be answered, the time said over that answer's first words.
+# "Yes please" after the whole read-back (about 10 s), not over it: this call is about the comma.
 COMMA = [(4.5, "I'd like a table for two on {day},"), (1.1, "at eight pm, please."), (6.0, "My name is John Smith."),
-         (7.0, "Yes please."), (7.0, "No thank you, goodbye.")]
+         (12.0, "Yes please."), (7.0, "No thank you, goodbye.")]
 
 pytestmark = pytest.mark.skipif(shutil.which("baresip") is None, reason="needs baresip (apt install baresip-core)")
 
@@ -125,7 +126,8 @@ def test_a_caller_who_pauses_at_a_comma_before_the_time_books_that_time(parley_p
     caller_wav(tmp_path / "comma.wav", COMMA)
     call(phone_config(tmp_path / "comma", tmp_path / "comma.wav", free_port()), port)
     with sqlite3.connect(db) as connection:
+        turns = connection.execute("select role, text, heard from turns").fetchall()
         assert connection.execute("select party_size, at, name from reservations").fetchall() == [
-            (2, "20:00", "John Smith")]
+            (2, "20:00", "John Smith")], turns
         said_by_caller = [text for (text,) in connection.execute("select text from turns where role = 'user'")]
     assert sum("eight" in text.lower() or "8" in text for text in said_by_caller) == 1, said_by_caller  # heard once
