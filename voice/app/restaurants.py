@@ -36,7 +36,7 @@ def load_restaurants(config: Config, db: Path | None) -> dict[str, Restaurant]:
     StoreError when none is whole."""
     restaurants = configured_restaurants(config, db)
     if not config.server.replica:  # a cluster worker replaces its copy from the replica on the first call
-        restaurants = {key: _checked(restaurant) for key, restaurant in restaurants.items()}
+        restaurants = {key: checked(restaurant) for key, restaurant in restaurants.items()}
     damaged = [restaurant.damaged for restaurant in restaurants.values() if restaurant.damaged]
     for problem in damaged:
         log.error("%s", problem)
@@ -65,7 +65,8 @@ def _restaurant(config: Config, file: Path, home: Path) -> Restaurant:
     return Restaurant(file.stem, mine, home / f"{file.stem}.db", load_domain(file))
 
 
-def _checked(restaurant: Restaurant) -> Restaurant:
+def checked(restaurant: Restaurant) -> Restaurant:
+    """The restaurant, `damaged` saying why its database is refused when it is (an absent one is not)."""
     path = restaurant.db or default_db_path()
     problem = damage(path) if path.exists() else ""
     return dataclasses.replace(restaurant, damaged=way_back(path, problem)) if problem else restaurant

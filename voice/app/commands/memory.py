@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 from parley.configs.files import ConfigError
-from parley.memory.backup import backup, damage, restore, way_back
+from parley.memory.backup import backup, restore
 from parley.memory.db import default_db_path, open_db
 from parley.memory.people import Memory
-from parley.voice.app.restaurants import configured_restaurants
+from parley.voice.app.restaurants import checked, configured_restaurants
 from parley.voice.app.settings import Config
 
 
@@ -42,11 +42,10 @@ def check(config: Config, db: Path | None) -> int:
     """`parley memory check`: SQLite's integrity check on the database, or on each restaurant's with
     `[server] restaurants`; 1 when any is damaged, with the way back."""
     damaged = 0
-    for restaurant in configured_restaurants(config, db).values():
+    for restaurant in map(checked, configured_restaurants(config, db).values()):
         path = restaurant.db or default_db_path()
-        problem = damage(path) if path.exists() else ""
-        damaged += bool(problem)
-        print(way_back(path, problem) if problem else f"{path}: {'whole' if path.exists() else 'not there yet (its first call makes it)'}")
+        damaged += bool(restaurant.damaged)
+        print(restaurant.damaged or f"{path}: {'whole' if path.exists() else 'not there yet (its first call makes it)'}")
     return 1 if damaged else 0
 
 

@@ -48,8 +48,9 @@ async def call_through(config: Config, engines: Engines, utterances: list[Uttera
     try:
         for utterance in utterances:
             if caller is None or caller.hung_up_on.is_set():
-                lines += [BadLine(impairment)] if impairment else []
-                caller, calls = await _dial(port, caller, lines[-1] if impairment else None), calls + 1
+                bad = BadLine(impairment) if impairment else None
+                lines += [bad] if bad else []
+                caller, calls = await _dial(port, caller, bad), calls + 1
             started = time.monotonic()
             last_packet = await caller.say(resample(trim_end(utterance.audio), config.audio.sample_rate, RATE))
             if caller.heard_loud(started, last_packet):
